@@ -1,0 +1,1 @@
+"""Offline, cited question answering over migration-policy reports."""

@@ -1,0 +1,141 @@
+"""Citation verification: every sentence shown to an official is supported by its source.
+
+The model writes text with `[n]` markers that point at the numbered evidence sentences of its
+prompt. Each answer sentence is checked against the sentences it cites: a sentence whose
+content words are not found in a cited source is re-attached to a source that does contain
+them, or dropped. Markers are renumbered in order of appearance and resolve to `Citation`
+objects whose quote is the verbatim evidence sentence. When no sentence survives, the answer
+falls back to the best evidence sentences themselves, quoted and cited.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.text import content_terms, normalise_whitespace, split_sentences
+from rag.types import Citation, Evidence
+
+# The one marker format of a verified answer: "[3]".
+CITATION_MARKER = re.compile(r"\[(\d+)\]")
+# What models actually write: "[1]", "[1, 2]", "[Source 1]", "【1】".
+_RAW_MARKER = re.compile(r"[\[【]\s*(?:sources?\s*)?(\d+(?:\s*(?:,|and)\s*\d+)*)\s*[\]】]", re.I)
+# Share of a sentence's content words that must occur in its cited sources.
+MIN_SUPPORT = 0.6
+# A second sentence joins an extractive answer when it is at least this relevant (relative).
+COMPANION_RELEVANCE = 0.75
+# Sentences with fewer content words say nothing checkable ("Yes.", "See above.").
+MIN_CLAIM_TERMS = 2
+
+
+@dataclass(frozen=True)
+class VerifiedAnswer:
+    text: str
+    citations: tuple[Citation, ...]
+
+
+def support(claim: str, source: str) -> float:
+    """Share of `claim`'s distinct content terms that occur in `source` (0..1)."""
+    terms = set(content_terms(claim))
+    if not terms:
+        return 0.0
+    return len(terms & set(content_terms(source))) / len(terms)
+
+
+def parse_markers(sentence: str) -> tuple[str, list[int]]:
+    """The sentence without markers, and the source numbers it cited, in order."""
+    numbers: list[int] = []
+    for match in _RAW_MARKER.finditer(sentence):
+        numbers.extend(int(n) for n in re.findall(r"\d+", match.group(1)))
+    bare = normalise_whitespace(_RAW_MARKER.sub(" ", sentence))
+    bare = re.sub(r"\s+([.,;:!?])", r"\1", bare)
+    return bare, list(dict.fromkeys(numbers))
+
+
+def verify_answer(raw_text: str, evidence: Sequence[Evidence]) -> VerifiedAnswer:
+    """Keep the sentences of `raw_text` that their sources support, cited; drop the rest."""
+    kept: list[tuple[str, list[int]]] = []
+    if not evidence:
+        return VerifiedAnswer(text="", citations=())
+    for sentence in split_sentences(normalise_whitespace(raw_text)):
+        bare, cited = parse_markers(sentence)
+        if len(set(content_terms(bare))) < MIN_CLAIM_TERMS:
+            continue
+        valid = [n for n in cited if 1 <= n <= len(evidence)]
+        supporting = [n for n in valid if support(bare, evidence[n - 1].sentence) >= MIN_SUPPORT]
+        if not supporting:
+            scores = [support(bare, item.sentence) for item in evidence]
+            best = max(range(len(evidence)), key=scores.__getitem__)
+            if scores[best] >= MIN_SUPPORT:
+                supporting = [best + 1]
+        if supporting and bare not in (text for text, _ in kept):
+            kept.append((bare, supporting))
+    return _number(kept, evidence)
+
+
+def extractive_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
+    """The best evidence sentence quoted and cited, with the next-best sentence of the same
+    passage when it is nearly as relevant (an answer is often split over two sentences:
+    "…considered regularisation. Italy, Moldova and Portugal reported…")."""
+    if not evidence:
+        return VerifiedAnswer(text="", citations=())
+    best = evidence[0]
+    chosen = [1]
+    for number, item in enumerate(evidence[1:], start=2):
+        if item.passage.anchor == best.passage.anchor:
+            if item.relevance >= COMPANION_RELEVANCE * best.relevance:
+                chosen.append(number)
+            break
+    in_reading_order = sorted(
+        chosen, key=lambda n: best.passage.text.find(evidence[n - 1].sentence)
+    )
+    return _number([(evidence[n - 1].sentence, [n]) for n in in_reading_order], evidence)
+
+
+def _number(
+    sentences: Sequence[tuple[str, list[int]]], evidence: Sequence[Evidence]
+) -> VerifiedAnswer:
+    """Join sentences with markers renumbered 1, 2, … in order of first appearance."""
+    numbering: dict[int, int] = {}
+    parts: list[str] = []
+    for text, sources in sentences:
+        markers = "".join(f"[{numbering.setdefault(s, len(numbering) + 1)}]" for s in sources)
+        body, end = (text[:-1], text[-1]) if text[-1:] in ".!?" else (text, ".")
+        parts.append(f"{body} {markers}{end}")
+    citations = tuple(
+        _citation(number, evidence[source - 1]) for source, number in numbering.items()
+    )
+    return VerifiedAnswer(text=" ".join(parts), citations=citations)
+
+
+def _citation(number: int, item: Evidence) -> Citation:
+    passage = item.passage
+    return Citation(
+        n=number,
+        anchor=passage.anchor,
+        doc=passage.doc_id,
+        doc_title=passage.doc_title,
+        section=passage.section,
+        page=passage.page,
+        text=passage.text,
+        quote=item.sentence,
+    )
+
+
+def check_citations(
+    answer_text: str, citations: Sequence[Citation], anchors: set[str]
+) -> list[str]:
+    """Contract violations of an answer (empty when sound): markers without a citation,
+    citations of passages that were not retrieved, quotes not verbatim in their passage."""
+    problems: list[str] = []
+    numbers = {citation.n for citation in citations}
+    for marker in sorted({int(n) for n in CITATION_MARKER.findall(answer_text)}):
+        if marker not in numbers:
+            problems.append(f"marker [{marker}] has no citation")
+    for citation in citations:
+        if citation.anchor not in anchors:
+            problems.append(f"citation [{citation.n}] cites {citation.anchor}, not retrieved")
+        if normalise_whitespace(citation.quote) not in normalise_whitespace(citation.text):
+            problems.append(f"citation [{citation.n}] quote is not verbatim in its passage")
+    return problems

@@ -1,0 +1,261 @@
+"""The `rag` command line: ingest reports, ask questions (and, through sub-modules, evaluate
+and serve). Errors the user can act on print one line and exit with status 2."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.errors import RagError
+from rag.settings import Settings
+
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3  # some inputs failed (skipped files, bad batch lines); the rest succeeded
+
+Command = Callable[[argparse.Namespace, Settings], int]
+_COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    def register(function: Command) -> Command:
+        _COMMANDS[name] = function
+        return function
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description=(
+            "Offline question answering over migration-policy reports, with every claim "
+            "cited to the passage it comes from. Settings come from RAG_* environment "
+            "variables; flags override them."
+        ),
+        epilog='Start with: rag ingest; rag ask "Which states regularised migrants?"',
+    )
+    parser.add_argument(
+        "--index-dir", type=Path, help="index folder (RAG_INDEX_DIR, default index/)"
+    )
+    parser.add_argument(
+        "--embedding-model",
+        help="sentence-transformers model folder or bundled name (RAG_EMBEDDING_MODEL)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="index reports (incremental: unchanged files are not re-embedded)",
+        description="Read reports, split them into cited passages, embed them and save the index.",
+    )
+    ingest.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="files or folders to ingest (default: RAG_SEEDS_DIR, i.e. seeds/)",
+    )
+    ingest.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    ask = commands.add_parser(
+        "ask",
+        help="answer a question with cited sources",
+        description=(
+            "Answer QUESTION from the indexed reports. Every claim cites its passage; when "
+            "the reports do not answer, the assistant says so."
+        ),
+    )
+    ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    ask.add_argument(
+        "--batch",
+        type=Path,
+        metavar="FILE",
+        help="answer each line of FILE (plain text, or JSONL with a 'question' field)",
+    )
+    ask.add_argument("--model", help="GGUF file to generate with (RAG_MODEL_PATH)")
+    ask.add_argument("-k", "--top-k", type=int, help="passages to retrieve (RAG_TOP_K)")
+    ask.add_argument("--retrieval", choices=["dense", "bm25", "hybrid"], help="RAG_RETRIEVAL")
+
+    for module_name in SUBCOMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        module.add_parser(commands)
+        _COMMANDS[module.NAME] = module.run
+    return parser
+
+
+# Modules adding a sub-command each expose NAME, add_parser(subparsers) and
+# run(args, settings) -> exit status.
+SUBCOMMAND_MODULES: tuple[str, ...] = ()
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Environment settings with the flags given on the command line laid over them."""
+    overrides = {
+        "index_dir": getattr(args, "index_dir", None),
+        "embedding_model": getattr(args, "embedding_model", None),
+        "model_path": getattr(args, "model", None),
+        "top_k": getattr(args, "top_k", None),
+        "retrieval": getattr(args, "retrieval", None),
+    }
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+@command("ingest")
+def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.factory import build_embedder, index_config
+    from rag.ingest import ingest
+
+    paths = args.paths or [settings.seeds_dir]
+    report = ingest(
+        paths,
+        settings.index_dir,
+        index_config(settings),
+        build_embedder(settings),
+        progress=not args.quiet and sys.stderr.isatty(),
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    for _path, reason in report.skipped:
+        print(f"skipped: {reason}", file=sys.stderr)
+    for path, doc_id in report.duplicates:
+        print(
+            f"duplicate: {path} has the same content as '{doc_id}'; indexed once", file=sys.stderr
+        )
+    if report.passages_embedded == 0 and not report.added and not report.replaced:
+        print(f"Index unchanged: {len(report.unchanged)} document(s) up to date, nothing embedded.")
+    else:
+        print(
+            f"Indexed {len(report.added)} new and {len(report.replaced)} changed document(s) "
+            f"({report.passages_embedded} passages embedded); {len(report.unchanged)} unchanged; "
+            f"{report.passages_total} passages in {settings.index_dir}/."
+        )
+    return EXIT_PARTIAL if report.skipped else 0
+
+
+@command("ask")
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.factory import build_pipeline
+    from rag.pipeline import validate_question
+
+    if args.batch is None and args.question is None:
+        raise RagError("no question given", "run 'rag ask \"QUESTION\"' or 'rag ask --batch FILE'")
+    if args.batch is not None and args.question is not None:
+        raise RagError("both a question and --batch given", "use one or the other")
+    if args.question is not None:
+        validate_question(args.question)
+    questions = list(read_batch(args.batch)) if args.batch else [(1, args.question, None)]
+    pipeline = build_pipeline(settings)
+    pipeline.warm_up()
+    failures = 0
+    for line_number, question, problem in questions:
+        if problem is None:
+            try:
+                answer = pipeline.ask(question)
+            except RagError as error:
+                problem = str(error)
+            else:
+                print(
+                    json.dumps(answer.to_dict(), ensure_ascii=False)
+                    if args.json
+                    else format_answer(answer)
+                )
+                sys.stdout.flush()
+                continue
+        failures += 1
+        if args.batch is None:
+            raise RagError(problem)
+        print(json.dumps({"line": line_number, "question": question, "error": problem}), flush=True)
+    return EXIT_PARTIAL if failures else 0
+
+
+def read_batch(path: Path) -> Iterator[tuple[int, str, str | None]]:
+    """(line number, question, problem) for each non-blank line of a batch file."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise RagError(f"batch file {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise RagError(f"batch file {path} is not UTF-8 text", "re-save it as UTF-8") from None
+    if not any(line.strip() for line in lines):
+        raise RagError(f"batch file {path} is empty", "put one question per line")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        question, problem = _batch_question(line)
+        yield number, question, problem
+
+
+def _batch_question(line: str) -> tuple[str, str | None]:
+    from rag.pipeline import validate_question
+
+    text = line.strip()
+    if text.startswith("{"):
+        try:
+            record = json.loads(text)
+        except ValueError as error:
+            return text, f"not valid JSON ({error})"
+        text = record.get("question") if isinstance(record, dict) else None
+        if not isinstance(text, str):
+            return line, "a JSON line needs a 'question' string field"
+    try:
+        return validate_question(text), None
+    except RagError as error:
+        return text, str(error)
+
+
+def format_answer(answer: Any) -> str:
+    """The answer and its numbered sources, for reading in a terminal."""
+    lines = [answer.answer, ""]
+    if answer.abstained:
+        lines.append("Closest passages (they do not answer the question):")
+        for hit in answer.hits[:3]:
+            lines.append(f"  - {hit.passage.anchor} ({hit.passage.section or 'no section'})")
+        return "\n".join(lines)
+    lines.append("Sources:")
+    for citation in answer.citations:
+        where = citation.section or "no section"
+        if citation.page is not None:
+            where += f", p. {citation.page}"
+        lines.append(f"  [{citation.n}] {citation.anchor} — {where}")
+        lines.append(f'      "{citation.quote}"')
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        settings = settings_from(args)
+        return _COMMANDS[args.command](args, settings)
+    except RagError as error:
+        print(f"rag {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"rag {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # pydantic ValidationError for bad RAG_* values, mainly
+        from pydantic import ValidationError
+
+        if isinstance(error, ValidationError):
+            problems = "; ".join(
+                f"RAG_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+                for e in error.errors()
+            )
+            print(f"rag {args.command}: error: invalid setting ({problems})", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

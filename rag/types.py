@@ -1,0 +1,136 @@
+"""Plain data passed between pipeline stages.
+
+Every stage takes and returns these frozen dataclasses; the CLI, the HTTP API and the
+evaluation runner all serialise the same objects through `to_dict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source document as a loader returns it: its full text and its structure."""
+
+    doc_id: str
+    title: str
+    path: str
+    text: str
+    content_hash: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph or heading found by a loader, with its character span in `Document.text`."""
+
+    start: int
+    end: int
+    kind: str  # "paragraph" or "heading"
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable unit of a document: one paragraph, or one token window of a long one."""
+
+    anchor: str
+    doc_id: str
+    doc_title: str
+    section: str | None
+    text: str
+    start: int
+    end: int
+    content_hash: str
+    page: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Passage:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its fused score and rank (0-based) in the ranking."""
+
+    passage: Passage
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence of a retrieved passage offered to the generator as a numbered source.
+
+    `relevance` ranks sentences (it includes the passage's retrieval rank); `match` is the
+    sentence's own, rank-free similarity to the question (0..1), which abstention compares
+    with its threshold.
+    """
+
+    passage: Passage
+    sentence: str
+    relevance: float
+    match: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What an answer's `[n]` marker resolves to: the passage and the verbatim supporting quote."""
+
+    n: int
+    anchor: str
+    doc: str
+    doc_title: str
+    section: str | None
+    page: int | None
+    text: str
+    quote: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A verified answer: text with `[n]` markers, its citations and the retrieved passages."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    model: str
+    timings_ms: dict[str, float | None] = field(default_factory=dict)
+    # How the text was produced: "generated", "extractive" (model text failed verification
+    # and the supporting sentences are quoted instead) or "abstained".
+    mode: str = "generated"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "citations": [citation.to_dict() for citation in self.citations],
+            "passages": [
+                {
+                    "anchor": hit.passage.anchor,
+                    "doc": hit.passage.doc_id,
+                    "section": hit.passage.section,
+                    "page": hit.passage.page,
+                    "text": hit.passage.text,
+                    "score": round(hit.score, 6),
+                }
+                for hit in self.hits
+            ],
+            "model": self.model,
+            "timings_ms": {
+                name: (round(value, 1) if value is not None else None)
+                for name, value in self.timings_ms.items()
+            },
+        }
