@@ -15,7 +15,7 @@ _SOURCE_LINE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
 
 
 class FakeGenerator:
-    """Echoes source [1] with its marker, a word at a time."""
+    """Echoes source [1] with its marker before the final stop, a word at a time."""
 
     def __init__(self, config: GeneratorConfig | None = None) -> None:
         self.calls = 0
@@ -39,6 +39,11 @@ class FakeGenerator:
     ) -> Iterator[str]:
         self.calls += 1
         sources = _SOURCE_LINE.findall(messages[-1]["content"])
-        text = f"{sources[0][1]} [{sources[0][0]}]" if sources else "NOT IN SOURCES"
+        if sources:
+            number, sentence = sources[0]
+            body, end = (sentence[:-1], sentence[-1]) if sentence[-1] in ".!?" else (sentence, ".")
+            text = f"{body} [{number}]{end}"
+        else:
+            text = "NOT IN SOURCES"
         for position, word in enumerate(text.split(" ")[:max_tokens]):
             yield word if position == 0 else " " + word

@@ -1,0 +1,105 @@
+"""Citation verification: supported sentences stay cited, unsupported ones go."""
+
+from __future__ import annotations
+
+from rag.citations import (
+    CITATION_MARKER,
+    check_citations,
+    extractive_answer,
+    parse_markers,
+    verify_answer,
+)
+from rag.types import Evidence, Passage
+
+PARAGRAPH = (
+    "The COVID-19 pandemic has prompted a number of UNECE Member States to consider "
+    "regularisation as a policy measure. Italy, the Republic of Moldova and Portugal reported "
+    "having instituted regularisation in response to the pandemic."
+)
+OTHER = "Sweden supports a collaboration with IFAD to utilize remittances for development."
+
+
+def passage(anchor: str, text: str) -> Passage:
+    return Passage(anchor, "doc", "Doc", "Roundtable 3", text, 0, len(text), "hash")
+
+
+def evidence() -> list[Evidence]:
+    first, second = PARAGRAPH.split(". ", 1)
+    regularisation = passage("doc#p22", PARAGRAPH)
+    return [
+        Evidence(regularisation, second, relevance=0.6, match=0.4),
+        Evidence(regularisation, first + ".", relevance=0.5, match=0.5),
+        Evidence(passage("doc#p30", OTHER), OTHER, relevance=0.2, match=0.1),
+    ]
+
+
+def test_supported_sentence_keeps_its_citation_and_quote() -> None:
+    verified = verify_answer(
+        "Italy, Moldova and Portugal instituted regularisation [1].", evidence()
+    )
+    assert verified.text == "Italy, Moldova and Portugal instituted regularisation [1]."
+    [citation] = verified.citations
+    assert citation.n == 1
+    assert citation.anchor == "doc#p22"
+    assert citation.quote == evidence()[0].sentence
+    assert citation.quote in citation.text
+
+
+def test_unsupported_sentence_is_dropped() -> None:
+    raw = "Italy, Moldova and Portugal instituted regularisation [1]. France deported everyone [1]."
+    verified = verify_answer(raw, evidence())
+    assert "France" not in verified.text
+    assert len(verified.citations) == 1
+
+
+def test_wrongly_cited_sentence_is_reattached_to_its_real_source() -> None:
+    verified = verify_answer(
+        "Sweden supports a collaboration with IFAD on remittances [1].", evidence()
+    )
+    assert verified.text == "Sweden supports a collaboration with IFAD on remittances [1]."
+    assert verified.citations[0].anchor == "doc#p30"
+
+
+def test_markers_are_renumbered_in_order_of_appearance() -> None:
+    raw = "Sweden supports IFAD on remittances [3]. Italy, Moldova and Portugal regularised [1]."
+    verified = verify_answer(raw, evidence())
+    assert CITATION_MARKER.findall(verified.text) == ["1", "2"]
+    assert [c.anchor for c in verified.citations] == ["doc#p30", "doc#p22"]
+
+
+def test_marker_out_of_range_does_not_survive() -> None:
+    verified = verify_answer("Italy, Moldova and Portugal regularised [7].", evidence())
+    assert CITATION_MARKER.findall(verified.text) == ["1"]
+    assert verified.citations[0].anchor == "doc#p22"
+
+
+def test_text_without_claims_yields_nothing() -> None:
+    assert verify_answer("Yes. [1]", evidence()).citations == ()
+    assert verify_answer("", evidence()).text == ""
+    assert verify_answer("Italy regularised [1].", []).citations == ()
+
+
+def test_model_marker_styles_are_understood() -> None:
+    assert parse_markers("Italy acted [1, 2].") == ("Italy acted.", [1, 2])
+    assert parse_markers("Italy acted [Source 3].") == ("Italy acted.", [3])
+    assert parse_markers("Italy acted【2】 and [2].") == ("Italy acted and.", [2])
+
+
+def test_extractive_answer_quotes_the_best_sentences_in_reading_order() -> None:
+    verified = extractive_answer(evidence())
+    first, second = PARAGRAPH.split(". ", 1)
+    # The runner-up is from the same paragraph and nearly as relevant: both are quoted, in
+    # the order the report has them.
+    assert verified.text == f"{first} [1]. {second[:-1]} [2]."
+    assert [c.quote for c in verified.citations] == [first + ".", second]
+    assert check_citations(verified.text, verified.citations, {"doc#p22"}) == []
+
+
+def test_check_citations_names_every_breach() -> None:
+    verified = verify_answer("Italy, Moldova and Portugal regularised [1].", evidence())
+    assert check_citations("Italy regularised [1][2].", verified.citations, {"doc#p22"}) == [
+        "marker [2] has no citation"
+    ]
+    assert check_citations(verified.text, verified.citations, {"doc#p1"}) == [
+        "citation [1] cites doc#p22, not retrieved"
+    ]

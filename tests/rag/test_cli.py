@@ -1,0 +1,248 @@
+"""The `rag` command line: output formats and one clear error line for each bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.cli import EXIT_PARTIAL, EXIT_USAGE, main
+from rag.models import bundled_gguf_path
+from rag.settings import Settings
+
+
+@pytest.fixture
+def fake_env(fake_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Route the CLI to the fake components through RAG_* variables, as a user would."""
+    for name, value in {
+        "RAG_SEEDS_DIR": fake_settings.seeds_dir,
+        "RAG_INDEX_DIR": fake_settings.index_dir,
+        "RAG_EMBEDDER": "hashing",
+        "RAG_EMBEDDING_MODEL": "hashing",
+        "RAG_GENERATOR": "fake",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    return fake_settings
+
+
+def index_files(settings: Settings) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(settings.index_dir.iterdir())}
+
+
+def assert_one_error_line(err: str, *fragments: str) -> None:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("rag ")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_ingest_then_re_ingest_reports_nothing_to_embed(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ingest"]) == 0
+    assert "45 passages embedded" in capsys.readouterr().out
+    assert main(["ingest"]) == 0
+    assert "nothing embedded" in capsys.readouterr().out
+
+
+def test_ask_prints_answer_and_numbered_sources(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    assert main(["ask", "Which states instituted regularisation in the pandemic?"]) == 0
+    out = capsys.readouterr().out
+    assert "[1]" in out.splitlines()[0]
+    assert "Sources:" in out
+    assert "  [1] gcm-unece-2020#p" in out
+
+
+def test_ask_json_has_the_documented_fields(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    assert main(["ask", "--json", "Which states instituted regularisation?"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert {
+        "question",
+        "answer",
+        "abstained",
+        "citations",
+        "passages",
+        "model",
+        "timings_ms",
+    } <= set(payload)
+    citation = payload["citations"][0]
+    assert {"n", "anchor", "doc", "section", "text", "quote"} <= set(citation)
+    assert {"anchor", "text", "score"} <= set(payload["passages"][0])
+
+
+def test_batch_answers_each_line_and_reports_bad_lines(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text(
+        "Which states instituted regularisation?\n"
+        "\n"
+        '{"question": "How many member states submitted reports?"}\n'
+        '{"id": 3}\n'
+        "   \n"
+        "{not json\n"
+    )
+    assert main(["ask", "--json", "--batch", str(batch)]) == EXIT_PARTIAL
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line.get("question") for line in lines[:2]] == [
+        "Which states instituted regularisation?",
+        "How many member states submitted reports?",
+    ]
+    assert "answer" in lines[0] and "answer" in lines[1]
+    assert [line["line"] for line in lines[2:]] == [4, 6]
+    assert "'question' string field" in lines[2]["error"]
+    assert "not valid JSON" in lines[3]["error"]
+
+
+@pytest.mark.parametrize(
+    ("question", "fragment"),
+    [
+        ("", "the question is empty"),
+        ("  \t ", "the question is empty"),
+        ("x" * 2001, "2001 characters"),
+    ],
+)
+def test_bad_questions_get_one_error_line(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], question: str, fragment: str
+) -> None:
+    main(["ingest"])
+    before = index_files(fake_env)
+    capsys.readouterr()
+    assert main(["ask", question]) == EXIT_USAGE
+    assert_one_error_line(capsys.readouterr().err, fragment)
+    assert index_files(fake_env) == before
+
+
+def test_missing_seeds_folder(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["ingest", str(tmp_path / "absent")]) == EXIT_USAGE
+    assert_one_error_line(capsys.readouterr().err, "does not exist")
+
+
+def test_empty_seeds_folder_leaves_existing_index_alone(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    main(["ingest"])
+    before = index_files(fake_env)
+    capsys.readouterr()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["ingest", str(empty)]) == EXIT_USAGE
+    assert_one_error_line(capsys.readouterr().err, "is empty", "put reports there")
+    assert index_files(fake_env) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"caf\xe9 au lait\n", "not valid UTF-8"),
+        (b"", "the file is empty"),
+        (b"  \n\n", "the file is empty"),
+    ],
+)
+def test_unreadable_file_is_named_and_the_index_untouched(
+    fake_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    content: bytes,
+    fragment: str,
+) -> None:
+    main(["ingest"])
+    before = index_files(fake_env)
+    capsys.readouterr()
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    assert main(["ingest", str(bad)]) == EXIT_PARTIAL
+    err = capsys.readouterr().err
+    assert f"skipped: {bad}: {fragment}" in err
+    assert "Traceback" not in err
+    assert index_files(fake_env) == before
+
+
+def test_bad_file_among_good_ones_is_skipped_and_exit_says_so(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (fake_env.seeds_dir / "broken.txt").write_bytes(b"\xff\xfe\x00\x01")
+    assert main(["ingest"]) == EXIT_PARTIAL
+    captured = capsys.readouterr()
+    assert "broken.txt" in captured.err
+    assert "45 passages embedded" in captured.out
+
+
+def test_missing_index(fake_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "Which states regularised migrants?"]) == EXIT_USAGE
+    assert_one_error_line(capsys.readouterr().err, "no index", "run 'rag ingest'")
+
+
+def test_missing_gguf(
+    fake_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    monkeypatch.setenv("RAG_GENERATOR", "llama-cpp")
+    assert main(["ask", "--model", str(tmp_path / "absent.gguf"), "Which states?"]) == EXIT_USAGE
+    assert_one_error_line(capsys.readouterr().err, "absent.gguf does not exist", "RAG_MODEL_PATH")
+
+
+def test_file_that_is_not_a_gguf(
+    fake_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    monkeypatch.setenv("RAG_GENERATOR", "llama-cpp")
+    fake_model = tmp_path / "model.gguf"
+    fake_model.write_text("this is not a model")
+    assert main(["ask", "--model", str(fake_model), "Which states?"]) == EXIT_USAGE
+    assert_one_error_line(capsys.readouterr().err, "is not a GGUF model")
+
+
+def test_truncated_gguf(
+    fake_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    monkeypatch.setenv("RAG_GENERATOR", "llama-cpp")
+    truncated = tmp_path / "truncated.gguf"
+    with open(bundled_gguf_path(), "rb") as model:
+        truncated.write_bytes(model.read(1_000_000))
+    assert main(["ask", "--model", str(truncated), "Which states?"]) == EXIT_USAGE
+    assert_one_error_line(capsys.readouterr().err, "cannot load this GGUF")
+
+
+def test_invalid_setting_is_named(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_TOP_K", "many")
+    assert main(["ask", "Which states?"]) == EXIT_USAGE
+    assert_one_error_line(capsys.readouterr().err, "RAG_TOP_K")
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "ingest" in out and "ask" in out

@@ -1,0 +1,102 @@
+"""The persisted index: round trip, manifest checks and atomic saves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rag.index as index_module
+from rag.errors import IndexMismatchError, IndexMissingError
+from rag.factory import index_config, load_configured_index
+from rag.index import IndexConfig, load_index
+from rag.settings import Settings
+
+
+def test_round_trip_keeps_passages_vectors_and_documents(fake_index: Settings) -> None:
+    index = load_configured_index(fake_index)
+    manifest = json.loads((fake_index.index_dir / "manifest.json").read_text())
+    assert manifest["embedding_model"] == "hashing"
+    assert manifest["dimension"] == 256
+    assert manifest["passages"] == len(index.passages) > 30
+    assert manifest["documents"]["gcm-unece-2020"]["passages"] == len(index.passages)
+    assert index.vectors.shape == (len(index.passages), 256)
+    np.testing.assert_allclose(np.linalg.norm(index.vectors, axis=1), 1.0, rtol=1e-5)
+    # Saving what was loaded and loading it again changes nothing.
+    index.save(fake_index.index_dir)
+    again = load_configured_index(fake_index)
+    assert again.passages == index.passages
+    np.testing.assert_array_equal(again.vectors, index.vectors)
+    assert again.corpus_hash == index.corpus_hash
+
+
+def test_nearest_passage_of_a_passage_vector_is_itself(fake_index: Settings) -> None:
+    index = load_configured_index(fake_index)
+    position, score = index.search(index.vectors[7], 1)[0]
+    assert position == 7
+    assert score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_missing_index_says_how_to_build_it(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissingError, match="rag ingest"):
+        load_index(tmp_path / "nowhere", IndexConfig(embedding_model="hashing"))
+
+
+def test_index_built_with_another_embedding_model_is_refused(fake_index: Settings) -> None:
+    other = IndexConfig(embedding_model="all-MiniLM-L6-v2", max_passage_tokens=200)
+    with pytest.raises(IndexMismatchError) as raised:
+        load_index(fake_index.index_dir, other)
+    message = str(raised.value)
+    assert "embedding_model 'hashing' (configured: 'all-MiniLM-L6-v2')" in message
+    assert "run 'rag ingest' to rebuild" in message
+
+
+def test_index_built_with_another_chunk_size_is_refused(fake_index: Settings) -> None:
+    other = IndexConfig(embedding_model="hashing", max_passage_tokens=120)
+    with pytest.raises(IndexMismatchError, match="max_passage_tokens '200'"):
+        load_index(fake_index.index_dir, other)
+
+
+def test_damaged_data_file_is_reported_not_crashed_on(fake_index: Settings) -> None:
+    manifest = json.loads((fake_index.index_dir / "manifest.json").read_text())
+    (fake_index.index_dir / manifest["files"]["vectors"]).write_bytes(b"not faiss")
+    with pytest.raises(IndexMismatchError, match="damaged"):
+        load_configured_index(fake_index)
+
+
+def test_crash_while_saving_leaves_previous_index_loadable(
+    fake_index: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = load_configured_index(fake_index)
+    real_write = index_module._write_synced
+
+    def crash_on_manifest(path: Path, data: bytes, atomic_rename: bool = False) -> None:
+        if path.name == "manifest.json":
+            raise OSError("disk full")
+        real_write(path, data, atomic_rename)
+
+    monkeypatch.setattr(index_module, "_write_synced", crash_on_manifest)
+    smaller = before.passages[:3]
+    with pytest.raises(OSError, match="disk full"):
+        index_module.PassageIndex(
+            index_config(fake_index),
+            before.dimension,
+            smaller,
+            before.vectors[:3],
+            before.documents,
+        ).save(fake_index.index_dir)
+    monkeypatch.undo()
+    after = load_configured_index(fake_index)
+    assert after.passages == before.passages
+    assert after.corpus_hash == before.corpus_hash
+
+
+def test_superseded_data_files_are_removed(fake_index: Settings) -> None:
+    index = load_configured_index(fake_index)
+    index.save(fake_index.index_dir)
+    index.save(fake_index.index_dir)
+    names = sorted(p.name for p in fake_index.index_dir.iterdir())
+    assert len([n for n in names if n.startswith("passages-")]) == 1
+    assert len([n for n in names if n.startswith("vectors-")]) == 1

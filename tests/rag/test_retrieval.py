@@ -1,0 +1,51 @@
+"""Retrieval: reciprocal-rank fusion, and dense/BM25/hybrid rankings on the report."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.errors import RagError
+from rag.factory import build_embedder, load_configured_index
+from rag.retrieval import RRF_K, Retriever, fuse_reciprocal_rank
+from rag.settings import Settings
+from tests.conftest import HEADLINE_QUESTION, REGULARISATION_TEXT
+
+
+def test_fusion_rewards_agreement_between_rankings() -> None:
+    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
+    lexical = [(3, 12.0), (1, 10.0), (4, 9.0)]
+    fused = fuse_reciprocal_rank([dense, lexical])
+    assert [position for position, _ in fused] == [1, 3, 2, 4]
+    assert fused[0][1] == pytest.approx(1 / (RRF_K + 1) + 1 / (RRF_K + 2))
+    assert fused[3][1] == pytest.approx(1 / (RRF_K + 3))
+
+
+def test_unknown_mode_is_refused(fake_index: Settings) -> None:
+    index = load_configured_index(fake_index)
+    with pytest.raises(RagError, match="dense, bm25, hybrid"):
+        Retriever(index, build_embedder(fake_index), mode="magic")
+
+
+def test_bm25_ignores_passages_without_shared_words(fake_index: Settings) -> None:
+    retriever = Retriever(load_configured_index(fake_index), build_embedder(fake_index), "bm25")
+    assert retriever.retrieve("zzzz qqqq", 5) == []
+    hits = retriever.retrieve("regularisation Moldova Portugal", 3)
+    assert REGULARISATION_TEXT in hits[0].passage.text
+    assert [hit.rank for hit in hits] == [0, 1, 2]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_each_mode_finds_the_regularisation_paragraph(real_settings: Settings, mode: str) -> None:
+    retriever = Retriever(load_configured_index(real_settings), build_embedder(real_settings), mode)
+    hits = retriever.retrieve(HEADLINE_QUESTION, 5)
+    assert any(REGULARISATION_TEXT in hit.passage.text for hit in hits)
+
+
+@pytest.mark.integration
+def test_hybrid_finds_a_paraphrase(real_settings: Settings) -> None:
+    retriever = Retriever(load_configured_index(real_settings), build_embedder(real_settings))
+    hits = retriever.retrieve(
+        "Which governments gave undocumented people legal status in the pandemic?", 5
+    )
+    assert any(REGULARISATION_TEXT in hit.passage.text for hit in hits)
