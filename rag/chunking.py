@@ -4,6 +4,12 @@ A paragraph is one passage, anchored `<doc>#p<n>` by its position among the docu
 paragraphs; a paragraph longer than the token budget is split into sentence-aligned windows
 anchored `<doc>#p<n>.<i>`. Headings are not passages: they become the section of the
 paragraphs under them. Re-chunking an unchanged file gives identical anchors.
+
+Paged documents (PDF) keep the same anchors: the page is not part of the anchor. It travels
+in `Passage.page` (1-based, the page the paragraph starts on) and citations show it as
+"p. 7". Paragraphs are numbered through the whole document, so one anchor grammar serves
+every format, `#p<n>.<i>` keeps its single meaning (window i of paragraph n), and an anchor
+is as stable across re-ingests as the file is.
 """
 
 from __future__ import annotations

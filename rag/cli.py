@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules adding a sub-command each expose NAME, add_parser(subparsers) and
 # run(args, settings) -> exit status.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("eval.cli",)
+SUBCOMMAND_MODULES: tuple[str, ...] = ("eval.cli", "rag.docs_cli")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -121,20 +121,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
         progress=not args.quiet and sys.stderr.isatty(),
         log=lambda line: print(line, file=sys.stderr),
     )
-    for _path, reason in report.skipped:
-        print(f"skipped: {reason}", file=sys.stderr)
-    for path, doc_id in report.duplicates:
-        print(
-            f"duplicate: {path} has the same content as '{doc_id}'; indexed once", file=sys.stderr
-        )
-    if report.passages_embedded == 0 and not report.added and not report.replaced:
-        print(f"Index unchanged: {len(report.unchanged)} document(s) up to date, nothing embedded.")
-    else:
-        print(
-            f"Indexed {len(report.added)} new and {len(report.replaced)} changed document(s) "
-            f"({report.passages_embedded} passages embedded); {len(report.unchanged)} unchanged; "
-            f"{report.passages_total} passages in {settings.index_dir}/."
-        )
+    # Skipped files, duplicates and removals were announced on stderr as they were found.
+    print(report.summary(settings.index_dir))
     return EXIT_PARTIAL if report.skipped else 0
 
 

@@ -1,13 +1,25 @@
-"""Ingestion: source files → passages → vectors → the saved index.
+"""Ingestion: source files → passages → vectors → the saved index, incrementally.
 
-Incremental: a document whose content hash is already indexed keeps its vectors (nothing is
-re-embedded); a changed document is replaced; documents not named stay in the index. A file
-that cannot be read is skipped with its reason, and the index is saved only after every
-readable file is embedded, atomically, so a failed or killed run leaves the old index usable.
+A document is its file. Ingesting a file whose path is already indexed keeps it when its
+content hash is unchanged (nothing is embedded) and replaces it under the same document id
+when the content changed. A new file gets an id from its name (`GCM Review.pdf` →
+`gcm-review`); when another file holds that id, what differs is added: the extension
+(`report.pdf`, `report.docx` → `report-docx`) or the folder (`serbia/report.pdf` →
+`serbia-report`), so existing anchors never move. A file
+with the same content as an indexed one is a duplicate: indexed once, listed in the
+manifest, and announced. If the indexed file is gone, the new path is where it moved.
+An indexed document whose file lay in an ingested folder and no longer exists is removed;
+documents elsewhere stay.
+
+A file that cannot be read is skipped with its reason (an indexed version of it stays).
+The index is written only when something changed, after all embedding is done, through
+`PassageIndex.save`, whose manifest rename is the commit point: a failed or killed run leaves
+the previous index loadable.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +30,11 @@ from tqdm import tqdm
 from rag.chunking import chunk_document
 from rag.embedding import Embedder
 from rag.errors import DocumentError, IndexMismatchError, IndexMissingError, RagError
-from rag.index import DocumentRecord, IndexConfig, PassageIndex, load_index
-from rag.loaders import load_document, supported_extensions
+from rag.index import REBUILD_HINT, DocumentRecord, IndexConfig, PassageIndex, load_index
+from rag.loaders import document_id, load_document, supported_extensions
 from rag.types import Document, Passage
+
+EMBED_BATCH = 32
 
 
 @dataclass
@@ -30,15 +44,39 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, new path)
+    removed: list[str] = field(default_factory=list)  # doc_ids whose file is gone
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, indexed doc_id)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (path, doc_id given)
     passages_embedded: int = 0
     passages_total: int = 0
+    documents_total: int = 0
+    saved: bool = False  # False: the index files were left as they were
+
+    def summary(self, index_dir: Path) -> str:
+        """One line saying what changed in the index."""
+        if not self.saved:
+            return (
+                f"Index unchanged: {self.documents_total} document(s) up to date, nothing embedded."
+            )
+        extra = "".join(
+            f"; {len(items)} {label}"
+            for items, label in ((self.moved, "moved"), (self.removed, "removed"))
+            if items
+        )
+        return (
+            f"Indexed {len(self.added)} new and {len(self.replaced)} changed document(s) "
+            f"({self.passages_embedded} passages embedded); {len(self.unchanged)} unchanged"
+            f"{extra}; {self.documents_total} document(s), {self.passages_total} passages "
+            f"in {index_dir}/."
+        )
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
     """Files named by `paths` (folders are searched recursively), sorted, each once.
 
+    Hidden files and folders and Office lock files (`~$report.docx`) are passed over.
     Raises `RagError` for a path that does not exist or a folder without any file.
     """
     files: list[Path] = []
@@ -46,7 +84,11 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
         if not path.exists():
             raise RagError(f"{path} does not exist", "name a file or folder of reports")
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            found = sorted(
+                candidate
+                for candidate in path.rglob("*")
+                if candidate.is_file() and not _passed_over(candidate.relative_to(path))
+            )
             if not found:
                 raise RagError(
                     f"{path}/ is empty",
@@ -55,7 +97,14 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
             files.extend(found)
         else:
             files.append(path)
-    return list(dict.fromkeys(files))
+    unique: dict[Path, Path] = {}
+    for file in files:
+        unique.setdefault(file.resolve(), file)
+    return list(unique.values())
+
+
+def _passed_over(relative: Path) -> bool:
+    return relative.name.startswith("~$") or any(p.startswith(".") for p in relative.parts)
 
 
 def ingest(
@@ -66,81 +115,264 @@ def ingest(
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> IngestReport:
-    """Add or update the documents at `paths` in the index at `index_dir`."""
+    """Add, update or remove the documents at `paths` in the index at `index_dir`.
+
+    Skipped files, duplicates and renamed ids are announced through `log`, one line each.
+    """
+    paths = list(paths)
     files = collect_files(paths)
     existing = _load_existing(index_dir, config, log)
     report = IngestReport()
-    documents: list[Document] = []
-    seen_hashes: dict[str, str] = {}
+    corpus = _Corpus(existing.documents if existing is not None else {}, report)
     for path in tqdm(files, desc="Reading", unit="file", disable=not progress):
         try:
             document = load_document(path)
         except DocumentError as error:
             report.skipped.append((str(path), str(error)))
             continue
-        if document.content_hash in seen_hashes:
-            report.duplicates.append((str(path), seen_hashes[document.content_hash]))
-            continue
-        seen_hashes[document.content_hash] = document.doc_id
-        documents.append(document)
-
-    kept_passages: list[Passage] = []
-    kept_vectors: list[np.ndarray] = []
-    records: dict[str, DocumentRecord] = {}
-    new_ids = {document.doc_id for document in documents}
-    if existing is not None:
-        for doc_id, record in existing.documents.items():
-            if doc_id in new_ids and record.content_hash != _hash_of(documents, doc_id):
-                continue  # changed: replaced below
-            if record.content_hash in seen_hashes and doc_id != seen_hashes[record.content_hash]:
-                continue  # the same content arrives under another name now
-            passages, vectors = existing.vectors_of(doc_id)
-            kept_passages.extend(passages)
-            kept_vectors.append(vectors)
-            records[doc_id] = record
-
-    pending: list[tuple[Document, list[Passage]]] = []
-    for document in documents:
-        if document.doc_id in records:
-            report.unchanged.append(document.doc_id)
-            continue
-        replacing = existing is not None and document.doc_id in existing.documents
-        (report.replaced if replacing else report.added).append(document.doc_id)
-        pending.append((document, chunk_document(document, config.max_passage_tokens)))
-
-    to_embed = [passage for _, passages in pending for passage in passages]
-    if to_embed:
-        kept_vectors.append(_embed(embedder, to_embed, progress))
-        kept_passages.extend(to_embed)
-    for document, passages in pending:
-        records[document.doc_id] = DocumentRecord(
-            doc_id=document.doc_id,
-            title=document.title,
-            path=document.path,
-            content_hash=document.content_hash,
-            passages=len(passages),
-        )
-    report.passages_embedded = len(to_embed)
-    report.passages_total = len(kept_passages)
-    if not records:
+        corpus.place(document, path.resolve())
+    corpus.remove_missing([path.resolve() for path in paths if path.is_dir()])
+    corpus.merge_duplicates()
+    _announce(report, log)
+    if not corpus.records:
         raise RagError(
-            "no readable document to index",
-            "fix or replace the skipped files listed above",
+            "no readable document to index", "fix or replace the skipped files listed above"
         )
-    if existing is not None and not to_embed and set(records) == set(existing.documents):
+    report.documents_total = len(corpus.records)
+    if existing is not None and not corpus.pending and corpus.records == existing.documents:
+        report.passages_total = len(existing.passages)
         return report  # nothing changed: leave the index files untouched
-    dimension = existing.dimension if existing is not None and not to_embed else embedder.dimension
-    vectors = (
-        np.vstack(kept_vectors).astype(np.float32)
-        if kept_vectors
-        else np.zeros((0, dimension), dtype=np.float32)
-    )
-    PassageIndex(config, dimension, kept_passages, vectors, records).save(index_dir)
+    index = _build(existing, corpus, config, embedder, progress, report)
+    index.save(index_dir)
+    report.saved = True
     return report
 
 
-def _hash_of(documents: list[Document], doc_id: str) -> str | None:
-    return next((d.content_hash for d in documents if d.doc_id == doc_id), None)
+class _Corpus:
+    """The index's documents as this run finds them: records by id, and the documents that
+    must be (re-)embedded."""
+
+    def __init__(self, records: dict[str, DocumentRecord], report: IngestReport) -> None:
+        self.records = dict(records)
+        self.pending: dict[str, Document] = {}
+        self.report = report
+        self._by_path = {_path_key(r.path): doc_id for doc_id, r in records.items()}
+
+    def place(self, document: Document, path: Path) -> None:
+        """Decide what `document`, read from `path`, does to the index."""
+        key = str(path)
+        self._forget_duplicate(key)
+        doc_id = self._by_path.get(key)
+        if doc_id is not None:
+            if self.records[doc_id].content_hash == document.content_hash:
+                self.report.unchanged.append(doc_id)
+            else:
+                self._stage(dataclasses.replace(document, doc_id=doc_id), key)
+                self.report.replaced.append(doc_id)
+            return
+        moved_from = next(
+            (
+                doc_id
+                for doc_id, record in self.records.items()
+                if record.content_hash == document.content_hash
+                and doc_id not in self.pending
+                and not Path(record.path).exists()
+            ),
+            None,
+        )
+        if moved_from is not None:
+            del self._by_path[_path_key(self.records[moved_from].path)]
+            self.records[moved_from] = dataclasses.replace(self.records[moved_from], path=key)
+            self._by_path[key] = moved_from
+            self.report.moved.append((moved_from, key))
+            return
+        doc_id = self._new_id(path, document.doc_id)
+        if doc_id != document.doc_id:
+            self.report.renamed.append((key, doc_id))
+        self._stage(dataclasses.replace(document, doc_id=doc_id), key)
+        self.report.added.append(doc_id)
+
+    def remove_missing(self, folders: list[Path]) -> None:
+        """Drop documents (and duplicate entries) whose file in one of `folders` is gone."""
+
+        def gone(path: str) -> bool:
+            resolved = Path(_path_key(path))
+            return any(resolved.is_relative_to(f) for f in folders) and not resolved.exists()
+
+        for doc_id, record in list(self.records.items()):
+            if gone(record.path):
+                self._drop(doc_id)
+                self.report.removed.append(doc_id)
+            elif any(gone(duplicate) for duplicate in record.duplicates):
+                kept = tuple(d for d in record.duplicates if not gone(d))
+                self.records[doc_id] = dataclasses.replace(record, duplicates=kept)
+
+    def merge_duplicates(self) -> None:
+        """Index each content once: of the documents sharing a content hash, keep one that is
+        already embedded (else the first by path); the others become its duplicates."""
+        by_hash: dict[str, list[str]] = {}
+        for doc_id, record in sorted(self.records.items(), key=lambda item: item[1].path):
+            by_hash.setdefault(record.content_hash, []).append(doc_id)
+        for doc_ids in by_hash.values():
+            if len(doc_ids) < 2:
+                continue
+            keeper = next((d for d in doc_ids if d not in self.pending), doc_ids[0])
+            for doc_id in doc_ids:
+                if doc_id == keeper:
+                    continue
+                record = self.records[doc_id]
+                self._drop(doc_id)
+                for outcome in (self.report.added, self.report.replaced, self.report.unchanged):
+                    if doc_id in outcome:
+                        outcome.remove(doc_id)
+                self.report.renamed = [r for r in self.report.renamed if r[1] != doc_id]
+                self._add_duplicates(keeper, (record.path, *record.duplicates))
+                self.report.duplicates.append((record.path, keeper))
+
+    def _stage(self, document: Document, key: str) -> None:
+        self.records[document.doc_id] = DocumentRecord(
+            doc_id=document.doc_id,
+            title=document.title,
+            path=key,
+            content_hash=document.content_hash,
+            passages=0,  # counted once chunked
+            duplicates=(),  # a changed document no longer has its duplicates' content
+        )
+        self.pending[document.doc_id] = document
+        self._by_path[key] = document.doc_id
+
+    def _drop(self, doc_id: str) -> None:
+        record = self.records.pop(doc_id)
+        self.pending.pop(doc_id, None)
+        self._by_path.pop(_path_key(record.path), None)
+
+    def _add_duplicates(self, doc_id: str, paths: tuple[str, ...]) -> None:
+        record = self.records[doc_id]
+        merged = tuple(sorted({*record.duplicates, *paths}))
+        self.records[doc_id] = dataclasses.replace(record, duplicates=merged)
+
+    def _forget_duplicate(self, key: str) -> None:
+        """A file read again is judged afresh, not by an earlier duplicate entry."""
+        for doc_id, record in list(self.records.items()):
+            if key in record.duplicates:
+                kept = tuple(d for d in record.duplicates if d != key)
+                self.records[doc_id] = dataclasses.replace(record, duplicates=kept)
+
+    def _new_id(self, path: Path, preferred: str) -> str:
+        """`preferred`, or when another file holds it, a variant naming what differs (the
+        extension, or for the same extension the folder), or else numbered."""
+        extension = path.suffix.lstrip(".").lower()
+        folder = document_id(path.parent) if path.parent.name else ""
+        by_extension = f"{preferred}-{extension}" if extension else ""
+        by_folder = f"{folder}-{preferred}" if folder else ""
+        holder = self.records.get(preferred)
+        same_extension = holder is not None and Path(holder.path).suffix.lower() == path.suffix
+        candidates = [
+            preferred,
+            *((by_folder, by_extension) if same_extension else (by_extension, by_folder)),
+        ]
+        for candidate in candidates:
+            if candidate and candidate not in self.records:
+                return candidate
+        number = 2
+        while f"{preferred}-{number}" in self.records:
+            number += 1
+        return f"{preferred}-{number}"
+
+
+def _path_key(path: str) -> str:
+    """How files are compared: resolved (older indexes recorded paths as given)."""
+    return str(Path(path).resolve())
+
+
+def display_path(path: str) -> str:
+    """`path` relative to the working directory when it lies below it, else absolute."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved)
+
+
+def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
+    for _path, reason in report.skipped:
+        log(f"skipped: {reason}")
+    for path, doc_id in report.duplicates:
+        log(f"duplicate: {display_path(path)} has the same content as '{doc_id}'; indexed once")
+    for path, doc_id in report.renamed:
+        log(
+            f"note: {display_path(path)} is indexed as '{doc_id}' "
+            "(its plain name is taken by another file)"
+        )
+    for doc_id, path in report.moved:
+        log(f"moved: '{doc_id}' is now read from {display_path(path)}")
+    for doc_id in report.removed:
+        log(f"removed: '{doc_id}' (its file no longer exists)")
+
+
+def _build(
+    existing: PassageIndex | None,
+    corpus: _Corpus,
+    config: IndexConfig,
+    embedder: Embedder,
+    progress: bool,
+    report: IngestReport,
+) -> PassageIndex:
+    """The new index: kept documents' passages and vectors as they were, pending documents
+    chunked and embedded; documents in id order, so that an index updated step by step
+    equals one built at once."""
+    chunks = {
+        doc_id: chunk_document(document, config.max_passage_tokens)
+        for doc_id, document in sorted(corpus.pending.items())
+    }
+    to_embed = [passage for passages in chunks.values() for passage in passages]
+    fresh = _embed(embedder, to_embed, progress) if to_embed else None
+    dimension = fresh.shape[1] if fresh is not None else existing.dimension if existing else 0
+    if existing is not None and fresh is not None and dimension != existing.dimension:
+        raise IndexMismatchError(
+            f"the index holds {existing.dimension}-d vectors but the embedder gives "
+            f"{dimension}-d ones",
+            f"delete the index folder and {REBUILD_HINT}",
+        )
+    rows = _rows_by_document(existing.passages) if existing is not None else {}
+    starts: dict[str, int] = {}
+    position = 0
+    for doc_id, passages in chunks.items():
+        starts[doc_id] = position
+        position += len(passages)
+    passages_out: list[Passage] = []
+    vector_parts: list[np.ndarray] = []
+    for doc_id in sorted(corpus.records):
+        if doc_id in chunks:
+            passages = chunks[doc_id]
+            assert fresh is not None or not passages
+            if passages and fresh is not None:
+                vector_parts.append(fresh[starts[doc_id] : starts[doc_id] + len(passages)])
+            corpus.records[doc_id] = dataclasses.replace(
+                corpus.records[doc_id], passages=len(passages)
+            )
+        else:
+            assert existing is not None
+            own = rows.get(doc_id, [])
+            passages = [existing.passages[row] for row in own]
+            if own:
+                vector_parts.append(existing.vectors[own])
+        passages_out.extend(passages)
+    vectors = (
+        np.vstack(vector_parts).astype(np.float32)
+        if vector_parts
+        else np.zeros((0, dimension), dtype=np.float32)
+    )
+    report.passages_embedded = len(to_embed)
+    report.passages_total = len(passages_out)
+    return PassageIndex(config, dimension, passages_out, vectors, dict(corpus.records))
+
+
+def _rows_by_document(passages: list[Passage]) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for row, passage in enumerate(passages):
+        rows.setdefault(passage.doc_id, []).append(row)
+    return rows
 
 
 def _load_existing(
@@ -158,11 +390,10 @@ def _load_existing(
 
 
 def _embed(embedder: Embedder, passages: list[Passage], progress: bool) -> np.ndarray:
-    batch = 32
     parts = []
     with tqdm(total=len(passages), desc="Embedding", unit="passage", disable=not progress) as bar:
-        for start in range(0, len(passages), batch):
-            texts = [_embedding_text(p) for p in passages[start : start + batch]]
+        for start in range(0, len(passages), EMBED_BATCH):
+            texts = [_embedding_text(p) for p in passages[start : start + EMBED_BATCH]]
             parts.append(embedder.embed(texts))
             bar.update(len(texts))
     return np.vstack(parts)

@@ -1,7 +1,9 @@
 """Document loaders: one module per file type, chosen by file extension.
 
 A loader reads a file and returns a `Document` whose `blocks` mark paragraphs and headings
-by character span, so chunking works the same for every format. Register a new format with
+by character span, so chunking works the same for every format. Loaders of structured formats
+(PDF, Word, HTML, Markdown) extract text parts and join them with `assemble_document`, so the
+document text is the text passages quote verbatim. Register a new format with
 `register_loader`.
 """
 
@@ -9,12 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from rag.errors import DocumentError
-from rag.types import Document
+from rag.types import Block, Document
+
+# Text parts are joined with a blank line, so a document's text reads like a plain-text report.
+PART_SEPARATOR = "\n\n"
 
 
 class Loader(Protocol):
@@ -61,10 +67,80 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass(frozen=True)
+class TextPart:
+    """A paragraph or heading extracted from a structured file, with its page if it has one."""
+
+    text: str
+    kind: str = "paragraph"  # or "heading"
+    page: int | None = None
+
+
+def assemble_document(
+    path: Path, data: bytes, parts: Sequence[TextPart], title: str | None = None
+) -> Document:
+    """A `Document` whose text is `parts` joined by blank lines, one block per part.
+
+    Raises `DocumentError` when no part has text. The title defaults to the first part.
+    """
+    pieces: list[str] = []
+    blocks: list[Block] = []
+    position = 0
+    for part in parts:
+        text = part.text.strip()
+        if not text:
+            continue
+        if pieces:
+            position += len(PART_SEPARATOR)
+        pieces.append(text)
+        blocks.append(
+            Block(start=position, end=position + len(text), kind=part.kind, page=part.page)
+        )
+        position += len(text)
+    if not blocks:
+        raise DocumentError(f"{path}: the document contains no text", "remove it from the corpus")
+    chosen = " ".join((title or "").split()) or " ".join(pieces[0].split())
+    return Document(
+        doc_id=document_id(path),
+        title=chosen[:200],
+        path=str(path),
+        text=PART_SEPARATOR.join(pieces),
+        content_hash=content_hash(data),
+        blocks=tuple(blocks),
+    )
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or a `DocumentError` saying why it cannot be read or is empty."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DocumentError(f"{path}: cannot read ({error.strerror})") from None
+    if not data.strip():
+        raise DocumentError(f"{path}: the file is empty", "remove it or add its text")
+    return data
+
+
+def short_reason(error: Exception) -> str:
+    """The first line of a library's exception message, short enough for one output line."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return (message or type(error).__name__)[:120]
+
+
 def _register_builtin_loaders() -> None:
+    from rag.loaders.docx import DocxLoader
+    from rag.loaders.html import HtmlLoader
+    from rag.loaders.markdown import MarkdownLoader
+    from rag.loaders.pdf import PdfLoader
     from rag.loaders.text import TextLoader
 
     register_loader(".txt", TextLoader)
+    register_loader(".md", MarkdownLoader)
+    register_loader(".markdown", MarkdownLoader)
+    register_loader(".html", HtmlLoader)
+    register_loader(".htm", HtmlLoader)
+    register_loader(".pdf", PdfLoader)
+    register_loader(".docx", DocxLoader)
 
 
 _register_builtin_loaders()

@@ -1,0 +1,130 @@
+"""`rag docs`: list the indexed documents, or remove some from the index.
+
+Both work on the index as it was built: listing reads only the manifest, and removing keeps
+the other documents' passages and vectors as they are (nothing is embedded, no model is
+loaded) and saves atomically like `rag ingest`. A removed document whose file is still in an
+ingested folder comes back with the next `rag ingest` of that folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rag.errors import RagError
+from rag.index import IndexConfig, PassageIndex, load_index, read_manifest
+from rag.ingest import display_path
+from rag.settings import Settings
+
+NAME = "docs"
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        NAME,
+        help="list the indexed documents, or remove some",
+        description="Manage the documents in the index (add or update them with 'rag ingest').",
+    )
+    actions = parser.add_subparsers(dest="docs_action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="the indexed documents, one per line")
+    listing.add_argument("--json", action="store_true", help="one JSON object per document")
+    remove = actions.add_parser(
+        "remove",
+        help="remove documents from the index (their files are left alone)",
+        description="Remove documents from the index; nothing is re-embedded.",
+    )
+    remove.add_argument(
+        "documents", nargs="+", metavar="DOC", help="document id (see 'rag docs list') or path"
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.docs_action == "list":
+        return list_documents(settings.index_dir, as_json=args.json)
+    return remove_documents(settings.index_dir, args.documents)
+
+
+def list_documents(index_dir: Path, as_json: bool = False) -> int:
+    """Print the indexed documents; from the manifest alone, so it is instant."""
+    manifest = read_manifest(index_dir)
+    documents = manifest.get("documents", {})
+    for doc_id, record in sorted(documents.items()):
+        if as_json:
+            print(json.dumps({"doc": doc_id, **record}, ensure_ascii=False))
+            continue
+        print(
+            f"{doc_id}  {record['passages']} passages  {_shorten(record['title'], 60)}"
+            f"  {display_path(record['path'])}"
+        )
+        for duplicate in record.get("duplicates", []):
+            print(f"    duplicate, not indexed: {display_path(duplicate)}")
+    if not as_json:
+        print(
+            f"{len(documents)} document(s), {manifest.get('passages', 0)} passages in {index_dir}/."
+        )
+    return 0
+
+
+def remove_documents(index_dir: Path, names: list[str]) -> int:
+    """Remove the documents named by id or path, and save the index without them."""
+    index = load_index(index_dir, _built_with(index_dir))
+    doc_ids = [_find(index, name, index_dir) for name in names]
+    removed = set(doc_ids)
+    kept_rows = [row for row, p in enumerate(index.passages) if p.doc_id not in removed]
+    PassageIndex(
+        index.config,
+        index.dimension,
+        [index.passages[row] for row in kept_rows],
+        index.vectors[kept_rows],
+        {d: r for d, r in index.documents.items() if d not in removed},
+    ).save(index_dir)
+    for doc_id in dict.fromkeys(doc_ids):
+        record = index.documents[doc_id]
+        print(f"Removed '{doc_id}' ({record.passages} passages).")
+        if Path(record.path).exists():
+            print(
+                f"  Its file {display_path(record.path)} is still there: "
+                "'rag ingest' of its folder would add it again."
+            )
+    print(
+        f"{len(index.documents) - len(removed)} document(s), {len(kept_rows)} passages "
+        f"left in {index_dir}/."
+    )
+    return 0
+
+
+def _built_with(index_dir: Path) -> IndexConfig:
+    """The configuration the index was built with: removing needs no model, so an index built
+    with another embedder than the configured one can still be pruned."""
+    manifest = read_manifest(index_dir)
+    try:
+        return IndexConfig(
+            embedding_model=manifest["embedding_model"],
+            chunker_version=manifest["chunker_version"],
+            max_passage_tokens=manifest["max_passage_tokens"],
+        )
+    except KeyError as error:
+        raise RagError(
+            f"{index_dir}/manifest.json lacks {error}", "run 'rag ingest' to rebuild"
+        ) from None
+
+
+def _find(index: PassageIndex, name: str, index_dir: Path) -> str:
+    if name in index.documents:
+        return name
+    wanted = Path(name).resolve()
+    for doc_id, record in index.documents.items():
+        if Path(record.path).resolve() == wanted:
+            return doc_id
+    ids = sorted(index.documents)
+    known = ", ".join(ids[:10]) + (f", … ({len(ids)} in all)" if len(ids) > 10 else "") or "none"
+    raise RagError(
+        f"no document '{name}' in {index_dir}/ (indexed: {known})",
+        "name a document id from 'rag docs list'",
+    )
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,144 @@
+"""`rag docs list` and `rag docs remove`: the corpus as indexed, and removal without
+re-embedding."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.cli import EXIT_USAGE, main
+from rag.embedding.hashing import HashingEmbedder
+from rag.index import IndexConfig, load_index
+from rag.retrieval import Retriever
+from tests.conftest import SEED_REPORT
+from tests.rag.sample_documents import HTML_FACT, PDF_TITLE, write_mixed_corpus
+
+CONFIG = IndexConfig(embedding_model="hashing")
+
+
+@pytest.fixture
+def indexed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """The mixed corpus (plus a duplicate of the PDF) ingested with the hashing embedder."""
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    write_mixed_corpus(corpus, SEED_REPORT)
+    shutil.copy(corpus / "ruritania-review.pdf", corpus / "z-copy.pdf")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAG_INDEX_DIR", str(index_dir))
+    monkeypatch.setenv("RAG_EMBEDDER", "hashing")
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", "hashing")
+    assert main(["ingest", "--quiet", str(corpus)]) == 0
+    return corpus, index_dir
+
+
+def test_list_shows_each_document_with_passages_title_path_and_duplicates(
+    indexed: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _corpus, index_dir = indexed
+    capsys.readouterr()
+    assert main(["docs", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    index = load_index(index_dir, CONFIG)
+    review = index.documents["ruritania-review"]
+    assert (
+        f"ruritania-review  {review.passages} passages  {PDF_TITLE}  corpus/ruritania-review.pdf"
+        in lines
+    )
+    assert "    duplicate, not indexed: corpus/z-copy.pdf" in lines
+    assert [line.split()[0] for line in lines if not line.startswith(" ")][:-1] == sorted(
+        index.documents
+    )
+    assert lines[-1] == f"4 document(s), {len(index.passages)} passages in {index_dir}/."
+
+
+def test_list_json_gives_one_object_per_document(
+    indexed: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["docs", "list", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["doc"] for r in records] == [
+        "freedonia-report",
+        "gcm-unece-2020",
+        "ruritania-review",
+        "zembla-portal",
+    ]
+    assert records[2]["duplicates"] == [str((indexed[0] / "z-copy.pdf").resolve())]
+    assert set(records[0]) == {"doc", "title", "path", "content_hash", "passages", "duplicates"}
+
+
+def test_remove_drops_the_document_without_embedding_anything(
+    indexed: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _corpus, index_dir = indexed
+    before = load_index(index_dir, CONFIG)
+    # No embedder can be built and another model is configured: removal needs neither.
+    monkeypatch.setenv("RAG_EMBEDDER", "no-such-backend")
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", "another-model")
+    capsys.readouterr()
+    assert main(["docs", "remove", "zembla-portal"]) == 0
+    out = capsys.readouterr().out
+    removed = before.documents["zembla-portal"].passages
+    assert f"Removed 'zembla-portal' ({removed} passages)." in out
+    assert "'rag ingest' of its folder would add it again" in out
+    after = load_index(index_dir, CONFIG)
+    assert set(after.documents) == set(before.documents) - {"zembla-portal"}
+    assert len(after.passages) == len(before.passages) - removed
+    for doc_id in after.documents:
+        kept_passages, kept_vectors = after.vectors_of(doc_id)
+        old_passages, old_vectors = before.vectors_of(doc_id)
+        assert kept_passages == old_passages and np.array_equal(kept_vectors, old_vectors)
+    hits = Retriever(after, HashingEmbedder("hashing")).retrieve(HTML_FACT, 20)
+    assert hits and all(hit.passage.doc_id != "zembla-portal" for hit in hits)
+    # Written like an ingest: fresh data files, the old ones gone.
+    assert len(list(index_dir.glob("passages-*"))) == len(list(index_dir.glob("vectors-*"))) == 1
+
+
+def test_remove_by_path_and_several_at_once(
+    indexed: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, index_dir = indexed
+    assert main(["docs", "remove", str(corpus / "freedonia-report.docx"), "gcm-unece-2020"]) == 0
+    assert set(load_index(index_dir, CONFIG).documents) == {"ruritania-review", "zembla-portal"}
+    assert capsys.readouterr().out.splitlines()[-1].startswith("2 document(s), ")
+
+
+def test_removed_document_comes_back_with_the_next_ingest_of_its_folder(
+    indexed: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, index_dir = indexed
+    main(["docs", "remove", "zembla-portal"])
+    capsys.readouterr()
+    assert main(["ingest", "--quiet", str(corpus)]) == 0
+    assert "Indexed 1 new and 0 changed document(s)" in capsys.readouterr().out
+    assert "zembla-portal" in load_index(index_dir, CONFIG).documents
+
+
+def test_removing_an_unknown_document_is_one_error_line_and_changes_nothing(
+    indexed: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _corpus, index_dir = indexed
+    before = {p.name: p.read_bytes() for p in index_dir.iterdir()}
+    capsys.readouterr()
+    assert main(["docs", "remove", "no-such-report"]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err
+    assert err.startswith("rag docs: error: no document 'no-such-report' in ")
+    assert "indexed: freedonia-report, gcm-unece-2020, ruritania-review, zembla-portal" in err
+    assert "name a document id from 'rag docs list'" in err
+    assert {p.name: p.read_bytes() for p in index_dir.iterdir()} == before
+
+
+def test_docs_without_an_index_says_how_to_build_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "nothing"))
+    assert main(["docs", "list"]) == EXIT_USAGE
+    assert "no index at" in capsys.readouterr().err
+    assert main(["docs", "remove", "x"]) == EXIT_USAGE
+    assert "run 'rag ingest' to build it" in capsys.readouterr().err

@@ -1,0 +1,656 @@
+"""Ingestion: every format into one index, incremental re-ingest (unchanged documents are not
+embedded again), duplicates, name collisions, bad files skipped with a reason, and an index
+that survives `rag ingest` being killed at any moment."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import random
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import textwrap
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.cli import EXIT_PARTIAL, format_answer, main
+from rag.embedding import Embedder
+from rag.embedding.hashing import HashingEmbedder
+from rag.factory import build_pipeline, index_config
+from rag.index import IndexConfig, PassageIndex, load_index
+from rag.ingest import IngestReport, ingest
+from rag.pipeline import Pipeline
+from rag.retrieval import Retriever
+from rag.settings import Settings
+from tests.conftest import ROOT, SEED_REPORT
+from tests.rag.sample_documents import (
+    DOCX_FACT,
+    HTML_FACT,
+    PDF_FACT,
+    PDF_FACT_PAGE,
+    PDF_FACT_QUESTION,
+    write_blank_pdf,
+    write_corrupt_pdf,
+    write_encrypted_pdf,
+    write_image_only_pdf,
+    write_mixed_corpus,
+)
+
+CONFIG = IndexConfig(embedding_model="hashing")
+
+
+class CountingEmbedder:
+    """An embedder (the hashing one by default) that counts what it is asked to embed."""
+
+    def __init__(self, inner: Embedder | None = None) -> None:
+        self.inner = inner or HashingEmbedder("hashing")
+        self.calls = 0
+        self.texts: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+
+class Run:
+    """One ingest run's report, log lines and embedder."""
+
+    def __init__(self, paths: Sequence[Path], index_dir: Path) -> None:
+        self.embedder = CountingEmbedder()
+        self.log: list[str] = []
+        self.report: IngestReport = ingest(
+            list(paths), index_dir, CONFIG, self.embedder, progress=False, log=self.log.append
+        )
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    write_mixed_corpus(folder, SEED_REPORT)
+    return folder
+
+
+def index_files(index_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(index_dir.iterdir())}
+
+
+def search(index: PassageIndex, question: str, k: int = 5) -> list[str]:
+    hits = Retriever(index, HashingEmbedder("hashing"), "hybrid").retrieve(question, k)
+    return [hit.passage.anchor for hit in hits]
+
+
+# --- the mixed corpus -------------------------------------------------------------------
+
+
+def test_every_format_is_ingested_into_one_index(corpus: Path, tmp_path: Path) -> None:
+    run = Run([corpus], tmp_path / "index")
+    assert sorted(run.report.added) == [
+        "freedonia-report",
+        "gcm-unece-2020",
+        "ruritania-review",
+        "zembla-portal",
+    ]
+    assert run.report.skipped == [] and run.log == []
+    index = load_index(tmp_path / "index", CONFIG)
+    assert run.report.passages_embedded == len(index.passages) == len(run.embedder.texts)
+    by_text = {
+        fact: next(p for p in index.passages if fact in p.text)
+        for fact in (PDF_FACT, DOCX_FACT, HTML_FACT)
+    }
+    assert by_text[PDF_FACT].doc_id == "ruritania-review"
+    assert by_text[PDF_FACT].page == PDF_FACT_PAGE
+    assert by_text[DOCX_FACT].page is None and by_text[HTML_FACT].page is None
+    # The seed report keeps the anchors it had before other formats existed.
+    assert index.passage("gcm-unece-2020#p24") is not None
+    assert {p.page for p in index.passages if p.doc_id == "gcm-unece-2020"} == {None}
+
+
+def test_pdf_passage_is_cited_with_its_page(
+    corpus: Path,
+    fake_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = fake_settings.model_copy(update={"seeds_dir": corpus})
+    Run([corpus], settings.index_dir)
+    answer = build_pipeline(settings).ask(PDF_FACT_QUESTION)
+    assert not answer.abstained
+    cited = next(c for c in answer.citations if c.doc == "ruritania-review")
+    assert cited.page == PDF_FACT_PAGE
+    assert cited.to_dict()["page"] == PDF_FACT_PAGE
+    assert f"{cited.anchor} — 3. Labour migration, p. {PDF_FACT_PAGE}" in format_answer(answer)
+
+
+@pytest.mark.integration
+def test_acceptance_question_answered_only_in_the_pdf_cites_its_page(
+    real_pipeline: Pipeline, real_settings: Settings, tmp_path: Path
+) -> None:
+    """The issue's acceptance on the real models: a folder with a PDF, a DOCX, an HTML page
+    and the seed report; a question only the PDF answers; then a re-run that embeds nothing."""
+    corpus = tmp_path / "corpus"
+    write_mixed_corpus(corpus, SEED_REPORT)
+    settings = real_settings.model_copy(update={"index_dir": tmp_path / "index"})
+    config = index_config(settings)
+    embedder = CountingEmbedder(real_pipeline.embedder)
+    report = ingest([corpus], settings.index_dir, config, embedder, progress=False)
+    assert len(report.added) == 4 and report.skipped == []
+    pipeline = build_pipeline(
+        settings, embedder=real_pipeline.embedder, generator=real_pipeline.generator
+    )
+    answer = pipeline.ask(PDF_FACT_QUESTION)
+    assert not answer.abstained
+    assert "4,812" in answer.answer
+    cited = [c for c in answer.citations if "4,812 seasonal work permits" in c.quote]
+    assert cited and cited[0].doc == "ruritania-review"
+    assert cited[0].anchor.startswith("ruritania-review#p")
+    assert cited[0].page == PDF_FACT_PAGE
+    assert f"{cited[0].anchor} — 3. Labour migration, p. {PDF_FACT_PAGE}" in format_answer(answer)
+
+    again = CountingEmbedder(real_pipeline.embedder)
+    rerun = ingest([corpus], settings.index_dir, config, again, progress=False)
+    assert again.calls == 0 and rerun.saved is False
+    assert rerun.summary(settings.index_dir).endswith("nothing embedded.")
+
+
+# --- incremental re-ingest --------------------------------------------------------------
+
+
+def test_unchanged_corpus_embeds_nothing_and_leaves_the_files(corpus: Path, tmp_path: Path) -> None:
+    Run([corpus], tmp_path / "index")
+    before = index_files(tmp_path / "index")
+    again = Run([corpus], tmp_path / "index")
+    assert again.embedder.calls == 0
+    assert again.report.saved is False
+    assert sorted(again.report.unchanged) == sorted(
+        ["freedonia-report", "gcm-unece-2020", "ruritania-review", "zembla-portal"]
+    )
+    assert again.report.summary(tmp_path / "index") == (
+        "Index unchanged: 4 document(s) up to date, nothing embedded."
+    )
+    assert index_files(tmp_path / "index") == before
+
+
+def test_changed_document_is_replaced_and_only_it_is_embedded(corpus: Path, tmp_path: Path) -> None:
+    Run([corpus], tmp_path / "index")
+    before = load_index(tmp_path / "index", CONFIG)
+    page = corpus / "zembla-portal.html"
+    page.write_text(page.read_text().replace("620 returnees", "985 returnees"), encoding="utf-8")
+    run = Run([corpus], tmp_path / "index")
+    after = load_index(tmp_path / "index", CONFIG)
+    assert run.report.replaced == ["zembla-portal"] and run.report.added == []
+    new_passages = [p for p in after.passages if p.doc_id == "zembla-portal"]
+    assert run.embedder.texts and len(run.embedder.texts) == len(new_passages)
+    texts = " ".join(p.text for p in new_passages)
+    assert "985 returnees" in texts and "620 returnees" not in texts
+    # The other documents keep their passages and their very vectors.
+    for doc_id in ("ruritania-review", "gcm-unece-2020", "freedonia-report"):
+        old_passages, old_vectors = before.vectors_of(doc_id)
+        kept_passages, kept_vectors = after.vectors_of(doc_id)
+        assert kept_passages == old_passages
+        assert np.array_equal(kept_vectors, old_vectors)
+
+
+def test_removed_file_is_gone_from_search_after_re_ingesting_its_folder(
+    corpus: Path, tmp_path: Path
+) -> None:
+    Run([corpus], tmp_path / "index")
+    question = "reintegration grant euros returnees"
+    assert search(load_index(tmp_path / "index", CONFIG), question)[0].startswith("zembla-portal#")
+    (corpus / "zembla-portal.html").unlink()
+    run = Run([corpus], tmp_path / "index")
+    assert run.report.removed == ["zembla-portal"] and run.embedder.calls == 0
+    assert "removed: 'zembla-portal' (its file no longer exists)" in run.log
+    index = load_index(tmp_path / "index", CONFIG)
+    assert "zembla-portal" not in index.documents
+    assert not any(anchor.startswith("zembla-portal#") for anchor in search(index, question, 20))
+
+
+def test_documents_outside_the_ingested_paths_stay(corpus: Path, tmp_path: Path) -> None:
+    Run([corpus], tmp_path / "index")
+    (tmp_path / "elsewhere").mkdir()
+    extra = tmp_path / "elsewhere" / "extra.md"
+    extra.write_text("# Extra\n\nValoria signed a readmission agreement in 2021.\n")
+    run = Run([extra], tmp_path / "index")
+    assert run.report.added == ["extra"] and run.report.removed == []
+    assert set(load_index(tmp_path / "index", CONFIG).documents) == {
+        "extra",
+        "freedonia-report",
+        "gcm-unece-2020",
+        "ruritania-review",
+        "zembla-portal",
+    }
+
+
+def test_incremental_index_equals_one_built_at_once(corpus: Path, tmp_path: Path) -> None:
+    moved = tmp_path / "later"
+    moved.mkdir()
+    shutil.move(corpus / "freedonia-report.docx", moved / "freedonia-report.docx")
+    Run([corpus], tmp_path / "step")
+    Run([corpus, moved], tmp_path / "step")
+    Run([corpus, moved], tmp_path / "once")
+    step, once = load_index(tmp_path / "step", CONFIG), load_index(tmp_path / "once", CONFIG)
+    assert step.passages == once.passages
+    assert np.array_equal(step.vectors, once.vectors)
+    assert step.documents == once.documents
+
+
+# --- duplicates, collisions, moves ------------------------------------------------------
+
+
+def test_duplicate_under_another_name_is_indexed_once_with_a_notice(
+    corpus: Path, tmp_path: Path
+) -> None:
+    copy = corpus / "second copy.pdf"  # sorts after the original, which is kept
+    shutil.copy(corpus / "ruritania-review.pdf", copy)
+    run = Run([corpus], tmp_path / "index")
+    assert run.log == [
+        f"duplicate: {copy.resolve()} has the same content as 'ruritania-review'; indexed once"
+    ]
+    index = load_index(tmp_path / "index", CONFIG)
+    assert "second-copy" not in index.documents
+    assert index.documents["ruritania-review"].duplicates == (str(copy.resolve()),)
+    assert sum(PDF_FACT in p.text for p in index.passages) == 1
+    again = Run([corpus], tmp_path / "index")
+    assert again.report.saved is False and again.embedder.calls == 0
+    assert again.report.duplicates == [(str(copy.resolve()), "ruritania-review")]
+
+
+def test_copy_of_an_indexed_document_is_not_embedded(corpus: Path, tmp_path: Path) -> None:
+    Run([corpus], tmp_path / "index")
+    shutil.copy(corpus / "freedonia-report.docx", corpus / "a-copy.docx")
+    run = Run([corpus], tmp_path / "index")
+    assert run.embedder.calls == 0
+    assert run.report.duplicates == [(str((corpus / "a-copy.docx").resolve()), "freedonia-report")]
+    assert set(load_index(tmp_path / "index", CONFIG).documents) == set(run.report.unchanged)
+
+
+def test_same_name_with_another_extension_gets_its_own_id(corpus: Path, tmp_path: Path) -> None:
+    Run([corpus], tmp_path / "index")
+    import docx
+
+    briefing = docx.Document()  # the portal's name, other content
+    briefing.add_paragraph("Zembla's consulates now issue visas within ten days.")
+    briefing.save(str(corpus / "zembla-portal.docx"))
+    run = Run([corpus], tmp_path / "index")
+    assert run.report.added == ["zembla-portal-docx"]
+    assert any("is indexed as 'zembla-portal-docx'" in line for line in run.log)
+    index = load_index(tmp_path / "index", CONFIG)
+    assert index.documents["zembla-portal"].path.endswith("zembla-portal.html")
+    assert index.documents["zembla-portal-docx"].path.endswith("zembla-portal.docx")
+    # Both stay distinct and their ids stable on the next run.
+    assert Run([corpus], tmp_path / "index").report.saved is False
+
+
+def test_same_name_in_two_folders_are_two_documents(tmp_path: Path) -> None:
+    for country, fact in (
+        ("serbia", "Serbia trained 40 border officers."),
+        ("albania", "Albania opened 3 migrant resource centres."),
+    ):
+        (tmp_path / country).mkdir()
+        (tmp_path / country / "report.txt").write_text(f"National report\n\n{fact}\n")
+    run = Run([tmp_path / "serbia", tmp_path / "albania"], tmp_path / "index")
+    assert run.report.added == ["report", "albania-report"]  # serbia/ is named first
+
+
+def test_moved_file_keeps_its_document_without_embedding(corpus: Path, tmp_path: Path) -> None:
+    Run([corpus], tmp_path / "index")
+    (corpus / "archive").mkdir()
+    target = corpus / "archive" / "ruritania-review.pdf"
+    shutil.move(corpus / "ruritania-review.pdf", target)
+    run = Run([corpus], tmp_path / "index")
+    assert run.embedder.calls == 0
+    assert run.report.moved == [("ruritania-review", str(target.resolve()))]
+    assert run.report.removed == []
+    assert load_index(tmp_path / "index", CONFIG).documents["ruritania-review"].path == str(
+        target.resolve()
+    )
+
+
+# --- bad input --------------------------------------------------------------------------
+
+
+def write_bad_files(folder: Path) -> dict[str, str]:
+    """One file of each kind the issue lists, and the reason each must be skipped with."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_corrupt_pdf(folder / "corrupt.pdf")
+    write_encrypted_pdf(folder / "encrypted.pdf")
+    write_image_only_pdf(folder / "scanned.pdf")
+    write_blank_pdf(folder / "blank.pdf")
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04" + b"\x00" * 300)
+    (folder / "junk.txt").write_bytes(bytes(range(256)) * 3)
+    (folder / "junk.md").write_bytes(b"\x00\x01binary" * 20)
+    (folder / "junk.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (folder / "sheet.xlsx").write_bytes(b"PK\x03\x04")
+    return {
+        "corrupt.pdf": "the PDF is damaged and cannot be read",
+        "encrypted.pdf": "the PDF is encrypted (password-protected)",
+        "scanned.pdf": "the PDF has no text layer",
+        "blank.pdf": "the PDF contains no text",
+        "broken.docx": "the Word file is damaged and cannot be read",
+        "junk.txt": "the file is binary, not text",
+        "junk.md": "the file is binary, not text",
+        "junk.html": "the file is binary, not text",
+        "sheet.xlsx": "unsupported file type '.xlsx'",
+    }
+
+
+def test_each_bad_file_is_skipped_with_one_line_and_the_others_ingested(
+    corpus: Path, tmp_path: Path
+) -> None:
+    reasons = write_bad_files(corpus)
+    run = Run([corpus], tmp_path / "index")
+    assert len(run.report.added) == 4
+    assert len(run.log) == len(reasons)
+    for name, reason in reasons.items():
+        line = next(line for line in run.log if f"/{name}: " in line)
+        assert line.startswith(f"skipped: {corpus / name}: {reason}")
+        assert "\n" not in line
+
+
+def test_cli_exit_status_says_files_were_skipped_and_the_index_is_intact(
+    corpus: Path,
+    fake_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in {
+        "RAG_INDEX_DIR": fake_settings.index_dir,
+        "RAG_EMBEDDER": "hashing",
+        "RAG_EMBEDDING_MODEL": "hashing",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    assert main(["ingest", str(corpus)]) == 0
+    before = index_files(fake_settings.index_dir)
+    capsys.readouterr()
+    bad = corpus.parent / "bad"
+    reasons = write_bad_files(bad)
+    assert main(["ingest", str(bad)]) == EXIT_PARTIAL
+    captured = capsys.readouterr()
+    skipped = [line for line in captured.err.splitlines() if line.startswith("skipped: ")]
+    assert len(skipped) == len(reasons) and "Traceback" not in captured.err
+    assert captured.out.strip() == "Index unchanged: 4 document(s) up to date, nothing embedded."
+    assert index_files(fake_settings.index_dir) == before
+
+
+def test_indexed_file_that_became_unreadable_keeps_its_indexed_version(
+    corpus: Path, tmp_path: Path
+) -> None:
+    Run([corpus], tmp_path / "index")
+    before = index_files(tmp_path / "index")
+    (corpus / "freedonia-report.docx").write_bytes(b"PK\x03\x04 truncated")
+    run = Run([corpus], tmp_path / "index")
+    assert [path for path, _ in run.report.skipped] == [str(corpus / "freedonia-report.docx")]
+    assert run.report.removed == [] and run.report.saved is False
+    assert index_files(tmp_path / "index") == before
+
+
+def test_only_unreadable_files_and_no_index_is_an_error(tmp_path: Path) -> None:
+    from rag.errors import RagError
+
+    write_bad_files(tmp_path / "bad")
+    log: list[str] = []
+    with pytest.raises(RagError, match="no readable document to index"):
+        ingest(
+            [tmp_path / "bad"],
+            tmp_path / "index",
+            CONFIG,
+            CountingEmbedder(),
+            progress=False,
+            log=log.append,
+        )
+    assert len(log) == 9  # the reasons were given before the error
+    assert not (tmp_path / "index").exists()
+
+
+def test_hidden_and_office_lock_files_are_passed_over(corpus: Path, tmp_path: Path) -> None:
+    (corpus / "~$eeland-report.docx").write_bytes(b"\x00lock")
+    (corpus / ".git").mkdir()
+    (corpus / ".git" / "notes.txt").write_text("internal notes\n")
+    run = Run([corpus], tmp_path / "index")
+    assert run.report.skipped == [] and len(run.report.added) == 4
+
+
+# --- progress ---------------------------------------------------------------------------
+
+
+def test_progress_bars_show_files_and_passages_in_a_terminal(corpus: Path, tmp_path: Path) -> None:
+    controller, terminal = pty.openpty()
+    # A terminal of 120 columns: tqdm sizes its bars to it (a fresh pty has 0).
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    env = {
+        **os.environ,
+        "RAG_EMBEDDER": "hashing",
+        "RAG_EMBEDDING_MODEL": "hashing",
+        "RAG_INDEX_DIR": str(tmp_path / "index"),
+    }
+    process = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ingest", str(corpus)],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    assert process.returncode == 0
+    bars = output.decode(errors="replace")
+    assert "Reading: 100%" in bars and "4/4" in bars and "file/s" in bars
+    passages = len(load_index(tmp_path / "index", CONFIG).passages)
+    assert "Embedding: 100%" in bars and f"{passages}/{passages}" in bars
+
+
+# --- killed mid-run ---------------------------------------------------------------------
+
+
+def write_large_corpus(folder: Path, version: int, files: int = 60) -> None:
+    """Reports of 40 paragraphs each; `version` changes every file's content."""
+    rng = random.Random(version)
+    words = (
+        "migration policy labour permit border asylum integration return data cooperation "
+        "regional review member states objective partnership health housing children skills"
+    ).split()
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(files):
+        paragraphs = [" ".join(rng.choice(words) for _ in range(60)) + "." for _ in range(40)]
+        (folder / f"report-{number:02d}.txt").write_text(
+            f"Report {number}, version {version}\n\n" + "\n\n".join(paragraphs)
+        )
+
+
+def document_hashes(index_dir: Path) -> dict[str, str]:
+    """The loaded index's documents, after checking it is internally whole."""
+    index = load_index(index_dir, CONFIG)
+    assert len(index.passages) == index.vectors.shape[0]
+    assert len(index.passages) == sum(r.passages for r in index.documents.values())
+    assert search(index, "seasonal labour permit", 3)
+    return {doc_id: record.content_hash for doc_id, record in index.documents.items()}
+
+
+# Kills SIGKILL the ingest process at an exact point of the save: while a data file is half
+# written, after it, before the manifest rename, after it, and while old files are removed.
+KILL_AT_POINT = textwrap.dedent(
+    """
+    import os, signal, sys
+    import rag.index as index
+
+    mode, target = sys.argv[1], int(sys.argv[2])
+    calls = 0
+    write, replace, remove = index._write_synced, os.replace, index._remove_superseded
+
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def killing_write(path, data, atomic_rename=False):
+        global calls
+        calls += 1
+        if calls == target and mode == "torn":
+            with open(path, "wb") as stream:
+                stream.write(data[: len(data) // 2])
+            die()
+        write(path, data, atomic_rename)
+        if calls == target and mode == "after":
+            die()
+
+    def killing_replace(source, destination):
+        if mode == "rename":
+            die()
+        replace(source, destination)
+
+    def killing_remove(index_dir, keep):
+        if mode == "cleanup":
+            stale = [p for p in index_dir.iterdir() if p.name.startswith("passages-")
+                     and p.name not in keep]
+            stale[0].unlink()
+            die()
+        remove(index_dir, keep)
+
+    index._write_synced = killing_write
+    index.os.replace = killing_replace
+    index._remove_superseded = killing_remove
+    from rag.cli import main
+    sys.exit(main(["ingest", "--quiet", *sys.argv[3:]]))
+    """
+)
+
+
+KillSetup = tuple[Path, Path, dict[str, str], dict[str, str], dict[str, str]]
+
+
+def prepare_kill(tmp_path: Path, files: int) -> KillSetup:
+    """A corpus indexed at version 1 then changed to version 2, the documents of both
+    indexes, and the environment that runs `rag ingest` on it."""
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    write_large_corpus(corpus, version=1, files=files)
+    Run([corpus], index_dir)
+    previous = document_hashes(index_dir)
+    write_large_corpus(corpus, version=2, files=files)
+    scratch = tmp_path / "scratch-index"
+    shutil.copytree(index_dir, scratch)
+    Run([corpus], scratch)
+    new = document_hashes(scratch)
+    assert previous != new and set(previous) == set(new)
+    env = {
+        **os.environ,
+        "RAG_EMBEDDER": "hashing",
+        "RAG_EMBEDDING_MODEL": "hashing",
+        "RAG_INDEX_DIR": str(index_dir),
+    }
+    return corpus, index_dir, previous, new, env
+
+
+def test_killing_ingest_at_exact_points_of_the_save_leaves_a_loadable_index(
+    tmp_path: Path,
+) -> None:
+    corpus, snapshot, previous, new, env = prepare_kill(tmp_path, files=8)
+    points = [
+        ("torn", 1),
+        ("after", 1),
+        ("torn", 2),
+        ("after", 2),
+        ("rename", 0),
+        ("after", 3),
+        ("cleanup", 0),
+    ]
+    # Each kill runs on its own copy of the previous index, all at once.
+    runs = []
+    for mode, target in points:
+        copy = tmp_path / f"index-{mode}-{target}"
+        shutil.copytree(snapshot, copy)
+        process = subprocess.Popen(
+            [sys.executable, "-c", KILL_AT_POINT, mode, str(target), str(corpus)],
+            env={**env, "RAG_INDEX_DIR": str(copy)},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        runs.append((mode, target, copy, process))
+    outcomes = []
+    for mode, target, copy, process in runs:
+        _, errors = process.communicate(timeout=120)
+        assert process.returncode == -signal.SIGKILL, errors.decode()
+        loaded = document_hashes(copy)
+        assert loaded in (previous, new), (mode, target)
+        outcomes.append(loaded == new)
+    # Before the manifest rename the old index stands; from it on, the new one does.
+    assert outcomes == [False, False, False, False, False, True, True]
+    # The next run that changes the index clears what the killed ones left behind.
+    index_dir = tmp_path / "index-cleanup-0"
+    (corpus / "report-00.txt").write_text("Report 0, version 3\n\nA new text.\n")
+    assert main_ingest(corpus, {**env, "RAG_INDEX_DIR": str(index_dir)}) == 0
+    assert document_hashes(index_dir)["report-00"] != new["report-00"]
+    assert sorted(p.name.split("-")[0] for p in index_dir.iterdir()) == [
+        "manifest.json",
+        "passages",
+        "vectors",
+    ]
+
+
+def main_ingest(corpus: Path, env: dict[str, str]) -> int:
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ingest", "--quiet", str(corpus)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    ).returncode
+
+
+def test_killing_ingest_at_any_time_leaves_the_previous_or_the_new_index(
+    tmp_path: Path,
+) -> None:
+    # Large enough that a run takes seconds, so that kills land while reading, embedding
+    # and saving.
+    corpus, index_dir, previous, new, env = prepare_kill(tmp_path, files=60)
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(index_dir, snapshot)
+    command = [sys.executable, "-m", "rag.cli", "ingest", "--quiet", str(corpus)]
+    started = time.monotonic()
+    assert (
+        subprocess.run(
+            command, env=env, cwd=ROOT, capture_output=True, check=False, timeout=120
+        ).returncode
+        == 0
+    )
+    duration = time.monotonic() - started
+    killed = 0
+    for fraction in (0.15, 0.35, 0.55, 0.75, 0.9):
+        shutil.rmtree(index_dir)
+        shutil.copytree(snapshot, index_dir)
+        process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(fraction * duration)
+        process.send_signal(signal.SIGKILL)
+        killed += process.wait(timeout=60) == -signal.SIGKILL
+        assert document_hashes(index_dir) in (previous, new), fraction
+    assert killed >= 3  # the kills really interrupted runs
