@@ -32,6 +32,8 @@ def build_generator(settings: Settings) -> Generator:
         GeneratorConfig(
             model_path=settings.model_path,
             llm_url=settings.llm_url,
+            llm_model=settings.llm_model,
+            api_key=settings.llm_api_key,
             context_tokens=settings.context_tokens,
             threads=settings.threads,
         ),

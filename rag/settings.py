@@ -6,10 +6,12 @@ field has a default that runs on the bundled models, so nothing needs configurin
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MAX_QUESTION_CHARS = 2000
 
@@ -32,6 +34,12 @@ class Settings(BaseSettings):
     llm_url: str | None = Field(
         None, description="OpenAI-compatible server base URL (…/v1); replaces the local GGUF."
     )
+    llm_model: str | None = Field(
+        None, description="Model name sent to RAG_LLM_URL (default: the server's first model)."
+    )
+    llm_api_key: str | None = Field(
+        None, description="Bearer key for RAG_LLM_URL, if it needs one."
+    )
     generator: str = Field("llama-cpp", description="Generation backend name.")
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     retrieval: str = Field("hybrid", description="dense, bm25 or hybrid.")
@@ -46,9 +54,24 @@ class Settings(BaseSettings):
     # HTTP server.
     host: str = "127.0.0.1"
     port: int = 8000
-    api_keys: list[str] = Field(
+    # Lists read from the environment as a JSON array or as comma-separated values.
+    api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Accepted API keys (empty: open)."
     )
-    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
-    queue_size: int = Field(8, ge=1, description="Generation requests that may wait at once.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS."
+    )
+    queue_size: int = Field(
+        8, ge=1, description="Generation requests admitted at once (one runs, the rest wait)."
+    )
     audit_log: Path = Field(Path("audit/answers.jsonl"), description="Where answers are logged.")
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        """`RAG_API_KEYS=a,b` and `RAG_API_KEYS='["a","b"]'` both give ["a", "b"]."""
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("["):
+            return json.loads(value)
+        return [item.strip() for item in value.split(",") if item.strip()]

@@ -1,7 +1,7 @@
 """Generation backends behind one `Generator` protocol, chosen by name from settings.
 
-Built in: "llama-cpp" (a local GGUF, in process), "fake" (deterministic, for tests); an
-OpenAI-compatible server is another backend registered the same way.
+Built in: "llama-cpp" (a local GGUF, in process), "openai" (any OpenAI-compatible server,
+selected by `RAG_LLM_URL`) and "fake" (deterministic, for tests), all registered the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ class GeneratorConfig:
 
     model_path: str | None = None
     llm_url: str | None = None
+    llm_model: str | None = None
     context_tokens: int = 2048
     threads: int | None = None
     api_key: str | None = None
@@ -65,8 +66,10 @@ def create_generator(backend: str, config: GeneratorConfig) -> Generator:
 def _register_builtin_generators() -> None:
     from rag.generation.fake import FakeGenerator
     from rag.generation.llama_cpp import LlamaCppGenerator
+    from rag.generation.openai_compat import OpenAICompatibleGenerator
 
     register_generator("llama-cpp", LlamaCppGenerator)
+    register_generator("openai", OpenAICompatibleGenerator)
     register_generator("fake", FakeGenerator)
 
 
