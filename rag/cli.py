@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules adding a sub-command each expose NAME, add_parser(subparsers) and
 # run(args, settings) -> exit status.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("eval.cli", "rag.docs_cli")
+SUBCOMMAND_MODULES: tuple[str, ...] = ("eval.cli", "rag.docs_cli", "api.cli")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

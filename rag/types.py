@@ -62,6 +62,17 @@ class Hit:
     score: float
     rank: int
 
+    def to_dict(self) -> dict[str, Any]:
+        """The passage as answers list it (`Answer.to_dict()["passages"]`, the API's events)."""
+        return {
+            "anchor": self.passage.anchor,
+            "doc": self.passage.doc_id,
+            "section": self.passage.section,
+            "page": self.passage.page,
+            "text": self.passage.text,
+            "score": round(self.score, 6),
+        }
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -117,17 +128,7 @@ class Answer:
             "abstained": self.abstained,
             "mode": self.mode,
             "citations": [citation.to_dict() for citation in self.citations],
-            "passages": [
-                {
-                    "anchor": hit.passage.anchor,
-                    "doc": hit.passage.doc_id,
-                    "section": hit.passage.section,
-                    "page": hit.passage.page,
-                    "text": hit.passage.text,
-                    "score": round(hit.score, 6),
-                }
-                for hit in self.hits
-            ],
+            "passages": [hit.to_dict() for hit in self.hits],
             "model": self.model,
             "timings_ms": {
                 name: (round(value, 1) if value is not None else None)

@@ -1,0 +1,185 @@
+"""Every error the HTTP API answers, as JSON that names the field at fault and the rule broken.
+
+`/api/...` errors read `{"error": message, "field": ..., "rule": ..., "fix": ...}` (plus
+`errors`, one entry per field, for validation failures); `/v1/...` errors take OpenAI's shape,
+`{"error": {"message", "type", "param", "code"}}`, so that OpenAI clients show them. No input
+reaches a 500: malformed JSON is a 400, the pipeline's own errors are 422 or 503.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag.errors import IndexMismatchError, IndexMissingError, InvalidQuestionError, RagError
+
+log = logging.getLogger("api")
+
+OPENAI_PREFIX = "/v1/"
+
+
+@dataclasses.dataclass(eq=False)  # compared by identity, hashable, like any exception
+class ApiError(Exception):
+    """An error answer: status, a one-line message, the field at fault and the rule broken."""
+
+    status: int
+    message: str
+    field: str | None = None
+    rule: str | None = None
+    fix: str | None = None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    errors: list[dict[str, Any]] | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class QueueFullError(ApiError):
+    """Too many generation requests are admitted already; `Retry-After` says when to retry."""
+
+    def __init__(self, admitted: int, retry_after_s: int) -> None:
+        super().__init__(
+            status=503,
+            message=f"the assistant is busy: {admitted} questions are being answered or waiting",
+            rule="queue_full",
+            fix=f"retry after {retry_after_s} seconds",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+
+
+def from_rag_error(error: RagError) -> ApiError:
+    """The HTTP form of a pipeline error: a bad question is the client's (422); anything
+    else (no index, model missing, generation server down) means the service cannot answer
+    now (503)."""
+    message = str(error)
+    if isinstance(error, InvalidQuestionError):
+        return ApiError(422, message, field="question", rule="valid_question", fix=error.fix)
+    if isinstance(error, IndexMissingError):
+        return ApiError(503, message, rule="index_missing", fix=error.fix)
+    if isinstance(error, IndexMismatchError):
+        return ApiError(503, message, rule="index_mismatch", fix=error.fix)
+    return ApiError(503, message, rule="service_unavailable", fix=error.fix)
+
+
+def from_validation_error(
+    error: RequestValidationError, content_type: str | None = None
+) -> ApiError:
+    """Field-by-field validation failures; JSON that does not parse, or a body not sent as
+    JSON, is a 400 of its own."""
+    details = []
+    for item in error.errors():
+        location = [str(part) for part in item.get("loc", ())]
+        if location and location[0] in ("body", "query", "path", "header"):
+            location = location[1:] if len(location) > 1 else location
+        rule = str(item.get("type", "invalid"))
+        if rule == "json_invalid":
+            location = ["body"]
+        details.append(
+            {"field": ".".join(location) or "body", "rule": rule, "message": _message(item)}
+        )
+    first = details[0] if details else {"field": "body", "rule": "invalid", "message": "invalid"}
+    if first["rule"] == "json_invalid":
+        return ApiError(
+            400,
+            f"the request body is not valid JSON ({first['message']})",
+            field="body",
+            rule="json_invalid",
+            fix="send a JSON object with Content-Type: application/json",
+            errors=details,
+        )
+    if first["rule"] == "model_attributes_type" and "json" not in (content_type or ""):
+        return ApiError(
+            400,
+            f"the request body was sent as {content_type or 'no content type'}, not as JSON",
+            field="Content-Type",
+            rule="content_type_json",
+            fix="send a JSON object with Content-Type: application/json",
+        )
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+    return ApiError(422, summary, field=first["field"], rule=first["rule"], errors=details)
+
+
+def _message(item: dict[str, Any]) -> str:
+    if item.get("type") == "json_invalid":
+        return str(item.get("ctx", {}).get("error") or item.get("msg"))
+    if item.get("type") == "extra_forbidden":
+        return "unknown field (not part of this request)"
+    if item.get("type") == "model_attributes_type":
+        return "the body must be a JSON object"
+    return str(item.get("msg", "invalid"))
+
+
+def error_response(request_path: str, error: ApiError) -> JSONResponse:
+    """The JSON answer for `error`, in OpenAI's shape under /v1/."""
+    body: dict[str, Any]
+    if request_path.startswith(OPENAI_PREFIX):
+        message = f"{error.message}; {error.fix}" if error.fix else error.message
+        kind = "invalid_request_error" if error.status < 500 else "server_error"
+        body = {
+            "error": {"message": message, "type": kind, "param": error.field, "code": error.rule}
+        }
+    else:
+        body = {"error": error.message, "field": error.field, "rule": error.rule, "fix": error.fix}
+        if error.errors is not None:
+            body["errors"] = error.errors
+    return JSONResponse(body, status_code=error.status, headers=error.headers or None)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every kind of failure to `error_response`."""
+
+    @app.exception_handler(ApiError)
+    async def on_api_error(request: Request, error: ApiError) -> JSONResponse:
+        return error_response(request.url.path, error)
+
+    @app.exception_handler(RagError)
+    async def on_rag_error(request: Request, error: RagError) -> JSONResponse:
+        return error_response(request.url.path, from_rag_error(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        content_type = request.headers.get("content-type")
+        return error_response(request.url.path, from_validation_error(error, content_type))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI's answer to a body it cannot decode
+            return error_response(
+                request.url.path,
+                ApiError(
+                    400,
+                    f"the request body cannot be read ({error.detail})",
+                    field="body",
+                    rule="json_invalid",
+                    fix="send a JSON object, UTF-8 encoded, with Content-Type: application/json",
+                ),
+            )
+        at_fault, rule = {
+            404: ("path", "not_found"),
+            405: ("method", "method_not_allowed"),
+        }.get(error.status_code, (None, "http_error"))
+        return error_response(
+            request.url.path,
+            ApiError(
+                error.status_code,
+                f"{request.method} {request.url.path}: {error.detail}",
+                field=at_fault,
+                rule=rule,
+                fix="see /docs for the endpoints" if error.status_code in (404, 405) else None,
+                headers=dict(error.headers or {}),
+            ),
+        )
+
+    @app.exception_handler(Exception)
+    async def on_unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(
+            request.url.path,
+            ApiError(500, "internal error; the server log has the details", rule="internal"),
+        )

@@ -1,0 +1,99 @@
+"""`POST /api/ask`: a verified, cited answer, as one JSON object or as server-sent events.
+
+Events, in order: `passages` (the retrieved passages, before generation starts), `token`
+(text deltas as the model writes), `citations` (the verified citations), `done` (the whole
+answer, the same object as the JSON answer). The `done` text is the authority: verification
+may drop or re-cite what the tokens said. On failure an `error` event ends the stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.deps import ApiKeyDep, PipelineDep, ServiceDep, client_of
+from api.errors import ApiError
+from api.schemas import AnswerResponse, AskRequest, error_responses
+from api.service import AssistantService
+from api.streaming import EventStreamResponse, answer_events, final_answer, sse_event
+from rag.errors import RagError
+from rag.pipeline import StreamEvent
+
+log = logging.getLogger("api")
+router = APIRouter(tags=["answers"], dependencies=[ApiKeyDep])
+
+ENDPOINT = "/api/ask"
+SSE_EXAMPLE = (
+    'event: passages\ndata: [{"anchor": "gcm-unece-2020#p22", "doc": "gcm-unece-2020", ...}]\n\n'
+    'event: token\ndata: {"text": "Italy"}\n\n'
+    'event: citations\ndata: [{"n": 1, "anchor": "gcm-unece-2020#p22", "quote": "...", ...}]\n\n'
+    'event: done\ndata: {"question": "...", "answer": "... [1].", "citations": [...], ...}\n\n'
+)
+
+
+@router.post(
+    "/ask",
+    response_model=AnswerResponse,
+    responses={
+        200: {
+            "description": "The answer (JSON), or with `stream: true` its events.",
+            "content": {"text/event-stream": {"example": SSE_EXAMPLE}},
+        },
+        **error_responses(400, 401, 413, 422, 503),
+    },
+)
+async def ask(
+    body: AskRequest, request: Request, service: ServiceDep, pipeline: PipelineDep
+) -> Response:
+    """Answer `question` from the indexed reports, every claim cited to its passage."""
+    admission = service.generation.admit()
+    started = time.perf_counter()
+    events = answer_events(pipeline, body.question, body.k, service.generation)
+    if body.stream:
+        return EventStreamResponse(
+            _event_stream(events, service, started, client_of(request)),
+            on_close=admission.release,
+        )
+    try:
+        answer = await final_answer(events)
+    finally:
+        admission.release()
+    latency_ms = (time.perf_counter() - started) * 1000
+    await anyio.to_thread.run_sync(
+        service.record_answer, answer, latency_ms, client_of(request), ENDPOINT
+    )
+    return JSONResponse(answer.to_dict())
+
+
+async def _event_stream(
+    events: AsyncGenerator[StreamEvent, None],
+    service: AssistantService,
+    started: float,
+    client: str | None,
+) -> AsyncGenerator[str, None]:
+    try:
+        async with aclosing(events):
+            async for event in events:
+                if event.kind == "passages":
+                    yield sse_event("passages", [hit.to_dict() for hit in event.data])
+                elif event.kind == "token":
+                    yield sse_event("token", {"text": event.data})
+                elif event.kind == "citations":
+                    yield sse_event("citations", [c.to_dict() for c in event.data])
+                elif event.kind == "done":
+                    latency_ms = (time.perf_counter() - started) * 1000
+                    await anyio.to_thread.run_sync(
+                        service.record_answer, event.data, latency_ms, client, ENDPOINT
+                    )
+                    yield sse_event("done", event.data.to_dict())
+    except (RagError, ApiError) as error:
+        yield sse_event("error", {"error": str(error)})
+    except Exception:
+        log.exception("streamed answer failed")
+        yield sse_event("error", {"error": "internal error; the server log has the details"})

@@ -1,0 +1,168 @@
+"""`POST /v1/chat/completions` and `GET /v1/models`: the assistant for OpenAI clients and
+chat front-ends.
+
+The last user message is the question; earlier messages are ignored, since every answer
+must rest on the reports alone. Citations ride in an extra `citations` field (in the final
+chunk when streaming). A streamed answer arrives in one content chunk after verification,
+not token by token: OpenAI clients append deltas and cannot take back a claim that
+verification removes, so no unverified text is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.deps import ApiKeyDep, PipelineDep, ServiceDep, client_of
+from api.errors import ApiError
+from api.schemas import (
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    ChatMessage,
+    ModelCard,
+    ModelList,
+)
+from api.service import AssistantService
+from api.streaming import EventStreamResponse, answer_events, final_answer, sse_data
+from rag.errors import RagError
+from rag.pipeline import StreamEvent
+from rag.settings import MAX_QUESTION_CHARS
+from rag.types import Answer
+
+log = logging.getLogger("api")
+router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], dependencies=[ApiKeyDep])
+
+# The one model this endpoint serves: the assistant (retrieval, generation, verification).
+SERVED_MODEL = "gcm-rag"
+ENDPOINT = "/v1/chat/completions"
+_STARTED = int(time.time())
+
+
+@router.get("/models", response_model=ModelList)
+async def list_models() -> ModelList:
+    """The assistant, as the one model to choose."""
+    return ModelList(data=[ModelCard(id=SERVED_MODEL, created=_STARTED, owned_by="gcm-rag")])
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletionResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def chat_completions(
+    body: ChatCompletionRequest, request: Request, service: ServiceDep, pipeline: PipelineDep
+) -> Response:
+    """Answer the last user message; the model name in the request is not used."""
+    question = question_of(body.messages)
+    admission = service.generation.admit()
+    started = time.perf_counter()
+    events = answer_events(pipeline, question, None, service.generation)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    if body.stream:
+        return EventStreamResponse(
+            _chunks(events, completion_id, service, started, client_of(request)),
+            on_close=admission.release,
+        )
+    try:
+        answer = await final_answer(events)
+    finally:
+        admission.release()
+    latency_ms = (time.perf_counter() - started) * 1000
+    await anyio.to_thread.run_sync(
+        service.record_answer, answer, latency_ms, client_of(request), ENDPOINT
+    )
+    return JSONResponse(
+        {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": SERVED_MODEL,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": answer.answer},
+                    "finish_reason": "stop",
+                }
+            ],
+            "citations": [citation.to_dict() for citation in answer.citations],
+        }
+    )
+
+
+def question_of(messages: list[ChatMessage]) -> str:
+    """The text of the last user message, checked like any question."""
+    for position in range(len(messages) - 1, -1, -1):
+        if messages[position].role == "user":
+            text = messages[position].text()
+            field = f"messages.{position}.content"
+            if not text.strip():
+                raise ApiError(
+                    422,
+                    f"{field}: the question must contain words",
+                    field=field,
+                    rule="whitespace_only",
+                )
+            if len(text) > MAX_QUESTION_CHARS:
+                raise ApiError(
+                    422,
+                    f"{field}: the question is {len(text)} characters long, "
+                    f"at most {MAX_QUESTION_CHARS} are accepted",
+                    field=field,
+                    rule="string_too_long",
+                )
+            return text
+    raise ApiError(
+        422,
+        "messages: no message has the role 'user' (its text is the question)",
+        field="messages",
+        rule="user_message_required",
+    )
+
+
+async def _chunks(
+    events: AsyncGenerator[StreamEvent, None],
+    completion_id: str,
+    service: AssistantService,
+    started: float,
+    client: str | None,
+) -> AsyncGenerator[str, None]:
+    created = int(time.time())
+
+    def chunk(delta: dict[str, str], finish_reason: str | None = None) -> dict[str, Any]:
+        return {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": SERVED_MODEL,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+        }
+
+    yield sse_data(chunk({"role": "assistant", "content": ""}))
+    try:
+        async with aclosing(events):
+            async for event in events:
+                if event.kind != "done":
+                    continue
+                answer: Answer = event.data
+                latency_ms = (time.perf_counter() - started) * 1000
+                await anyio.to_thread.run_sync(
+                    service.record_answer, answer, latency_ms, client, ENDPOINT
+                )
+                yield sse_data(chunk({"content": answer.answer}))
+                final = chunk({}, finish_reason="stop")
+                final["citations"] = [citation.to_dict() for citation in answer.citations]
+                yield sse_data(final)
+    except (RagError, ApiError) as error:
+        yield sse_data({"error": {"message": str(error), "type": "server_error"}})
+    except Exception:
+        log.exception("streamed chat completion failed")
+        yield sse_data({"error": {"message": "internal error", "type": "server_error"}})
+    yield sse_data("[DONE]")

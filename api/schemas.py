@@ -1,0 +1,252 @@
+"""Request and response models of the HTTP API, one family per resource.
+
+Request models forbid unknown fields, so that a misspelt field is a 422 naming it rather
+than an option silently ignored (the OpenAI-compatible request is the exception: its clients
+send sampling options this assistant has no use for). Response models document the JSON;
+answers are the pipeline's own `Answer.to_dict()`, the same object `rag ask --json` prints.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from rag.settings import MAX_QUESTION_CHARS
+
+# The same bound as RAG_TOP_K.
+MAX_K = 50
+
+
+def require_words(text: str) -> str:
+    if not text.strip():
+        raise PydanticCustomError(
+            "whitespace_only", "the question must contain words, not only whitespace"
+        )
+    return text
+
+
+Question = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        description=f"The question, in words (at most {MAX_QUESTION_CHARS} characters).",
+        examples=["Which states regularised migrants during COVID?"],
+    ),
+    AfterValidator(require_words),
+]
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="The field at fault, dotted (`messages.0.content`).")
+    rule: str = Field(description="The rule it broke (`string_too_long`, `extra_forbidden`…).")
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Every `/api` error: what is wrong, the field at fault, the rule broken, the fix."""
+
+    error: str
+    field: str | None = None
+    rule: str | None = None
+    fix: str | None = None
+    errors: list[FieldError] | None = None
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The body is not valid JSON.",
+    401: "An API key is required (RAG_API_KEYS) and none or a wrong one was sent.",
+    404: "No passage has this anchor.",
+    413: "The body is over 64 KiB.",
+    422: "A field breaks a rule: `field` and `rule` say which.",
+    503: "No index (`fix`: run 'rag ingest'), a model that cannot load, or a full queue "
+    "(`Retry-After` says when to come back).",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the error answers a route may give."""
+    return {
+        status: {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }
+
+
+# --- ask -----------------------------------------------------------------------------------
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: Question
+    k: Annotated[int, Field(strict=True, ge=1, le=MAX_K)] | None = Field(
+        None, description="Passages to retrieve (default: RAG_TOP_K)."
+    )
+    stream: Annotated[bool, Field(strict=True)] = Field(
+        False, description="Answer as server-sent events instead of one JSON object."
+    )
+
+
+class RetrievedPassage(BaseModel):
+    """A retrieved passage, in rank order (also the `passages` event's items)."""
+
+    anchor: str = Field(examples=["gcm-unece-2020#p22"])
+    doc: str
+    section: str | None
+    page: int | None
+    text: str
+    score: float
+
+
+class CitationOut(BaseModel):
+    """What an answer's `[n]` marker resolves to (also the `citations` event's items)."""
+
+    n: int
+    anchor: str
+    doc: str
+    doc_title: str
+    section: str | None
+    page: int | None
+    text: str = Field(description="The whole cited passage.")
+    quote: str = Field(description="The verbatim sentence of `text` that supports the claim.")
+
+
+class AnswerResponse(BaseModel):
+    """The verified answer, identical to `rag ask --json` (and to the `done` event)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    question: str
+    answer: str = Field(description="Answer text with `[n]` markers.")
+    abstained: bool
+    mode: str = Field(description="generated, extractive or abstained.")
+    citations: list[CitationOut]
+    passages: list[RetrievedPassage]
+    model: str
+    timings_ms: dict[str, float | None]
+
+
+# --- passages and documents ------------------------------------------------------------------
+
+
+class PassageResponse(BaseModel):
+    anchor: str
+    doc: str
+    doc_title: str
+    section: str | None
+    page: int | None
+    text: str
+    start: int = Field(description="Character offset of the passage in its source file.")
+    end: int
+    content_hash: str
+    previous: str | None = Field(description="Anchor of the passage before, in the same document.")
+    next: str | None = Field(description="Anchor of the passage after, in the same document.")
+
+
+class DocumentOut(BaseModel):
+    doc: str
+    title: str
+    path: str
+    content_hash: str
+    passages: int
+    duplicates: list[str] = Field(description="Other files with the same content, not indexed.")
+
+
+class DocumentsResponse(BaseModel):
+    corpus_hash: str
+    documents: list[DocumentOut]
+
+
+# --- health ----------------------------------------------------------------------------------
+
+
+class QueueStatus(BaseModel):
+    admitted: int = Field(description="Generation requests answering or waiting now.")
+    capacity: int = Field(description="RAG_QUEUE_SIZE: more are refused with 503.")
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "not ready"]
+    ready: bool
+    index_loaded: bool
+    model_loaded: bool
+    model: str | None
+    generator: str
+    llm_url: str | None
+    corpus_hash: str | None
+    documents: int
+    passages: int
+    queue: QueueStatus
+    versions: dict[str, str | None]
+    problems: dict[str, str] = Field(description="What keeps the assistant from being ready.")
+
+
+# --- OpenAI-compatible -----------------------------------------------------------------------
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: str
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(part.text or "" for part in self.content if part.type == "text")
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's chat request; the last user message is the question. Other fields that
+    OpenAI clients send (temperature, top_p, max_tokens…) are accepted and ignored: answers
+    are deterministic and verified."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = None
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: Annotated[bool, Field(strict=True)] = False
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int
+    message: AssistantMessage
+    finish_reason: str
+
+
+class ChatCompletionResponse(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    citations: list[CitationOut] = Field(description="What the answer's `[n]` markers cite.")
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]

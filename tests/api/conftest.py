@@ -1,0 +1,152 @@
+"""Fixtures for the HTTP API: a TestClient over the fake index, a real uvicorn server in a
+thread (for streaming, disconnects and concurrency on fake components), SSE parsing, and
+for integration tests one `rag serve` process on the real bundled models, shared."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from rag.settings import Settings
+from tests.conftest import ROOT
+
+FAKE_QUESTION = "Which states instituted regularisation in the pandemic?"
+SERVER_START_TIMEOUT_S = 240
+
+
+@dataclass(frozen=True)
+class Event:
+    """One server-sent event: its name (None for OpenAI's unnamed events) and raw data."""
+
+    name: str | None
+    data: str
+
+    def json(self) -> Any:
+        return json.loads(self.data)
+
+
+def parse_sse(text: str) -> list[Event]:
+    """The events of a `text/event-stream` body."""
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        name, data = None, []
+        for line in block.split("\n"):
+            if line.startswith("event:"):
+                name = line[len("event:") :].strip()
+            elif line.startswith("data:"):
+                data.append(line[len("data:") :].strip())
+        if data:
+            events.append(Event(name, "\n".join(data)))
+    return events
+
+
+@pytest.fixture
+def client(fake_index: Settings) -> Iterator[TestClient]:
+    """The app over the seed report with the hashing embedder and the fake generator."""
+    with TestClient(create_app(fake_index, static_dir=None)) as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def live_server(app: FastAPI) -> Iterator[str]:
+    """`app` on uvicorn on a free loopback port, in a thread; yields the base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@dataclass(frozen=True)
+class RealServer:
+    url: str
+    settings: Settings
+    audit_log: Path
+
+
+@pytest.fixture(scope="session")
+def real_server(
+    real_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RealServer]:
+    """`rag serve` on the real bundled models over the seed report's index, in its own
+    process, started once for all integration tests that need a real server."""
+    base = tmp_path_factory.mktemp("served")
+    audit_log = base / "answers.jsonl"
+    port = free_port()
+    env = {
+        **os.environ,
+        "RAG_INDEX_DIR": str(real_settings.index_dir),
+        "RAG_SEEDS_DIR": str(real_settings.seeds_dir),
+        "RAG_AUDIT_LOG": str(audit_log),
+        "HF_HUB_OFFLINE": "1",
+    }
+    log_path = base / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(url, process, log_path)
+        yield RealServer(url, real_settings, audit_log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log_path.read_text()[-3000:]}")
+        try:
+            health = httpx.get(f"{url}/api/health", timeout=5).json()
+        except httpx.HTTPError:
+            time.sleep(0.25)
+            continue
+        if health["ready"]:
+            return
+        raise RuntimeError(f"server started but is not ready: {health['problems']}")
+    raise RuntimeError(f"server did not answer within {SERVER_START_TIMEOUT_S} s")

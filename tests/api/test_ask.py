@@ -1,0 +1,198 @@
+"""`POST /api/ask` on the fake components: JSON and streamed answers, the audit log, and every
+kind of bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from rag.cli import main as rag_main
+from rag.errors import RagError
+from rag.factory import build_pipeline
+from rag.settings import MAX_QUESTION_CHARS, Settings
+from tests.api.conftest import FAKE_QUESTION, parse_sse
+from tests.conftest import REGULARISATION_TEXT
+
+
+def without_timings(answer: dict) -> dict:  # type: ignore[type-arg]
+    return {key: value for key, value in answer.items() if key != "timings_ms"}
+
+
+def test_json_answer_is_the_same_object_as_rag_ask_json(
+    client: TestClient,
+    fake_index: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    response = client.post("/api/ask", json={"question": FAKE_QUESTION})
+    assert response.status_code == 200
+    served = response.json()
+
+    for name, value in {
+        "RAG_INDEX_DIR": fake_index.index_dir,
+        "RAG_EMBEDDER": "hashing",
+        "RAG_EMBEDDING_MODEL": "hashing",
+        "RAG_GENERATOR": "fake",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    assert rag_main(["ask", "--json", FAKE_QUESTION]) == 0
+    printed = json.loads(capsys.readouterr().out)
+
+    assert without_timings(served) == without_timings(printed)
+    assert served["timings_ms"].keys() == printed["timings_ms"].keys()
+    assert any(REGULARISATION_TEXT in citation["text"] for citation in served["citations"])
+
+
+def test_stream_sends_passages_tokens_citations_then_the_done_answer(client: TestClient) -> None:
+    response = client.post("/api/ask", json={"question": FAKE_QUESTION, "stream": True})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(response.text)
+    names = [event.name for event in events]
+    assert names[0] == "passages"
+    assert names[-2:] == ["citations", "done"]
+    assert set(names[1:-2]) == {"token"}
+
+    done = events[-1].json()
+    expected = build_pipeline(client.app.state.service.settings).ask(FAKE_QUESTION).to_dict()  # type: ignore[attr-defined]
+    assert without_timings(done) == without_timings(expected)
+    assert events[0].json() == done["passages"]
+    assert events[-2].json() == done["citations"]
+    assert all(
+        set(item) == {"anchor", "doc", "section", "page", "text", "score"}
+        for item in events[0].json()
+    )
+    # The fake model's text passes verification unchanged, so the deltas add up to it.
+    assert "".join(event.json()["text"] for event in events[1:-2]) == done["answer"]
+
+
+def test_k_sets_the_number_of_retrieved_passages(client: TestClient) -> None:
+    for k in (1, 7):
+        answer = client.post("/api/ask", json={"question": FAKE_QUESTION, "k": k}).json()
+        assert len(answer["passages"]) == k
+
+
+def test_off_topic_question_abstains(client: TestClient) -> None:
+    answer = client.post(
+        "/api/ask", json={"question": "What is the recommended dosage of ibuprofen for adults?"}
+    ).json()
+    assert answer["abstained"] is True
+    assert answer["citations"] == []
+
+
+def test_every_answer_is_appended_to_the_audit_log(
+    client: TestClient, fake_index: Settings
+) -> None:
+    assert not fake_index.audit_log.exists(), "created on demand"
+    first = client.post("/api/ask", json={"question": FAKE_QUESTION}).json()
+    client.post("/api/ask", json={"question": FAKE_QUESTION, "stream": True})
+    client.post("/api/ask", json={"question": "What is the recommended dosage of ibuprofen?"})
+
+    lines = [json.loads(line) for line in fake_index.audit_log.read_text().splitlines()]
+    assert len(lines) == 3
+    corpus_hash = client.get("/api/documents").json()["corpus_hash"]
+    assert lines[0]["question"] == FAKE_QUESTION
+    assert lines[0]["answer"] == first["answer"]
+    assert lines[0]["anchors"] == [citation["anchor"] for citation in first["citations"]]
+    assert lines[0]["abstained"] is False and lines[2]["abstained"] is True
+    assert lines[2]["anchors"] == []
+    assert {line["model"] for line in lines} == {"fake"}
+    assert {line["corpus_hash"] for line in lines} == {corpus_hash}
+    assert {line["client"] for line in lines} == {"testclient"}
+    assert all(line["latency_ms"] > 0 and line["time"].endswith("Z") for line in lines)
+
+
+def test_a_pipeline_error_mid_stream_ends_with_an_error_event(
+    fake_index: Settings,
+) -> None:
+    pipeline = build_pipeline(fake_index)
+
+    def failing(messages, max_tokens, stop=None):  # type: ignore[no-untyped-def]
+        yield "Italy"
+        raise RagError("the generation server went away", "start it again")
+
+    pipeline.generator.stream_chat = failing  # type: ignore[method-assign]
+    with TestClient(create_app(fake_index, pipeline=pipeline, static_dir=None)) as client:
+        response = client.post("/api/ask", json={"question": FAKE_QUESTION, "stream": True})
+        events = parse_sse(response.text)
+        assert [event.name for event in events] == ["passages", "token", "error"]
+        assert events[-1].json() == {"error": "the generation server went away; start it again"}
+
+        plain = client.post("/api/ask", json={"question": FAKE_QUESTION})
+        assert plain.status_code == 503
+        assert plain.json()["error"] == "the generation server went away; start it again"
+        assert client.app.state.service.generation.admitted == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        ({"question": ""}, "question", "string_too_short"),
+        ({"question": "  \n\t "}, "question", "whitespace_only"),
+        ({"question": "x" * (MAX_QUESTION_CHARS + 1)}, "question", "string_too_long"),
+        ({"question": 42}, "question", "string_type"),
+        ({}, "question", "missing"),
+        ({"question": "Which states?", "k": 0}, "k", "greater_than_equal"),
+        ({"question": "Which states?", "k": 51}, "k", "less_than_equal"),
+        ({"question": "Which states?", "k": "3"}, "k", "int_type"),
+        ({"question": "Which states?", "stream": "yes"}, "stream", "bool_type"),
+        ({"question": "Which states?", "top_k": 3}, "top_k", "extra_forbidden"),
+        (["Which states?"], "body", "model_attributes_type"),
+    ],
+)
+def test_bad_input_is_a_422_naming_the_field_and_the_rule(
+    client: TestClient, body: object, field: str, rule: str
+) -> None:
+    response = client.post("/api/ask", json=body)
+    assert response.status_code == 422
+    error = response.json()
+    assert (error["field"], error["rule"]) == (field, rule)
+    assert error["error"].startswith(f"{field}: ")
+    assert error["errors"][0]["field"] == field
+
+
+def test_malformed_json_is_a_400(client: TestClient) -> None:
+    response = client.post(
+        "/api/ask", content=b'{"question": "Which', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    error = response.json()
+    assert (error["field"], error["rule"]) == ("body", "json_invalid")
+    assert "not valid JSON" in error["error"]
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain"])
+def test_a_body_not_sent_as_json_is_a_400_naming_the_content_type(
+    client: TestClient, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/api/ask", content=b'{"question": "Which states?"}', headers=headers)
+    assert response.status_code == 400
+    error = response.json()
+    assert (error["field"], error["rule"]) == ("Content-Type", "content_type_json")
+    assert "application/json" in error["fix"]
+
+
+def test_no_input_reaches_a_500(client: TestClient) -> None:
+    bodies: list[bytes] = [
+        b"",
+        b"null",
+        b"[]",
+        b'"question"',
+        b"\xff\xfe\x00",
+        b'{"question": "\\ud800"}',
+        b'{"question": null}',
+        b'{"question": {"nested": 1}}',
+        b'{"question": "ok", "k": 1e400}',
+        b'{"question": "ok", "k": -1}',
+        b"{" * 5000,
+    ]
+    for body in bodies:
+        response = client.post(
+            "/api/ask", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert 400 <= response.status_code < 500, (body[:40], response.text)
+        assert response.json()["rule"], body[:40]

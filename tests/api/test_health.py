@@ -1,0 +1,79 @@
+"""`GET /api/health`, and serving without an index: the app starts, says "not ready", and
+answers 503 naming `rag ingest` until an index appears (no restart needed)."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from rag.factory import build_embedder, index_config
+from rag.ingest import ingest
+from rag.settings import Settings
+from tests.api.conftest import FAKE_QUESTION
+
+
+def test_health_reports_readiness_versions_and_corpus(client: TestClient) -> None:
+    health = client.get("/api/health").json()
+    corpus_hash = client.get("/api/documents").json()["corpus_hash"]
+    assert health["status"] == "ok" and health["ready"] is True
+    assert health["index_loaded"] is True and health["model_loaded"] is True
+    assert health["model"] == "fake"
+    assert health["generator"] == "fake"
+    assert health["corpus_hash"] == corpus_hash
+    assert health["documents"] == 1 and health["passages"] > 40
+    assert health["versions"]["gcm-rag"] == metadata.version("gcm-rag")
+    assert health["versions"]["llama-cpp-python"] == metadata.version("llama-cpp-python")
+    assert health["queue"] == {"admitted": 0, "capacity": 8}
+    assert health["problems"] == {}
+
+
+def test_without_an_index_the_app_starts_and_points_at_rag_ingest(
+    fake_settings: Settings,
+) -> None:
+    with TestClient(create_app(fake_settings, static_dir=None)) as client:
+        health = client.get("/api/health")
+        assert health.status_code == 200
+        assert health.json()["status"] == "not ready"
+        assert health.json()["index_loaded"] is False
+        assert "rag ingest" in health.json()["problems"]["index"]
+
+        for response in (
+            client.post("/api/ask", json={"question": FAKE_QUESTION}),
+            client.get("/api/documents"),
+            client.get("/api/passages/gcm-unece-2020%23p1"),
+        ):
+            assert response.status_code == 503
+            assert response.json()["rule"] == "index_missing"
+            assert "run 'rag ingest'" in response.json()["error"]
+        chat = client.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": "Why?"}]}
+        )
+        assert chat.status_code == 503
+        assert "run 'rag ingest'" in chat.json()["error"]["message"]
+
+        ingest(
+            [fake_settings.seeds_dir],
+            fake_settings.index_dir,
+            index_config(fake_settings),
+            build_embedder(fake_settings),
+            progress=False,
+            log=lambda _line: None,
+        )
+        assert client.get("/api/health").json()["ready"] is True
+        assert client.post("/api/ask", json={"question": FAKE_QUESTION}).status_code == 200
+
+
+def test_a_model_that_cannot_load_is_reported_not_raised(fake_index: Settings) -> None:
+    settings = fake_index.model_copy(
+        update={"generator": "llama-cpp", "model_path": str(fake_index.index_dir / "none.gguf")}
+    )
+    with TestClient(create_app(settings, static_dir=None)) as client:
+        health = client.get("/api/health").json()
+        assert health["ready"] is False and health["model_loaded"] is False
+        assert "none.gguf" in health["problems"]["model"]
+        assert client.get("/api/passages/gcm-unece-2020%23p1").status_code == 200
+        response = client.post("/api/ask", json={"question": FAKE_QUESTION})
+        assert response.status_code == 503
+        assert "RAG_MODEL_PATH" in response.json()["error"]

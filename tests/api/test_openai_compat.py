@@ -1,0 +1,118 @@
+"""`/v1/chat/completions` and `/v1/models` in OpenAI's formats, over the fake index."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.routes.openai_compat import SERVED_MODEL
+from rag.factory import build_pipeline
+from rag.settings import Settings
+from tests.api.conftest import FAKE_QUESTION, parse_sse
+
+
+def chat(question: str, **extra: object) -> dict[str, object]:
+    return {
+        "model": SERVED_MODEL,
+        "messages": [
+            {"role": "system", "content": "You are helpful."},
+            {"role": "user", "content": "What is the GCM?"},
+            {"role": "assistant", "content": "A compact [1]."},
+            {"role": "user", "content": question},
+        ],
+        **extra,
+    }
+
+
+def test_models_lists_the_assistant(client: TestClient) -> None:
+    models = client.get("/v1/models").json()
+    assert models["object"] == "list"
+    assert [(m["id"], m["object"]) for m in models["data"]] == [(SERVED_MODEL, "model")]
+
+
+def test_completion_answers_the_last_user_message_with_citations(
+    client: TestClient, fake_index: Settings
+) -> None:
+    response = client.post("/v1/chat/completions", json=chat(FAKE_QUESTION, temperature=0.7))
+    assert response.status_code == 200
+    completion = response.json()
+    expected = build_pipeline(fake_index).ask(FAKE_QUESTION)
+    assert completion["object"] == "chat.completion"
+    assert completion["id"].startswith("chatcmpl-")
+    assert completion["model"] == SERVED_MODEL
+    assert completion["choices"] == [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": expected.answer},
+            "finish_reason": "stop",
+        }
+    ]
+    assert completion["citations"] == [citation.to_dict() for citation in expected.citations]
+
+
+def test_streamed_completion_uses_openai_chunks_and_ends_with_done(
+    client: TestClient, fake_index: Settings
+) -> None:
+    response = client.post("/v1/chat/completions", json=chat(FAKE_QUESTION, stream=True))
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(response.text)
+    assert all(event.name is None for event in events)
+    assert events[-1].data == "[DONE]"
+    chunks = [event.json() for event in events[:-1]]
+    assert {chunk["object"] for chunk in chunks} == {"chat.completion.chunk"}
+    assert len({chunk["id"] for chunk in chunks}) == 1
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    text = "".join(chunk["choices"][0]["delta"].get("content", "") for chunk in chunks)
+    expected = build_pipeline(fake_index).ask(FAKE_QUESTION)
+    assert text == expected.answer
+    assert chunks[-1]["choices"][0] == {"index": 0, "delta": {}, "finish_reason": "stop"}
+    assert chunks[-1]["citations"] == [citation.to_dict() for citation in expected.citations]
+    assert all("citations" not in chunk for chunk in chunks[:-1])
+
+
+def test_content_given_as_parts_is_read(client: TestClient) -> None:
+    parts = [
+        {"type": "text", "text": "Which states instituted "},
+        {"type": "text", "text": "regularisation in the pandemic?"},
+    ]
+    body = {"messages": [{"role": "user", "content": parts}]}
+    completion = client.post("/v1/chat/completions", json=body).json()
+    plain = client.post("/v1/chat/completions", json=chat(FAKE_QUESTION)).json()
+    assert completion["choices"] == plain["choices"]
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "code"),
+    [
+        ({"messages": [{"role": "system", "content": "Hi"}]}, "messages", "user_message_required"),
+        (
+            {"messages": [{"role": "user", "content": "   "}]},
+            "messages.0.content",
+            "whitespace_only",
+        ),
+        (
+            {"messages": [{"role": "user", "content": "x" * 2001}]},
+            "messages.0.content",
+            "string_too_long",
+        ),
+        ({"messages": []}, "messages", "too_short"),
+        ({"model": SERVED_MODEL}, "messages", "missing"),
+        ({"messages": [{"content": "Why?"}]}, "messages.0.role", "missing"),
+    ],
+)
+def test_bad_requests_get_openai_errors_naming_the_param(
+    client: TestClient, body: dict[str, object], param: str, code: str
+) -> None:
+    response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (error["param"], error["code"], error["type"]) == (param, code, "invalid_request_error")
+    assert error["message"]
+
+
+def test_malformed_json_gets_an_openai_error(client: TestClient) -> None:
+    response = client.post(
+        "/v1/chat/completions", content=b"{", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "json_invalid"
