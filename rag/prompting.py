@@ -1,7 +1,7 @@
 """Prompt construction within the model's context budget.
 
-The system prompt comes first and never changes, so llama.cpp reuses its KV cache from one
-question to the next; only the sources and the question are evaluated anew.
+The system prompt comes first and never changes. (The llama-cpp generator still evaluates it
+for every question: reusing its KV cache made answers depend on the question asked before.)
 """
 
 from __future__ import annotations

@@ -56,6 +56,11 @@ class LlamaCppGenerator:
     ) -> Iterator[str]:
         with self._lock:
             llama = self._load_locked()
+            # Evaluate every prompt from scratch. Reusing the KV cache of the previous prompt
+            # changes the batch the rest is computed in, and with it the logits' low bits: the
+            # same question asked twice in a row got two different answers. Repeatable
+            # answers are worth evaluating the short system prompt again.
+            llama.reset()
             chunks = llama.create_chat_completion(
                 messages=messages,
                 max_tokens=max_tokens,
