@@ -18,16 +18,21 @@ import anyio
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from api.generation_queue import GenerationQueue
+from api.generation_queue import Admission, GenerationQueue
 from rag.pipeline import Pipeline, StreamEvent
 from rag.types import Answer
 
 
 async def answer_events(
-    pipeline: Pipeline, question: str, k: int | None, queue: GenerationQueue
+    pipeline: Pipeline,
+    question: str,
+    k: int | None,
+    queue: GenerationQueue,
+    admission: Admission,
 ) -> AsyncGenerator[StreamEvent, None]:
     """The pipeline's events for `question`: `passages` first, then (in this request's
-    turn) `token`s, `citations` and `done`."""
+    turn) `token`s, `citations` and `done`. The queue place `admission` is given back as
+    soon as the pipeline is done, before the response ends."""
     events = pipeline.stream(question, k)
     try:
         passages = await _step(events)
@@ -42,6 +47,7 @@ async def answer_events(
                 await _close(events)  # before the turn passes on
     finally:
         await _close(events)
+        admission.release()
 
 
 async def final_answer(events: AsyncGenerator[StreamEvent, None]) -> Answer:

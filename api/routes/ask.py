@@ -54,7 +54,7 @@ async def ask(
     """Answer `question` from the indexed reports, every claim cited to its passage."""
     admission = service.generation.admit()
     started = time.perf_counter()
-    events = answer_events(pipeline, body.question, body.k, service.generation)
+    events = answer_events(pipeline, body.question, body.k, service.generation, admission)
     if body.stream:
         return EventStreamResponse(
             _event_stream(events, service, started, client_of(request)),

@@ -64,7 +64,7 @@ async def chat_completions(
     question = question_of(body.messages)
     admission = service.generation.admit()
     started = time.perf_counter()
-    events = answer_events(pipeline, question, None, service.generation)
+    events = answer_events(pipeline, question, None, service.generation, admission)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if body.stream:
         return EventStreamResponse(

@@ -139,6 +139,7 @@ def test_a_full_queue_answers_503_with_retry_after_and_frees_up(fake_index: Sett
             for future in (first, second):
                 events = parse_sse(future.result().text)
                 assert [e.name for e in events][-1] == "done"
+        # Given back before the responses ended, so a client may ask again at once.
         assert app.state.service.generation.admitted == 0
         again = client.post("/api/ask", json={"question": FAKE_QUESTION})
         assert again.status_code == 200
