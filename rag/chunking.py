@@ -2,8 +2,11 @@
 
 A paragraph is one passage, anchored `<doc>#p<n>` by its position among the document's
 paragraphs; a paragraph longer than the token budget is split into sentence-aligned windows
-anchored `<doc>#p<n>.<i>`. Headings are not passages: they become the section of the
-paragraphs under them. Re-chunking an unchanged file gives identical anchors.
+anchored `<doc>#p<n>.<i>`. A heading becomes the section of the paragraphs under it, and its
+text also opens the first passage after it (the passage's span starts at the heading), so
+that questions about the report's structure ("Which objectives did Roundtable 3 cover?")
+find it without short heading-only passages crowding the ranking. Re-chunking an unchanged
+file gives identical anchors.
 
 Paged documents (PDF) keep the same anchors: the page is not part of the anchor. It travels
 in `Passage.page` (1-based, the page the paragraph starts on) and citations show it as
@@ -21,22 +24,26 @@ from rag.text import count_tokens, split_sentences
 from rag.types import Document, Passage
 
 # Bump when chunking output changes, so that old indexes are rebuilt rather than misread.
-CHUNKER_VERSION = "paragraph-window-1"
+CHUNKER_VERSION = "paragraph-window-3"
 
 
 def chunk_document(document: Document, max_tokens: int) -> list[Passage]:
     """Passages of `document`, in reading order."""
     passages: list[Passage] = []
     section: str | None = None
+    heading_start: int | None = None
     paragraph_number = 0
     for block in document.blocks:
         raw = document.text[block.start : block.end]
         if block.kind == "heading":
             section = " ".join(raw.split())
+            heading_start = block.start if heading_start is None else heading_start
             continue
         paragraph_number += 1
         anchor = f"{document.doc_id}#p{paragraph_number}"
-        windows = _windows(document.text, block.start, block.end, max_tokens)
+        start = block.start if heading_start is None else heading_start
+        heading_start = None
+        windows = _windows(document.text, start, block.end, max_tokens)
         for index, (start, end) in enumerate(windows, start=1):
             text = document.text[start:end]
             passages.append(

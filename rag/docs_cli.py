@@ -72,14 +72,8 @@ def remove_documents(index_dir: Path, names: list[str]) -> int:
     index = load_index(index_dir, _built_with(index_dir))
     doc_ids = [_find(index, name, index_dir) for name in names]
     removed = set(doc_ids)
-    kept_rows = [row for row, p in enumerate(index.passages) if p.doc_id not in removed]
-    PassageIndex(
-        index.config,
-        index.dimension,
-        [index.passages[row] for row in kept_rows],
-        index.vectors[kept_rows],
-        {d: r for d, r in index.documents.items() if d not in removed},
-    ).save(index_dir)
+    remaining = index.without_documents(removed)
+    remaining.save(index_dir)
     for doc_id in dict.fromkeys(doc_ids):
         record = index.documents[doc_id]
         print(f"Removed '{doc_id}' ({record.passages} passages).")
@@ -89,7 +83,7 @@ def remove_documents(index_dir: Path, names: list[str]) -> int:
                 "'rag ingest' of its folder would add it again."
             )
     print(
-        f"{len(index.documents) - len(removed)} document(s), {len(kept_rows)} passages "
+        f"{len(remaining.documents)} document(s), {len(remaining.passages)} passages "
         f"left in {index_dir}/."
     )
     return 0

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.embedding import Embedder
+from rag.questions import QuestionProfile, has_answer_kind, missing_names, profile_question
+from rag.retrieval import Retriever
 from rag.text import content_terms, split_sentences, words
 from rag.types import Evidence, Hit
 
@@ -24,6 +25,8 @@ MIN_SENTENCE_WORDS = 4
 SENTENCE_WEIGHT = 0.45
 COVERAGE_WEIGHT = 0.25
 PASSAGE_WEIGHT = 0.30
+# Bonus for a sentence holding the kind of answer the question asks for (a date, a number).
+ANSWER_KIND_BONUS = 0.10
 
 
 def lexical_coverage(question_terms: Sequence[str], sentence: str) -> float:
@@ -35,25 +38,32 @@ def lexical_coverage(question_terms: Sequence[str], sentence: str) -> float:
 
 
 def select_evidence(
-    question: str, hits: Sequence[Hit], embedder: Embedder, max_sentences: int
+    question: str, hits: Sequence[Hit], retriever: Retriever, max_sentences: int
 ) -> list[Evidence]:
     """The `max_sentences` most relevant sentences of `hits`, most relevant first.
 
-    Relevance (0..1) mixes the embedding similarity of sentence and question with the share
-    of the question's content words the sentence contains.
+    Relevance mixes the embedding similarity of sentence and question (sentence vectors come
+    from the index; nothing but the question is embedded), the share of the question's
+    content words the sentence contains, and its passage's retrieval rank.
     """
     candidates: list[tuple[Hit, str]] = []
+    candidate_vectors: list[np.ndarray] = []
     seen: set[str] = set()
     for hit in hits:
-        for sentence in split_sentences(hit.passage.text):
-            if len(words(sentence)) >= MIN_SENTENCE_WORDS and sentence not in seen:
+        sentences, vectors = _sentences_with_vectors(hit, retriever)
+        for sentence, vector in zip(sentences, vectors, strict=True):
+            # A document's title restates its subject and answers nothing.
+            is_title = " ".join(sentence.split())[:200] == hit.passage.doc_title
+            if len(words(sentence)) >= MIN_SENTENCE_WORDS and sentence not in seen and not is_title:
                 seen.add(sentence)
                 candidates.append((hit, sentence))
+                candidate_vectors.append(vector)
     if not candidates:
         return []
-    vectors = embedder.embed([question] + [sentence for _, sentence in candidates])
-    sentence_similarity = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
+    question_vector = retriever.query_vector(question)
+    sentence_similarity = np.clip(np.vstack(candidate_vectors) @ question_vector, 0.0, 1.0)
     question_terms = content_terms(question)
+    expects = profile_question(question).expects
     scored = []
     for (hit, sentence), similarity in zip(candidates, sentence_similarity, strict=True):
         match = SENTENCE_WEIGHT * float(similarity) + COVERAGE_WEIGHT * lexical_coverage(
@@ -63,9 +73,49 @@ def select_evidence(
             Evidence(
                 passage=hit.passage,
                 sentence=sentence,
-                relevance=match + PASSAGE_WEIGHT / (1 + hit.rank),
+                relevance=match
+                + PASSAGE_WEIGHT / (1 + hit.rank)
+                + (ANSWER_KIND_BONUS if expects and has_answer_kind(sentence, expects) else 0.0),
                 match=match / (SENTENCE_WEIGHT + COVERAGE_WEIGHT),
             )
         )
     scored.sort(key=lambda evidence: -evidence.relevance)
     return scored[:max_sentences]
+
+
+def _sentences_with_vectors(hit: Hit, retriever: Retriever) -> tuple[list[str], np.ndarray]:
+    """A passage's sentences and their vectors: stored in the index, or embedded now."""
+    position = retriever.index.position(hit.passage.anchor)
+    if position is not None:
+        sentences, vectors = retriever.index.sentences_of(position)
+        if vectors is not None:
+            return sentences, vectors
+    sentences = split_sentences(hit.passage.text)
+    return sentences, retriever.embedder.embed(sentences)
+
+
+def abstention_reason(
+    profile: QuestionProfile,
+    hits: Sequence[Hit],
+    evidence: Sequence[Evidence],
+    threshold: float,
+) -> str | None:
+    """Why the retrieved passages cannot answer the question, or None when they may.
+
+    Checked before any generation, so an abstention costs no model time.
+    """
+    if not evidence:
+        return "no passage was retrieved"
+    if max(item.match for item in evidence) < threshold:
+        return "no passage is close enough to the question"
+    texts = [
+        f"{hit.passage.doc_title} {hit.passage.section or ''} {hit.passage.text}" for hit in hits
+    ]
+    absent = missing_names(profile.names, texts)
+    if absent:
+        return f"the closest passages do not mention {', '.join(absent)}"
+    if profile.expects and not any(
+        has_answer_kind(item.sentence, profile.expects) for item in evidence
+    ):
+        return f"the closest passages give no {profile.expects}"
+    return None

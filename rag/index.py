@@ -3,7 +3,9 @@
 Layout of `index/`:
   manifest.json            what the index was built with, and which data files are current
   passages-<id>.jsonl      one passage per line, in vector order
-  vectors-<id>.faiss       FAISS inner-product index over L2-normalised vectors
+  vectors-<id>.faiss       FAISS inner-product index over L2-normalised passage vectors
+  sentences-<id>.faiss     the same for every sentence of every passage, in passage order
+                           (rag.text.split_sentences of each passage's text)
 
 The manifest is the commit point: data files get fresh names, are fully written and synced,
 and only then does `os.replace` swap in a manifest naming them. A crash at any moment leaves
@@ -27,6 +29,7 @@ import numpy as np
 
 from rag.chunking import CHUNKER_VERSION
 from rag.errors import IndexMismatchError, IndexMissingError
+from rag.text import split_sentences
 from rag.types import Passage
 
 MANIFEST = "manifest.json"
@@ -64,8 +67,13 @@ class PassageIndex:
     passages: list[Passage]
     vectors: np.ndarray
     documents: dict[str, DocumentRecord] = field(default_factory=dict)
+    # One row per sentence, in the order of `sentence_rows()`; None for an index built
+    # without them (then dense search compares whole passages only).
+    sentence_vectors: np.ndarray | None = None
     _faiss: Any = None
     _by_anchor: dict[str, int] | None = None
+    _sentence_rows: list[tuple[int, str]] | None = None
+    _sentence_starts: list[int] | None = None
 
     @property
     def corpus_hash(self) -> str:
@@ -97,16 +105,82 @@ class PassageIndex:
         rows = [i for i, p in enumerate(self.passages) if p.doc_id == doc_id]
         return [self.passages[i] for i in rows], self.vectors[rows]
 
-    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(passage position, cosine similarity) of the `k` nearest passages."""
-        if not self.passages:
-            return []
+    def without_documents(self, doc_ids: set[str]) -> PassageIndex:
+        """A copy without the passages (and vectors) of `doc_ids`; nothing is re-embedded."""
+        kept = [row for row, passage in enumerate(self.passages) if passage.doc_id not in doc_ids]
+        sentence_vectors = None
+        if self.sentence_vectors is not None:
+            parts = [self.sentences_of(row)[1] for row in kept]
+            sentence_vectors = (
+                np.vstack([part for part in parts if part is not None])
+                if parts
+                else np.zeros((0, self.dimension), dtype=np.float32)
+            )
+        return PassageIndex(
+            self.config,
+            self.dimension,
+            [self.passages[row] for row in kept],
+            self.vectors[kept],
+            {d: r for d, r in self.documents.items() if d not in doc_ids},
+            sentence_vectors,
+        )
+
+    def sentence_rows(self) -> list[tuple[int, str]]:
+        """(passage position, sentence) for every sentence, the rows of `sentence_vectors`."""
+        if self._sentence_rows is None:
+            self._sentence_rows = []
+            self._sentence_starts = []
+            for position, passage in enumerate(self.passages):
+                self._sentence_starts.append(len(self._sentence_rows))
+                self._sentence_rows.extend(
+                    (position, sentence) for sentence in split_sentences(passage.text)
+                )
+            self._sentence_starts.append(len(self._sentence_rows))
+        return self._sentence_rows
+
+    def sentences_of(self, position: int) -> tuple[list[str], np.ndarray | None]:
+        """The sentences of passage `position` and their vectors (None without them)."""
+        rows = self.sentence_rows()
+        assert self._sentence_starts is not None
+        first, last = self._sentence_starts[position], self._sentence_starts[position + 1]
+        sentences = [sentence for _, sentence in rows[first:last]]
+        vectors = None if self.sentence_vectors is None else self.sentence_vectors[first:last]
+        return sentences, vectors
+
+    def position(self, anchor: str) -> int | None:
+        self.passage(anchor)
+        assert self._by_anchor is not None
+        return self._by_anchor.get(anchor)
+
+    def search_sentences(self, query_vector: np.ndarray) -> dict[int, float]:
+        """Each passage's best sentence similarity to the query (empty without sentences).
+
+        Whole-paragraph vectors blur a paragraph that covers several topics; the sentence
+        that answers a question is usually much closer to it than its paragraph is.
+        """
+        if self.sentence_vectors is None or not len(self.sentence_vectors):
+            return {}
+        self._check_dimension(query_vector)
+        similarities = self.sentence_vectors @ query_vector.astype(np.float32)
+        best: dict[int, float] = {}
+        for (position, _), similarity in zip(self.sentence_rows(), similarities, strict=True):
+            if similarity > best.get(position, -2.0):
+                best[position] = float(similarity)
+        return best
+
+    def _check_dimension(self, query_vector: np.ndarray) -> None:
         if query_vector.shape[-1] != self.dimension:
             raise IndexMismatchError(
                 f"index/ holds {self.dimension}-d vectors but the embedder gives "
                 f"{query_vector.shape[-1]}-d ones",
                 REBUILD_HINT,
             )
+
+    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(passage position, cosine similarity) of the `k` nearest passages."""
+        if not self.passages:
+            return []
+        self._check_dimension(query_vector)
         if self._faiss is None:
             self._faiss = faiss.IndexFlatIP(self.dimension)
             self._faiss.add(self.vectors)
@@ -127,6 +201,12 @@ class PassageIndex:
         if len(self.passages):
             flat.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
         _write_synced(index_dir / vectors_file, faiss.serialize_index(flat).tobytes())
+        files = {"passages": passages_file, "vectors": vectors_file}
+        if self.sentence_vectors is not None:
+            files["sentences"] = f"sentences-{build}.faiss"
+            _write_synced(
+                index_dir / files["sentences"], _serialise(self.sentence_vectors, self.dimension)
+            )
         manifest = {
             "format_version": FORMAT_VERSION,
             "embedding_model": self.config.embedding_model,
@@ -136,13 +216,13 @@ class PassageIndex:
             "passages": len(self.passages),
             "corpus_hash": self.corpus_hash,
             "documents": {d: _record_to_dict(r) for d, r in sorted(self.documents.items())},
-            "files": {"passages": passages_file, "vectors": vectors_file},
+            "files": files,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         _write_synced(
             index_dir / MANIFEST, json.dumps(manifest, indent=2).encode(), atomic_rename=True
         )
-        _remove_superseded(index_dir, keep={passages_file, vectors_file})
+        _remove_superseded(index_dir, keep=set(files.values()))
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any]:
@@ -181,6 +261,12 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
         with open(index_dir / files["passages"], encoding="utf-8") as handle:
             passages = [Passage.from_dict(json.loads(line)) for line in handle if line.strip()]
         flat = faiss.read_index(str(index_dir / files["vectors"]))
+        dimension = int(manifest["dimension"])
+        sentence_vectors = (
+            _read_vectors(index_dir / files["sentences"], dimension)
+            if "sentences" in files
+            else None
+        )
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
         raise IndexMismatchError(f"{index_dir}/ is damaged ({error})", REBUILD_HINT) from None
     if flat.ntotal != len(passages):
@@ -194,7 +280,13 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
         else np.zeros((0, manifest["dimension"]), dtype=np.float32)
     )
     documents = {d: _record_from_dict(d, r) for d, r in manifest["documents"].items()}
-    index = PassageIndex(expected, int(manifest["dimension"]), passages, vectors, documents)
+    index = PassageIndex(expected, dimension, passages, vectors, documents, sentence_vectors)
+    if sentence_vectors is not None and len(sentence_vectors) != len(index.sentence_rows()):
+        raise IndexMismatchError(
+            f"{index_dir}/ is damaged ({len(sentence_vectors)} sentence vectors for "
+            f"{len(index.sentence_rows())} sentences)",
+            REBUILD_HINT,
+        )
     index._faiss = flat
     return index
 
@@ -220,6 +312,20 @@ def _record_from_dict(doc_id: str, data: dict[str, Any]) -> DocumentRecord:
     )
 
 
+def _serialise(vectors: np.ndarray, dimension: int) -> bytes:
+    flat = faiss.IndexFlatIP(dimension)
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return bytes(faiss.serialize_index(flat).tobytes())
+
+
+def _read_vectors(path: Path, dimension: int) -> np.ndarray:
+    flat = faiss.read_index(str(path))
+    if flat.ntotal == 0:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.asarray(flat.reconstruct_n(0, flat.ntotal), dtype=np.float32)
+
+
 def _write_synced(path: Path, data: bytes, atomic_rename: bool = False) -> None:
     """Write `data` to `path` and fsync it; with `atomic_rename`, via a temporary file."""
     target = path
@@ -242,6 +348,8 @@ def _write_synced(path: Path, data: bytes, atomic_rename: bool = False) -> None:
 
 def _remove_superseded(index_dir: Path, keep: set[str]) -> None:
     for path in index_dir.iterdir():
-        stale_data = path.name.startswith(("passages-", "vectors-")) and path.name not in keep
+        stale_data = (
+            path.name.startswith(("passages-", "vectors-", "sentences-")) and path.name not in keep
+        )
         if stale_data or path.name.startswith(".tmp-"):
             path.unlink(missing_ok=True)

@@ -32,6 +32,7 @@ from rag.embedding import Embedder
 from rag.errors import DocumentError, IndexMismatchError, IndexMissingError, RagError
 from rag.index import REBUILD_HINT, DocumentRecord, IndexConfig, PassageIndex, load_index
 from rag.loaders import document_id, load_document, supported_extensions
+from rag.text import split_sentences
 from rag.types import Document, Passage
 
 EMBED_BATCH = 32
@@ -342,12 +343,15 @@ def _build(
         position += len(passages)
     passages_out: list[Passage] = []
     vector_parts: list[np.ndarray] = []
+    # Kept passages keep their sentence vectors (None: embed them with the new ones).
+    sentence_parts: list[np.ndarray | None] = []
     for doc_id in sorted(corpus.records):
         if doc_id in chunks:
             passages = chunks[doc_id]
             assert fresh is not None or not passages
             if passages and fresh is not None:
                 vector_parts.append(fresh[starts[doc_id] : starts[doc_id] + len(passages)])
+            sentence_parts.extend(None for _ in passages)
             corpus.records[doc_id] = dataclasses.replace(
                 corpus.records[doc_id], passages=len(passages)
             )
@@ -357,15 +361,47 @@ def _build(
             passages = [existing.passages[row] for row in own]
             if own:
                 vector_parts.append(existing.vectors[own])
+            sentence_parts.extend(existing.sentences_of(row)[1] for row in own)
         passages_out.extend(passages)
     vectors = (
         np.vstack(vector_parts).astype(np.float32)
         if vector_parts
         else np.zeros((0, dimension), dtype=np.float32)
     )
+    sentence_vectors = _sentence_vectors(
+        embedder, passages_out, sentence_parts, dimension, progress
+    )
     report.passages_embedded = len(to_embed)
     report.passages_total = len(passages_out)
-    return PassageIndex(config, dimension, passages_out, vectors, dict(corpus.records))
+    return PassageIndex(
+        config, dimension, passages_out, vectors, dict(corpus.records), sentence_vectors
+    )
+
+
+def _sentence_vectors(
+    embedder: Embedder,
+    passages: list[Passage],
+    known: list[np.ndarray | None],
+    dimension: int,
+    progress: bool,
+) -> np.ndarray:
+    """Vectors of every sentence of `passages` in order, embedding only the unknown ones."""
+    missing = [
+        sentence
+        for passage, vectors in zip(passages, known, strict=True)
+        if vectors is None
+        for sentence in split_sentences(passage.text)
+    ]
+    fresh = _embed_texts(embedder, missing, "Embedding sentences", "sentence", progress)
+    parts: list[np.ndarray] = []
+    used = 0
+    for passage, vectors in zip(passages, known, strict=True):
+        if vectors is None:
+            count = len(split_sentences(passage.text))
+            vectors = fresh[used : used + count]
+            used += count
+        parts.append(vectors)
+    return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dimension), np.float32)
 
 
 def _rows_by_document(passages: list[Passage]) -> dict[str, list[int]]:
@@ -390,15 +426,26 @@ def _load_existing(
 
 
 def _embed(embedder: Embedder, passages: list[Passage], progress: bool) -> np.ndarray:
+    texts = [_embedding_text(passage) for passage in passages]
+    return _embed_texts(embedder, texts, "Embedding", "passage", progress)
+
+
+def _embed_texts(
+    embedder: Embedder, texts: list[str], description: str, unit: str, progress: bool
+) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
     parts = []
-    with tqdm(total=len(passages), desc="Embedding", unit="passage", disable=not progress) as bar:
-        for start in range(0, len(passages), EMBED_BATCH):
-            texts = [_embedding_text(p) for p in passages[start : start + EMBED_BATCH]]
-            parts.append(embedder.embed(texts))
-            bar.update(len(texts))
+    with tqdm(total=len(texts), desc=description, unit=unit, disable=not progress) as bar:
+        for start in range(0, len(texts), EMBED_BATCH):
+            batch = texts[start : start + EMBED_BATCH]
+            parts.append(embedder.embed(batch))
+            bar.update(len(batch))
     return np.vstack(parts)
 
 
 def _embedding_text(passage: Passage) -> str:
     """The section heading travels with the passage: it often names the topic the text omits."""
-    return f"{passage.section}: {passage.text}" if passage.section else passage.text
+    if passage.section and not passage.text.startswith(passage.section.split(":")[0]):
+        return f"{passage.section}: {passage.text}"
+    return passage.text

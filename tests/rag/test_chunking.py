@@ -43,11 +43,12 @@ def test_report_passages_carry_sections_and_exact_offsets(seed_report: Path) -> 
         assert passage.anchor.startswith("gcm-unece-2020#p")
     regularisation = next(p for p in passages if "Republic of Moldova and Portugal" in p.text)
     assert regularisation.section == "Roundtable 3: Objectives 4, 8, 9, 10, 11, 13, 21"
-    objective = next(p for p in passages if p.text.startswith("Some stakeholders noted"))
-    assert (
-        objective.section
-        == "Objective 11: Manage borders in an integrated, secure and coordinated manner"
-    )
+    heading = "Objective 11: Manage borders in an integrated, secure and coordinated manner"
+    objective = next(p for p in passages if "Some stakeholders noted" in p.text)
+    assert objective.section == heading
+    # The heading opens the first passage under it, so structure questions can find it.
+    assert objective.text.startswith(heading + "\n")
+    assert split_sentences(objective.text)[0] == heading
     assert passages[0].section is None  # the title page precedes the first heading
     assert len({p.anchor for p in passages}) == len(passages)
 

@@ -31,6 +31,8 @@ from rag.ingest import IngestReport, ingest
 from rag.pipeline import Pipeline
 from rag.retrieval import Retriever
 from rag.settings import Settings
+from rag.text import split_sentences
+from rag.types import Passage
 from tests.conftest import ROOT, SEED_REPORT
 from tests.rag.sample_documents import (
     DOCX_FACT,
@@ -46,6 +48,11 @@ from tests.rag.sample_documents import (
 )
 
 CONFIG = IndexConfig(embedding_model="hashing")
+
+
+def texts_to_embed(passages: list[Passage]) -> int:
+    """Embedding calls ingest owes these passages: each passage, and each of its sentences."""
+    return len(passages) + sum(len(split_sentences(p.text)) for p in passages)
 
 
 class CountingEmbedder:
@@ -110,7 +117,8 @@ def test_every_format_is_ingested_into_one_index(corpus: Path, tmp_path: Path) -
     ]
     assert run.report.skipped == [] and run.log == []
     index = load_index(tmp_path / "index", CONFIG)
-    assert run.report.passages_embedded == len(index.passages) == len(run.embedder.texts)
+    assert run.report.passages_embedded == len(index.passages)
+    assert len(run.embedder.texts) == texts_to_embed(index.passages)
     by_text = {
         fact: next(p for p in index.passages if fact in p.text)
         for fact in (PDF_FACT, DOCX_FACT, HTML_FACT)
@@ -197,7 +205,7 @@ def test_changed_document_is_replaced_and_only_it_is_embedded(corpus: Path, tmp_
     after = load_index(tmp_path / "index", CONFIG)
     assert run.report.replaced == ["zembla-portal"] and run.report.added == []
     new_passages = [p for p in after.passages if p.doc_id == "zembla-portal"]
-    assert run.embedder.texts and len(run.embedder.texts) == len(new_passages)
+    assert run.embedder.texts and len(run.embedder.texts) == texts_to_embed(new_passages)
     texts = " ".join(p.text for p in new_passages)
     assert "985 returnees" in texts and "620 returnees" not in texts
     # The other documents keep their passages and their very vectors.
@@ -571,13 +579,16 @@ def test_killing_ingest_at_exact_points_of_the_save_leaves_a_loadable_index(
     tmp_path: Path,
 ) -> None:
     corpus, snapshot, previous, new, env = prepare_kill(tmp_path, files=8)
+    # Writes 1-3 are the passages, passage vectors and sentence vectors; 4 is the manifest.
     points = [
         ("torn", 1),
         ("after", 1),
         ("torn", 2),
         ("after", 2),
-        ("rename", 0),
+        ("torn", 3),
         ("after", 3),
+        ("rename", 0),
+        ("after", 4),
         ("cleanup", 0),
     ]
     # Each kill runs on its own copy of the previous index, all at once.
@@ -601,7 +612,7 @@ def test_killing_ingest_at_exact_points_of_the_save_leaves_a_loadable_index(
         assert loaded in (previous, new), (mode, target)
         outcomes.append(loaded == new)
     # Before the manifest rename the old index stands; from it on, the new one does.
-    assert outcomes == [False, False, False, False, False, True, True]
+    assert outcomes == [False] * 7 + [True, True]
     # The next run that changes the index clears what the killed ones left behind.
     index_dir = tmp_path / "index-cleanup-0"
     (corpus / "report-00.txt").write_text("Report 0, version 3\n\nA new text.\n")
@@ -610,6 +621,7 @@ def test_killing_ingest_at_exact_points_of_the_save_leaves_a_loadable_index(
     assert sorted(p.name.split("-")[0] for p in index_dir.iterdir()) == [
         "manifest.json",
         "passages",
+        "sentences",
         "vectors",
     ]
 

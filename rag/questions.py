@@ -1,0 +1,100 @@
+"""Question analysis: what kind of answer a question expects, and which names it relies on.
+
+Used twice: to prefer evidence sentences of the expected kind ("How many…" wants a number),
+and to abstain when no retrieved passage could answer — a question about a date with no
+date in the evidence, or about a country the retrieved passages never mention. The rules are
+about English question forms, not about any report's content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rag.text import stem, words
+
+DATE = "date"
+NUMBER = "number"
+
+_EXPECTS_DATE = re.compile(
+    r"^\s*(?:when|by when|since when)\b"
+    r"|\b(?:what|which|on what|in what) (?:date|year|month|day)s?\b",
+    re.IGNORECASE,
+)
+_EXPECTS_NUMBER = re.compile(
+    r"\bhow many\b|\bhow much (?:money|funding|funds|financing|budget|aid|does|did|do|is|was)\b"
+    r"|(?<!\ba )\b(?:number|percentage|proportion|share|amount|volume|sum|total|figure) of\b",
+    re.IGNORECASE,
+)
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+_HAS_DATE = re.compile(r"\b(?:1[89]|20)\d{2}\b|\b(?:" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve dozen dozens twenty thirty "
+    "forty fifty hundred hundreds thousand thousands million millions billion percent half"
+).split()
+# A count or amount: digits that are not a year (1800-2099) nor part of a name like
+# "COVID-19", or a number word.
+_HAS_NUMBER = re.compile(
+    r"(?<![\w-])(?!(?:1[89]|20)\d\d\b)\d[\d,.]*(?![\w-])|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b",
+    re.IGNORECASE,
+)
+# Capitalised words that open questions or are capitalised for grammar, not as names.
+_NOT_NAMES = frozenset(
+    """what which who whom whose when where why how does do did is are was were has have had
+    can could should would will may might the a an in on at of for to by from with and or
+    i if please tell list name give describe explain according apart besides""".split()
+)
+_NAME = re.compile(r"\b[A-Z][A-Za-z'’-]*[A-Za-z]\b|\b[A-Z]{2,}\b")
+
+
+@dataclass(frozen=True)
+class QuestionProfile:
+    """What a question asks for: an answer kind (DATE, NUMBER or None) and the names in it."""
+
+    expects: str | None
+    names: tuple[str, ...]
+
+
+def profile_question(question: str) -> QuestionProfile:
+    expects = DATE if _EXPECTS_DATE.search(question) else None
+    if expects is None and _EXPECTS_NUMBER.search(question):
+        expects = NUMBER
+    names = tuple(
+        dict.fromkeys(
+            match.group(0)
+            for match in _NAME.finditer(question)
+            if match.group(0).lower() not in _NOT_NAMES
+        )
+    )
+    return QuestionProfile(expects=expects, names=names)
+
+
+def has_answer_kind(sentence: str, kind: str | None) -> bool:
+    """Whether `sentence` contains something of the expected kind (always true for None)."""
+    if kind == DATE:
+        return _HAS_DATE.search(sentence) is not None
+    if kind == NUMBER:
+        return _HAS_NUMBER.search(sentence) is not None
+    return True
+
+
+def _name_words(text: str) -> set[str]:
+    """Stemmed words of `text` with hyphenated words also split ("COVID-19" → "covid", "19")
+    and possessives dropped ("Europe's" → "europe")."""
+    found: set[str] = set()
+    for word in words(text):
+        word = re.sub(r"['’]s$", "", word)
+        found.add(stem(word))
+        found.update(stem(part) for part in word.split("-") if part)
+    return found
+
+
+def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
+    """The names none of `texts` mention (compared by stemmed words, case-insensitively)."""
+    vocabulary: set[str] = set()
+    for text in texts:
+        vocabulary |= _name_words(text)
+    return [name for name in names if not _name_words(name) <= vocabulary]
