@@ -94,7 +94,7 @@ def server() -> Iterator[tuple[str, Recorder]]:
     recorder = Recorder()
     handler = type("BoundHandler", (Handler,), {"recorder": recorder})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", recorder
     httpd.shutdown()
