@@ -106,6 +106,11 @@ def _is_share(family: str) -> bool:
     return FAMILIES[family][1]
 
 
+def _load(machine: dict[str, Any]) -> str:
+    load = machine.get("load_average") or {}
+    return f"{_number(load.get('start'), False)} → {_number(load.get('end'), False)}"
+
+
 def _applies(family: str, name: str, summary: dict[str, Any]) -> bool:
     """False for metrics a group cannot have (retrieval of unanswerable-only questions)."""
     answerable, n = summary.get("n_answerable", 0), summary.get("n", 0)
@@ -139,7 +144,8 @@ def _blocks(
         (
             "p",
             f"Machine: {machine.get('processor')}, {machine.get('cores')} cores, "
-            f"{machine.get('memory_gib')} GiB; git commit {config.get('git_commit')}. "
+            f"{machine.get('memory_gib')} GiB, load average {_load(machine)}; "
+            f"git commit {config.get('git_commit')}. "
             f"Median answer length: {_number(config.get('answer_words_p50'), share=False)} words; "
             f"answers by mode: {modes or '—'}.",
         ),

@@ -195,6 +195,7 @@ def run_config(
     split: str,
     limit: int | None,
     results: Sequence[QuestionResult],
+    load_at_start: float | None = None,
 ) -> dict[str, Any]:
     """What the run was made with, where and when, plus its descriptive statistics."""
     generator = pipeline.generator
@@ -216,12 +217,20 @@ def run_config(
         "limit": limit,
         "n": len(results),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": machine_info(),
+        "machine": {**machine_info(), "load_average": {"start": load_at_start, "end": load()}},
         "git_commit": git_commit(),
         "code_sha256": code_hash(),
         "answer_words_p50": answer_words_p50(results),
         "answer_modes": answer_modes(results),
     }
+
+
+def load() -> float | None:
+    """The 1-minute load average: latencies from a busy machine are not comparable."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def machine_info() -> dict[str, Any]:
@@ -328,11 +337,12 @@ def evaluate(
 
     pipeline = pipeline or build_pipeline(settings, index=index)
     pipeline.warm_up()
+    load_at_start = load()
     results = run_questions(gold, items, pipeline, progress)
 
     metrics = {
         **aggregate([r.score for r in results]),
-        "config": run_config(settings, pipeline, gold, split, limit, results),
+        "config": run_config(settings, pipeline, gold, split, limit, results, load_at_start),
     }
     by_split = grouped_metrics(results, lambda item: item.split)
     by_kind = grouped_metrics(results, lambda item: item.kind)

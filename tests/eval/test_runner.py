@@ -158,6 +158,7 @@ def test_the_run_config_records_what_was_measured(fake_index: Settings, tmp_path
     assert (config["retrieval"], config["k"]) == (fake_index.retrieval, fake_index.top_k)
     assert (config["gold"], config["split"], config["n"]) == (str(gold_path), "dev", 2)
     assert config["machine"]["cores"] >= 1
+    assert set(config["machine"]["load_average"]) == {"start", "end"}
     assert config["answer_modes"] == {"abstained": 1, "generated": 1}
     r1_answer = read_results(tmp_path / "run")[0]["answer"]["answer"]
     # The fake model ends its one sentence with " [1]."; the marker is not a word.
