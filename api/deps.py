@@ -80,7 +80,7 @@ ApiKeyDep = Depends(require_api_key)
 async def get_pipeline(service: ServiceDep) -> Pipeline:
     """The loaded pipeline; 503 naming the fix (e.g. "run 'rag ingest'") when there is none."""
     if service.loaded_pipeline is None:
-        await anyio.to_thread.run_sync(service.retry_missing_index)
+        await anyio.to_thread.run_sync(service.retry_index)
     return service.pipeline()
 
 

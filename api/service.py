@@ -2,9 +2,9 @@
 wrong loading it.
 
 The server starts even when something is missing, so that `/api/health` can say what: a
-missing index (the message names `rag ingest`), a model that will not load. A missing index
-is looked for again on later requests, so that running `rag ingest` while the server is up
-takes effect without a restart.
+missing index (the message names `rag ingest`), a model that will not load. A missing or
+mismatched index is looked for again on later requests, so that running `rag ingest` while
+the server is up takes effect without a restart.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from api.audit import AuditLog
 from api.generation_queue import GenerationQueue
 from rag.embedding import Embedder
-from rag.errors import IndexMissingError, RagError
+from rag.errors import IndexMismatchError, IndexMissingError, RagError
 from rag.factory import (
     REMOTE_GENERATOR,
     build_embedder,
@@ -96,9 +96,11 @@ class AssistantService:
         self._index_error = None
         self.problems.pop("index", None)
 
-    def retry_missing_index(self) -> None:
-        """Look for an index that was missing at start-up (blocking: index files are read)."""
-        if self._pipeline is None and isinstance(self._index_error, IndexMissingError):
+    def retry_index(self) -> None:
+        """Load the index again if it was missing or built with other settings, so that
+        'rag ingest' run meanwhile takes effect (blocking: reads the index files)."""
+        unusable = (IndexMissingError, IndexMismatchError)
+        if self._pipeline is None and isinstance(self._index_error, unusable):
             with self._load_lock:
                 if self._pipeline is None:
                     self._load_index()

@@ -19,5 +19,5 @@ router = APIRouter(tags=["health"])
 async def health(service: ServiceDep) -> dict[str, Any]:
     """Whether the index and the model are loaded, their versions and the corpus hash."""
     if service.loaded_pipeline is None:
-        await anyio.to_thread.run_sync(service.retry_missing_index)
+        await anyio.to_thread.run_sync(service.retry_index)
     return service.health()

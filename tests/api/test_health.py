@@ -77,3 +77,24 @@ def test_a_model_that_cannot_load_is_reported_not_raised(fake_index: Settings) -
         response = client.post("/api/ask", json={"question": FAKE_QUESTION})
         assert response.status_code == 503
         assert "RAG_MODEL_PATH" in response.json()["error"]
+
+
+def test_an_index_built_with_other_settings_is_a_503_until_rebuilt(fake_index: Settings) -> None:
+    settings = fake_index.model_copy(update={"max_passage_tokens": 120})
+    with TestClient(create_app(settings, static_dir=None)) as client:
+        response = client.get("/api/documents")
+        assert response.status_code == 503
+        assert response.json()["rule"] == "index_mismatch"
+        assert "max_passage_tokens" in response.json()["error"]
+        assert "rag ingest" in client.get("/api/health").json()["problems"]["index"]
+
+        ingest(
+            [settings.seeds_dir],
+            settings.index_dir,
+            index_config(settings),
+            build_embedder(settings),
+            progress=False,
+            log=lambda _line: None,
+        )
+        assert client.get("/api/documents").status_code == 200
+        assert client.get("/api/health").json()["ready"] is True
