@@ -19,7 +19,7 @@ from rag.errors import InvalidQuestionError
 from rag.evidence import abstention_reason, select_evidence
 from rag.generation import Generator
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
-from rag.questions import profile_question
+from rag.questions import has_answer_kind, profile_question
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
 from rag.types import Answer, Evidence, Hit
@@ -43,6 +43,22 @@ class StreamEvent:
 
     kind: str
     data: Any
+
+
+def rests_on_best_evidence(
+    question: str, verified: VerifiedAnswer, evidence: list[Evidence]
+) -> bool:
+    """Whether a verified generated answer cites the most relevant evidence sentence and,
+    for a how-many or when question, states a number or date.
+
+    Small models often write a true, supported sentence about the wrong thing: they quote a
+    weaker source that shares the question's words. Each sentence is already supported by
+    what it cites; this checks that the answer rests on the evidence that ranked first.
+    """
+    if not verified.citations or not evidence:
+        return False
+    cites_best = any(citation.quote == evidence[0].sentence for citation in verified.citations)
+    return cites_best and has_answer_kind(verified.text, profile_question(question).expects)
 
 
 def validate_question(question: str) -> str:
@@ -130,16 +146,20 @@ class Pipeline:
         timings["first_token"] = first_token
         timings["generation"] = elapsed_ms()
 
-        verified, mode = self._verify("".join(raw_parts), evidence)
+        verified, mode = self._verify(question, "".join(raw_parts), evidence)
         yield from self._finish(question, hits, verified, mode, timings, elapsed_ms)
 
-    def _verify(self, raw_text: str, evidence: list[Evidence]) -> tuple[VerifiedAnswer, str]:
+    def _verify(
+        self, question: str, raw_text: str, evidence: list[Evidence]
+    ) -> tuple[VerifiedAnswer, str]:
+        """The model's verified text when it answers from the best evidence; otherwise the
+        best evidence itself, quoted and cited."""
         if NOT_IN_SOURCES.lower() not in raw_text.lower():
             verified = verify_answer(raw_text, evidence)
-            if verified.citations:
+            if rests_on_best_evidence(question, verified, evidence):
                 return verified, "generated"
-        # The model's text failed (or it refused although the evidence is relevant): quote
-        # the best evidence instead of showing unsupported words.
+        # The model's text failed verification, wandered to weaker sources, or refused
+        # although the evidence is relevant: quote the best evidence instead.
         return extractive_answer(evidence), "extractive"
 
     def _finish(

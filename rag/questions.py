@@ -77,7 +77,9 @@ def has_answer_kind(sentence: str, kind: str | None) -> bool:
     if kind == DATE:
         return _HAS_DATE.search(sentence) is not None
     if kind == NUMBER:
-        return _HAS_NUMBER.search(sentence) is not None
+        return any(
+            not _is_label(sentence, match.start()) for match in _HAS_NUMBER.finditer(sentence)
+        )
     return True
 
 
@@ -90,6 +92,13 @@ def _name_words(text: str) -> set[str]:
         found.add(stem(word))
         found.update(stem(part) for part in word.split("-") if part)
     return found
+
+
+def _is_label(sentence: str, start: int) -> bool:
+    """Whether the number at `start` labels something ("Objective 11", "Roundtable 3")
+    rather than counting: it follows a capitalised word."""
+    before = sentence[:start].rstrip().split(" ")[-1]
+    return bool(before) and before[0].isupper() and before.isalpha()
 
 
 def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:

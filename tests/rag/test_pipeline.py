@@ -6,9 +6,12 @@ import pytest
 
 from rag.citations import check_citations
 from rag.errors import InvalidQuestionError
+from rag.evidence import abstention_reason
 from rag.factory import build_pipeline
 from rag.pipeline import ABSTENTION_TEXT
+from rag.questions import profile_question
 from rag.settings import Settings
+from rag.types import Evidence, Hit, Passage
 from tests.conftest import REGULARISATION_TEXT
 
 
@@ -65,3 +68,43 @@ def test_model_text_that_fails_verification_falls_back_to_quotes(fake_index: Set
 def test_invalid_questions_are_refused(fake_index: Settings, question: str) -> None:
     with pytest.raises(InvalidQuestionError):
         build_pipeline(fake_index).ask(question)
+
+
+def test_abstention_names_a_missing_name(fake_index: Settings) -> None:
+    pipeline = build_pipeline(fake_index)
+    answer = pipeline.ask("What did Denmark report about family reunification?")
+    assert answer.abstained
+    assert answer.abstention_reason == "the closest passages do not mention Denmark"
+    assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
+
+
+def test_abstention_when_a_how_many_question_meets_no_number() -> None:
+    text = "Italy, the Republic of Moldova and Portugal reported having instituted regularisation."
+    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
+    hits = [Hit(passage, score=1.0, rank=0)]
+    evidence = [Evidence(passage, text, relevance=0.9, match=0.6)]
+    how_many = profile_question("How many migrants did Portugal regularise?")
+    which = profile_question("Which states did regularise migrants?")
+    assert abstention_reason(how_many, hits, evidence, 0.2) == "the closest passages give no number"
+    assert abstention_reason(which, hits, evidence, 0.2) is None
+    assert (
+        abstention_reason(which, hits, evidence, 0.7)
+        == "no passage is close enough to the question"
+    )
+    assert abstention_reason(which, hits, [], 0.2) == "no passage was retrieved"
+
+
+def test_generated_answer_must_rest_on_the_best_evidence(fake_index: Settings) -> None:
+    pipeline = build_pipeline(fake_index)
+
+    def quotes_the_second_source(messages, max_tokens, stop=None):  # type: ignore[no-untyped-def]
+        second = messages[-1]["content"].split("\n[2] ")[1].split("\n")[0]
+        yield second.rstrip(".") + " [2]."
+
+    pipeline.generator.stream_chat = quotes_the_second_source  # type: ignore[method-assign]
+    events = list(pipeline.stream("Which states instituted regularisation in the pandemic?"))
+    answer = events[-1].data
+    # The model's sentence is true (it quotes source [2]) but not what ranked first: the
+    # answer falls back to the best evidence.
+    assert answer.mode == "extractive"
+    assert REGULARISATION_TEXT in answer.answer

@@ -6,7 +6,7 @@ import pytest
 
 from rag.errors import RagError
 from rag.factory import build_embedder, load_configured_index
-from rag.retrieval import RRF_K, Retriever, fuse_reciprocal_rank
+from rag.retrieval import RRF_K, Retriever, fuse_reciprocal_rank, lexical_terms
 from rag.settings import Settings
 from tests.conftest import HEADLINE_QUESTION, REGULARISATION_TEXT
 
@@ -49,3 +49,35 @@ def test_hybrid_finds_a_paraphrase(real_settings: Settings) -> None:
         "Which governments gave undocumented people legal status in the pandemic?", 5
     )
     assert any(REGULARISATION_TEXT in hit.passage.text for hit in hits)
+
+
+def test_numbered_references_are_one_lexical_term() -> None:
+    terms = lexical_terms("What is the title of Objective 12 and resolution 73/195?")
+    assert "objective#12" in terms
+    assert "resolution#73/195" in terms
+
+
+def test_weighted_fusion_can_silence_a_ranking() -> None:
+    dense = [(1, 0.9), (2, 0.8)]
+    lexical = [(2, 12.0), (3, 10.0)]
+    assert fuse_reciprocal_rank([dense, lexical], weights=[1.0, 0.0])[:2] == [
+        (1, pytest.approx(1 / (RRF_K + 1))),
+        (2, pytest.approx(1 / (RRF_K + 2))),
+    ]
+
+
+def test_lexical_confidence_is_the_share_of_question_terms_found(fake_index: Settings) -> None:
+    retriever = Retriever(load_configured_index(fake_index), build_embedder(fake_index))
+    question = "regularisation Moldova Portugal zzzqqq"
+    confidence = retriever.lexical_confidence(question, retriever.lexical(question, 5))
+    assert confidence == pytest.approx(3 / 4)
+    assert retriever.lexical_confidence("zzzqqq", []) == 0.0
+
+
+def test_dense_scores_a_passage_by_its_best_sentence(fake_index: Settings) -> None:
+    index = load_configured_index(fake_index)
+    retriever = Retriever(index, build_embedder(fake_index), "dense")
+    position = next(i for i, p in enumerate(index.passages) if REGULARISATION_TEXT in p.text)
+    sentence = next(s for s in index.sentences_of(position)[0] if REGULARISATION_TEXT in s)
+    ranking = dict(retriever.dense(sentence, 10))
+    assert ranking[position] == pytest.approx(1.0, abs=1e-5)
