@@ -1,0 +1,215 @@
+"""The chat page at / on fake components: streaming then settling on the `done` answer,
+abstentions, readable errors (busy, invalid question) after which the chat still works,
+copying an answer with its references, a conversation that survives a reload, and markup in a
+passage shown as text."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.api.conftest import FAKE_QUESTION
+from tests.api.widget.conftest import (
+    MARKUP,
+    MARKUP_QUESTION,
+    ApiServer,
+    ChatUi,
+)
+
+pytestmark = pytest.mark.browser
+
+ABSTAINING_QUESTION = "What is the recommended dose of ibuprofen?"
+SEED_TITLE = (
+    "Regional Review of the Global Compact for Safe, Orderly and Regular Migration "
+    "Member States of the United Nations Economic Commission for Europe"
+)
+# Records every text node the chat appends to a streaming draft, in order.
+RECORD_TOKENS = """() => {
+    window.tokens = [];
+    new MutationObserver((mutations) => {
+        for (const mutation of mutations) {
+            if (!mutation.target.classList?.contains("draft")) continue;
+            for (const node of mutation.addedNodes) window.tokens.push(node.data);
+        }
+    }).observe(document.getElementById("chat").shadowRoot, {childList: true, subtree: true});
+}"""
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def page_ui(ui: ChatUi, fake_server: ApiServer) -> ChatUi:
+    ui.page.goto(f"{fake_server.url}/")
+    ui.page.locator(".chat").wait_for()
+    return ui
+
+
+def test_the_answer_streams_in_then_is_redrawn_from_done(page_ui: ChatUi) -> None:
+    page_ui.page.evaluate(RECORD_TOKENS)
+    answer = page_ui.ask(FAKE_QUESTION)
+    tokens = page_ui.page.evaluate("window.tokens")
+    (done,) = page_ui.stored_answers()
+    # The fake model writes the verified sentence a word at a time.
+    assert len(tokens) > 5
+    assert "".join(tokens) == done["answer"]
+    assert page_ui.page.locator(".draft, [data-state=streaming]").count() == 0
+    assert flat(answer.locator(".answer-text").inner_text()) == flat(done["answer"])
+    assert answer.locator("button.cite").all_inner_texts() == ["[1]"]
+    sources = answer.locator("ol.sources li")
+    assert sources.count() == len(done["citations"]) == 1
+    assert done["citations"][0]["anchor"] in sources.first.inner_text()
+    assert page_ui.page.get_by_role("log").get_attribute("aria-busy") == "false"
+
+
+def test_a_source_in_the_list_opens_the_same_passage_as_its_marker(page_ui: ChatUi) -> None:
+    answer = page_ui.ask(FAKE_QUESTION)
+    citation = page_ui.stored_answers()[0]["citations"][0]
+    marker = answer.locator("button.cite")
+    source = answer.locator("button.source")
+    source.click()
+    passage = answer.locator("section.passage")
+    assert flat(passage.locator(".text").inner_text()) == flat(citation["text"])
+    assert flat(passage.locator("mark").inner_text()) == flat(citation["quote"])
+    assert marker.get_attribute("aria-expanded") == source.get_attribute("aria-expanded") == "true"
+    marker.click()  # the same passage: the second activation closes it
+    assert passage.is_hidden()
+    assert marker.get_attribute("aria-expanded") == "false"
+
+
+def test_an_abstention_says_so_and_offers_the_closest_passages(page_ui: ChatUi) -> None:
+    answer = page_ui.ask(ABSTAINING_QUESTION)
+    (done,) = page_ui.stored_answers()
+    assert done["abstained"] is True
+    assert answer.get_attribute("data-abstained") == "true"
+    assert answer.locator(".abstention-heading").inner_text() == (
+        "The indexed reports do not answer this"
+    )
+    assert answer.locator("button.cite").count() == 0
+    closest = answer.locator("ol.closest li")
+    assert closest.count() == len(done["passages"]) == 5
+    for item, passage in zip(closest.all(), done["passages"], strict=True):
+        assert passage["anchor"] in item.inner_text()
+    closest.nth(1).locator("button").click()
+    shown = answer.locator("section.passage")
+    assert flat(shown.locator(".text").inner_text()) == flat(done["passages"][1]["text"])
+    assert shown.locator(".passage-title").inner_text() == SEED_TITLE  # from /api/documents
+    assert shown.locator("mark").count() == 0
+    page_ui.screenshot("abstention.png")
+
+
+def test_a_busy_server_says_when_to_retry_and_the_retry_answers(
+    page_ui: ChatUi, fake_server: ApiServer
+) -> None:
+    # RAG_QUEUE_SIZE is 1 here: holding the one place makes the server answer 503.
+    held = fake_server.service.generation.admit()
+    try:
+        with page_ui.page.expect_response(lambda r: r.url.endswith("/api/ask")) as refused:
+            error = page_ui.ask(FAKE_QUESTION)
+        assert refused.value.status == 503
+        retry_after = int(refused.value.headers["retry-after"])
+        assert error.get_attribute("data-kind") == "busy"
+        assert error.get_attribute("role") == "alert"
+        assert "The assistant is busy answering other questions." in error.inner_text()
+        seconds = "second" if retry_after == 1 else "seconds"
+        assert f"Try again in {retry_after} {seconds}." in error.inner_text()
+        assert page_ui.page.locator("textarea").input_value() == FAKE_QUESTION
+        page_ui.screenshot("error-busy.png")
+    finally:
+        held.release()
+    error.get_by_role("button", name="Try again").click()
+    answer = page_ui.answers().first
+    answer.wait_for()
+    assert page_ui.page.locator(".turn.error").count() == 0
+    assert page_ui.page.locator(".question-text").all_inner_texts() == [FAKE_QUESTION]
+    assert page_ui.page.locator("textarea").input_value() == ""
+
+
+def test_an_invalid_question_shows_the_apis_message_and_the_chat_goes_on(
+    page_ui: ChatUi, fake_server: ApiServer
+) -> None:
+    too_long = "Which states regularised migrants? " * 60
+    refused = httpx.post(f"{fake_server.url}/api/ask", json={"question": too_long, "stream": True})
+    assert refused.status_code == 422
+    error = page_ui.ask(too_long)
+    assert error.get_attribute("data-kind") == "invalid"
+    assert refused.json()["error"] in error.inner_text()
+    answer = page_ui.ask(FAKE_QUESTION)
+    assert answer.get_attribute("data-abstained") == "false"
+
+
+def test_copy_answer_with_references(page_ui: ChatUi, fake_server: ApiServer) -> None:
+    page_ui.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=fake_server.url)
+    answer = page_ui.ask(FAKE_QUESTION)
+    (done,) = page_ui.stored_answers()
+    citation = done["citations"][0]
+    answer.get_by_role("button", name="Copy answer with references").click()
+    page_ui.page.get_by_role("status").filter(has_text="Copied").wait_for()
+    copied = page_ui.page.evaluate("navigator.clipboard.readText()")
+    assert copied.splitlines() == [
+        f"Question: {FAKE_QUESTION}",
+        "",
+        f"Answer: {done['answer']}",
+        "",
+        "References:",
+        f"[1] {SEED_TITLE} — {citation['section']}, {citation['anchor']}",
+        f'    "{citation["quote"]}"',
+    ]
+
+
+def test_copy_works_without_the_clipboard_api(page_ui: ChatUi, fake_server: ApiServer) -> None:
+    """Plain-HTTP intranet pages have no navigator.clipboard: the textarea fallback copies."""
+    page_ui.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=fake_server.url)
+    page_ui.page.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined})"
+    )
+    page_ui.page.reload()
+    assert page_ui.page.evaluate("navigator.clipboard === undefined")
+    answer = page_ui.ask(FAKE_QUESTION)
+    copy = answer.get_by_role("button", name="Copy answer with references")
+    copy.click()
+    page_ui.page.get_by_role("status").filter(has_text="Copied").wait_for()
+    assert page_ui.focused()["class"] == "copy"
+    reader = page_ui.context.new_page()
+    reader.goto(f"{fake_server.url}/")
+    copied = reader.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"Question: {FAKE_QUESTION}\n")
+    assert page_ui.stored_answers()[0]["citations"][0]["quote"] in copied
+
+
+def test_the_conversation_survives_a_reload_until_new_conversation(page_ui: ChatUi) -> None:
+    page_ui.ask(FAKE_QUESTION)
+    page_ui.ask(ABSTAINING_QUESTION)
+    before = page_ui.page.locator(".log").inner_text()
+    page_ui.page.reload()
+    page_ui.answers().nth(1).wait_for()
+    assert page_ui.answers().count() == 2
+    assert page_ui.page.locator(".log").inner_text() == before
+    page_ui.page.get_by_role("button", name="New conversation").click()
+    assert page_ui.page.locator(".turn").count() == 0
+    assert page_ui.page.locator(".intro").is_visible()
+    assert page_ui.focused()["tag"] == "textarea"
+    page_ui.page.reload()
+    page_ui.page.locator(".intro").wait_for()
+    assert page_ui.page.locator(".turn").count() == 0
+    assert page_ui.stored_answers() == []
+
+
+def test_markup_in_a_passage_is_shown_as_text_and_runs_nothing(page_ui: ChatUi) -> None:
+    answer = page_ui.ask(MARKUP_QUESTION)
+    assert MARKUP in answer.locator(".answer-text").inner_text()
+    answer.locator("button.cite").first.click()
+    assert MARKUP in answer.locator("section.passage .text").inner_text()
+    question_with_markup = "<script>alert(2)</script> What did the screening desk pin?"
+    page_ui.ask(question_with_markup)
+    assert page_ui.page.locator(".question-text").nth(1).inner_text() == question_with_markup
+    page_ui.page.reload()  # drawn again from sessionStorage
+    page_ui.answers().nth(1).wait_for()
+    assert MARKUP in page_ui.answers().first.locator(".answer-text").inner_text()
+    injected = page_ui.page.evaluate(
+        "document.getElementById('chat').shadowRoot.querySelectorAll('img, script').length"
+    )
+    assert injected == 0
+    page_ui.page.wait_for_timeout(300)  # time for a broken image's onerror, had one been made
+    assert page_ui.dialogs == []
