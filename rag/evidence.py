@@ -11,7 +11,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.questions import QuestionProfile, has_answer_kind, missing_names, profile_question
+from rag.questions import (
+    DATE,
+    NUMBER,
+    QuestionProfile,
+    has_answer_kind,
+    missing_names,
+    profile_question,
+)
 from rag.retrieval import Retriever
 from rag.text import content_terms, split_sentences, words
 from rag.types import Evidence, Hit
@@ -24,17 +31,9 @@ MIN_SENTENCE_WORDS = 4
 # hybrid retrieval ranked the paragraph with both signals).
 SENTENCE_WEIGHT = 0.45
 COVERAGE_WEIGHT = 0.25
-PASSAGE_WEIGHT = 0.30
+PASSAGE_WEIGHT = 0.05
 # Bonus for a sentence holding the kind of answer the question asks for (a date, a number).
 ANSWER_KIND_BONUS = 0.10
-
-
-def lexical_coverage(question_terms: Sequence[str], sentence: str) -> float:
-    """Share of the question's distinct content terms that occur in `sentence`."""
-    wanted = set(question_terms)
-    if not wanted:
-        return 0.0
-    return len(wanted & set(content_terms(sentence))) / len(wanted)
 
 
 def select_evidence(
@@ -64,18 +63,25 @@ def select_evidence(
     sentence_similarity = np.clip(np.vstack(candidate_vectors) @ question_vector, 0.0, 1.0)
     question_terms = content_terms(question)
     expects = profile_question(question).expects
+
+    def kind_wanted(sentence: str) -> bool:
+        return expects is not None and has_answer_kind(sentence, expects, question)
+
     scored = []
     for (hit, sentence), similarity in zip(candidates, sentence_similarity, strict=True):
-        match = SENTENCE_WEIGHT * float(similarity) + COVERAGE_WEIGHT * lexical_coverage(
-            question_terms, sentence
-        )
+        coverage = retriever.weighted_coverage(question_terms, content_terms(sentence))
+        match = SENTENCE_WEIGHT * float(similarity) + COVERAGE_WEIGHT * coverage
         scored.append(
             Evidence(
                 passage=hit.passage,
                 sentence=sentence,
                 relevance=match
                 + PASSAGE_WEIGHT / (1 + hit.rank)
-                + (ANSWER_KIND_BONUS if expects and has_answer_kind(sentence, expects) else 0.0),
+                + (
+                    ANSWER_KIND_BONUS
+                    if expects and has_answer_kind(sentence, expects, question)
+                    else 0.0
+                ),
                 match=match / (SENTENCE_WEIGHT + COVERAGE_WEIGHT),
             )
         )
@@ -114,7 +120,7 @@ def abstention_reason(
     absent = missing_names(profile.names, texts)
     if absent:
         return f"the closest passages do not mention {', '.join(absent)}"
-    if profile.expects and not any(
+    if profile.expects in (DATE, NUMBER) and not any(
         has_answer_kind(item.sentence, profile.expects) for item in evidence
     ):
         return f"the closest passages give no {profile.expects}"

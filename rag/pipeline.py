@@ -22,6 +22,7 @@ from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
 from rag.questions import has_answer_kind, profile_question
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
+from rag.text import content_terms
 from rag.types import Answer, Evidence, Hit
 
 ABSTENTION_TEXT = "The indexed reports do not answer this question."
@@ -45,20 +46,34 @@ class StreamEvent:
     data: Any
 
 
+# Share of the best evidence sentence's new information (its content words that are not
+# in the question) that a generated answer must carry. Chosen on the dev split.
+MIN_EVIDENCE_COVERAGE = 0.5
+
+
 def rests_on_best_evidence(
     question: str, verified: VerifiedAnswer, evidence: list[Evidence]
 ) -> bool:
-    """Whether a verified generated answer cites the most relevant evidence sentence and,
-    for a how-many or when question, states a number or date.
+    """Whether a verified generated answer cites the most relevant evidence sentence, carries
+    most of what that sentence adds to the question, and, for a how-many or when question,
+    states a number or date.
 
-    Small models often write a true, supported sentence about the wrong thing: they quote a
-    weaker source that shares the question's words. Each sentence is already supported by
-    what it cites; this checks that the answer rests on the evidence that ranked first.
+    Small models often write a true, supported sentence about the wrong thing (they quote a
+    weaker source that shares the question's words), or restate the question. Each sentence
+    is already supported by what it cites; this checks that the answer says what the best
+    evidence says.
     """
     if not verified.citations or not evidence:
         return False
-    cites_best = any(citation.quote == evidence[0].sentence for citation in verified.citations)
-    return cites_best and has_answer_kind(verified.text, profile_question(question).expects)
+    best = evidence[0].sentence
+    if not any(citation.quote == best for citation in verified.citations):
+        return False
+    new_information = set(content_terms(best)) - set(content_terms(question))
+    if new_information:
+        carried = new_information & set(content_terms(verified.text))
+        if len(carried) / len(new_information) < MIN_EVIDENCE_COVERAGE:
+            return False
+    return has_answer_kind(verified.text, profile_question(question).expects, question)
 
 
 def validate_question(question: str) -> str:

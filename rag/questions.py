@@ -16,6 +16,7 @@ from rag.text import stem, words
 
 DATE = "date"
 NUMBER = "number"
+NAMES = "name"
 
 _EXPECTS_DATE = re.compile(
     r"^\s*(?:when|by when|since when)\b"
@@ -27,6 +28,14 @@ _EXPECTS_NUMBER = re.compile(
     r"|(?<!\ba )\b(?:number|percentage|proportion|share|amount|volume|sum|total|figure) of\b",
     re.IGNORECASE,
 )
+# "Which states…", "which countries…", "who…": a list of names is the answer.
+_EXPECTS_NAMES = re.compile(
+    r"^\s*(?:which|what)\s+(?:\w+\s+)?(?:states|countries|governments|nations|cities|"
+    r"municipalities|organi[sz]ations|agencies|institutions|partners)\b|^\s*who\b",
+    re.IGNORECASE,
+)
+# Capitalised words of intergovernmental prose that name no particular state or body.
+_INSTITUTIONAL_WORDS = frozenset("member members states state united nations".split())
 _MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
@@ -62,6 +71,8 @@ def profile_question(question: str) -> QuestionProfile:
     expects = DATE if _EXPECTS_DATE.search(question) else None
     if expects is None and _EXPECTS_NUMBER.search(question):
         expects = NUMBER
+    if expects is None and _EXPECTS_NAMES.search(question):
+        expects = NAMES
     names = tuple(
         dict.fromkeys(
             match.group(0)
@@ -72,8 +83,15 @@ def profile_question(question: str) -> QuestionProfile:
     return QuestionProfile(expects=expects, names=names)
 
 
-def has_answer_kind(sentence: str, kind: str | None) -> bool:
-    """Whether `sentence` contains something of the expected kind (always true for None)."""
+def has_answer_kind(sentence: str, kind: str | None, question: str = "") -> bool:
+    """Whether `sentence` contains something of the expected kind (always true for None);
+    for NAMES, a proper name that the question does not already contain."""
+    if kind == NAMES:
+        asked = {word.lower() for word in words(question)}
+        return any(
+            name.lower() not in asked and name.lower() not in _INSTITUTIONAL_WORDS
+            for name in _proper_names(sentence)
+        )
     if kind == DATE:
         return _HAS_DATE.search(sentence) is not None
     if kind == NUMBER:
@@ -92,6 +110,13 @@ def _name_words(text: str) -> set[str]:
         found.add(stem(word))
         found.update(stem(part) for part in word.split("-") if part)
     return found
+
+
+def _proper_names(sentence: str) -> list[str]:
+    """Capitalised words after the first word, not acronyms (which are mostly programmes
+    and institutions rather than the states or bodies a list question asks for)."""
+    found = re.findall(r"(?<=\s)[A-Z][a-z][A-Za-z'’-]+", sentence)
+    return [re.sub(r"['’]s$", "", name) for name in found]
 
 
 def _is_label(sentence: str, start: int) -> bool:

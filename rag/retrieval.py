@@ -10,6 +10,7 @@ shares few words with the report, is ranked by meaning rather than by stray word
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -28,7 +29,7 @@ RETRIEVAL_MODES = ("dense", "bm25", "hybrid")
 RRF_K = 60
 # BM25's fusion weight is (share of the question's terms in its best passage) ** this: near 1
 # for a question in the report's words, near 0 for a paraphrase. Chosen on the dev split.
-LEXICAL_CONFIDENCE_POWER = 3
+LEXICAL_CONFIDENCE_POWER = 2
 # "Objective 12", "Roundtable 3", "resolution 73/195": a word and its number form one term,
 # so that numbered references match as a unit rather than as two common words.
 _NUMBERED_REFERENCE = re.compile(r"\b([A-Za-z]{3,})\s+(\d+(?:[./]\d+)*)\b")
@@ -52,6 +53,7 @@ class Retriever:
         self.embedder = embedder
         self.mode = mode
         self._bm25: Any = None
+        self._document_frequency: dict[str, int] | None = None
         # The question is embedded once and shared with evidence selection.
         self.query_vector = lru_cache(maxsize=64)(self._embed_query)
 
@@ -95,13 +97,34 @@ class Retriever:
         ]
 
     def lexical_confidence(self, question: str, lexical: Sequence[tuple[int, float]]) -> float:
-        """Share of the question's distinct terms found in the best BM25 passage (0..1)."""
-        wanted = set(lexical_terms(question))
-        if not lexical or not wanted:
+        """IDF-weighted share of the question's terms found in the best BM25 passage (0..1)."""
+        if not lexical:
             return 0.0
         passage = self.index.passages[lexical[0][0]]
-        found = set(lexical_terms(f"{passage.section or ''} {passage.text}"))
-        return len(wanted & found) / len(wanted)
+        return self.weighted_coverage(
+            lexical_terms(question), lexical_terms(f"{passage.section or ''} {passage.text}")
+        )
+
+    def weighted_coverage(self, wanted: Sequence[str], found: Sequence[str]) -> float:
+        """Share of `wanted`'s distinct terms present in `found`, each weighted by its
+        inverse document frequency: a rare word of the question ("regularised") counts for
+        more than one found in every passage ("states")."""
+        wanted_set = set(wanted)
+        if not wanted_set:
+            return 0.0
+        total = sum(self.idf(term) for term in wanted_set)
+        return sum(self.idf(term) for term in wanted_set & set(found)) / total
+
+    def idf(self, term: str) -> float:
+        """Smoothed inverse passage frequency of a lexical term (terms unseen get the most)."""
+        if self._document_frequency is None:
+            frequency: dict[str, int] = {}
+            for passage in self.index.passages:
+                for seen in set(lexical_terms(f"{passage.section or ''} {passage.text}")):
+                    frequency[seen] = frequency.get(seen, 0) + 1
+            self._document_frequency = frequency
+        count = len(self.index.passages)
+        return math.log((count + 1) / (self._document_frequency.get(term, 0) + 0.5))
 
     def _embed_query(self, question: str) -> np.ndarray:
         return self.embedder.embed([question])[0]

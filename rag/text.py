@@ -16,7 +16,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]⁰¹²³⁴⁵⁶⁷⁸⁹]
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Mr.", "Ms.", "Dr.", "No.", "St.", "vs.", "cf.", "U.S.")
 # "iv." or "2.1." opening a heading numbers it; it does not end a sentence.
 _ENUMERATOR = re.compile(r"(?:[ivxlcIVXLC]+|\d+(?:\.\d+)*|[A-Za-z])\.")
-_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ0-9]+(?:['’-][A-Za-zÀ-ÖØ-öø-ÿ0-9]+)*")
+_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ0-9]+(?:['’][A-Za-zÀ-ÖØ-öø-ÿ]+)*")
 
 STOPWORDS = frozenset(
     """
@@ -65,28 +65,19 @@ def words(text: str) -> list[str]:
     return [word.lower().replace("’", "'") for word in _WORD.findall(text)]
 
 
+# -ise/-ize verbs keep their "is" so that the verb family stays apart from its root
+# ("regularised", "regularisation" → "regularis"; "regular" stays "regular").
+_VERB_SUFFIXES = ("isations", "izations", "isation", "ization", "ising", "izing", "ised", "ized")
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "es", "ed", "s")
+
+
 def stem(word: str) -> str:
-    """A light suffix stripper so that 'regularised' matches 'regularisation'."""
-    for suffix in (
-        "isations",
-        "izations",
-        "isation",
-        "ization",
-        "ising",
-        "izing",
-        "ised",
-        "ized",
-        "ations",
-        "ation",
-        "ments",
-        "ment",
-        "ings",
-        "ing",
-        "ies",
-        "es",
-        "ed",
-        "s",
-    ):
+    """A light suffix stripper: 'regularised' matches 'regularisation', 'migrants'
+    matches 'migrant'; British and American -ise/-ize spellings meet."""
+    for suffix in _VERB_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)] + "is"
+    for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word

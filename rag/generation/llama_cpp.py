@@ -61,18 +61,26 @@ class LlamaCppGenerator:
             # same question asked twice in a row got two different answers. Repeatable
             # answers are worth evaluating the short system prompt again.
             llama.reset()
-            chunks = llama.create_chat_completion(
-                messages=messages,
-                max_tokens=max_tokens,
-                temperature=0.0,
-                top_k=1,
-                repeat_penalty=1.1,
-                stop=stop,
-                stream=True,
-            )
+            sampling = {"max_tokens": max_tokens, "temperature": 0.0, "top_k": 1}
+            sampling["repeat_penalty"] = 1.1
+            if has_chat_template(llama):
+                chunks = llama.create_chat_completion(
+                    messages=messages, stop=stop, stream=True, **sampling
+                )
+                deltas = (chunk["choices"][0]["delta"].get("content") for chunk in chunks)
+            else:
+                # A base model (e.g. gemma-3-270m) has no chat template: continue a plain
+                # "Question: … Answer:" document instead, stopping where it would go on to
+                # write another question.
+                chunks = llama.create_completion(
+                    prompt=plain_prompt(messages),
+                    stop=[*(stop or []), *BASE_MODEL_STOPS],
+                    stream=True,
+                    **sampling,
+                )
+                deltas = (chunk["choices"][0].get("text") for chunk in chunks)
             try:
-                for chunk in chunks:
-                    delta = chunk["choices"][0]["delta"].get("content")
+                for delta in deltas:
                     if delta:
                         yield delta
             finally:
@@ -99,6 +107,20 @@ class LlamaCppGenerator:
                     "check that RAG_MODEL_PATH names a complete GGUF model file",
                 ) from None
         return self._llama
+
+
+BASE_MODEL_STOPS = ["\nQuestion:", "\n\n", "\nSources:"]
+
+
+def has_chat_template(llama: Any) -> bool:
+    """Whether the GGUF carries a chat template (instruct models do; base models do not)."""
+    return bool(llama.metadata.get("tokenizer.chat_template"))
+
+
+def plain_prompt(messages: list[dict[str, str]]) -> str:
+    """The chat messages as one plain document ending in "Answer:", for base models."""
+    parts = [message["content"].strip() for message in messages]
+    return "\n\n".join(parts) + "\nAnswer:"
 
 
 def check_gguf(path: Path) -> None:

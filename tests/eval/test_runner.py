@@ -135,10 +135,12 @@ def test_a_run_scores_every_question_and_writes_the_run_folder(
     gold_anchor = regularisation_anchor(fake_index)
     assert [r["gold_anchors"] for r in results] == [[gold_anchor], [], [gold_anchor]]
     assert [r["answer"]["abstained"] for r in results] == [False, True, True]
+    # The hashing embedder's sentence vectors put the regularisation paragraph among r3's
+    # passages too, so r3 fails only by abstaining.
     assert [r["failures"] for r in results] == [
         [],
         [],
-        ["no gold passage in the top 5", "abstained although the reports answer it"],
+        ["abstained although the reports answer it"],
     ]
     assert [r["gold"] for r in results] == GOLD
     # The scores are eval.metrics' own, on the answer as written.
@@ -192,7 +194,7 @@ def test_the_report_shows_metrics_charts_and_failed_questions(
     assert "## Failed questions (1 of 3)" in report
     assert f"### r3 (paraphrase, test): {GOLD[2]['question']}" in report
     assert "### r1 " not in report and "### r2 " not in report
-    assert "- **failed**: no gold passage in the top 5; abstained although the reports" in report
+    assert "- **failed**: abstained although the reports answer it" in report
     for family in FAMILIES:
         assert f"({family}.png)" in report
         assert f'<img src="{family}.png"' in html

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.questions import DATE, NUMBER, has_answer_kind, missing_names, profile_question
+from rag.questions import DATE, NAMES, NUMBER, has_answer_kind, missing_names, profile_question
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,9 @@ from rag.questions import DATE, NUMBER, has_answer_kind, missing_names, profile_
         ("What was the total volume of remittances?", NUMBER),
         ("How much support was there for partnership?", None),
         ("What measure did a number of states consider?", None),
-        ("Which states regularised migrants?", None),
+        ("Which states regularised migrants?", NAMES),
+        ("Who published the note?", NAMES),
+        ("What did Portugal launch?", None),
     ],
 )
 def test_expected_answer_kind(question: str, expected: str | None) -> None:
@@ -57,3 +59,10 @@ def test_missing_names_match_words_not_spelling() -> None:
 def test_numbers_that_label_are_not_counts() -> None:
     assert not has_answer_kind("Objective 11 concerns borders.", NUMBER)
     assert has_answer_kind("A total of 28 UNECE Member States reported.", NUMBER)
+
+
+def test_names_kind_wants_a_name_the_question_lacks() -> None:
+    question = "Which states regularised migrants?"
+    assert has_answer_kind("Italy and the Republic of Moldova reported it.", NAMES, question)
+    assert not has_answer_kind("Many Member States reported it.", NAMES, question)
+    assert not has_answer_kind("So did the UNECE and the GCM network.", NAMES, question)

@@ -66,11 +66,16 @@ def test_weighted_fusion_can_silence_a_ranking() -> None:
     ]
 
 
-def test_lexical_confidence_is_the_share_of_question_terms_found(fake_index: Settings) -> None:
+def test_lexical_confidence_weights_question_terms_by_rarity(fake_index: Settings) -> None:
     retriever = Retriever(load_configured_index(fake_index), build_embedder(fake_index))
     question = "regularisation Moldova Portugal zzzqqq"
     confidence = retriever.lexical_confidence(question, retriever.lexical(question, 5))
-    assert confidence == pytest.approx(3 / 4)
+    found = ["regularis", "moldova", "portugal"]
+    expected = sum(map(retriever.idf, found)) / sum(map(retriever.idf, [*found, "zzzqqq"]))
+    assert confidence == pytest.approx(expected)
+    assert 0 < confidence < 1
+    # An unseen word is the rarest of all; one in every passage counts for little.
+    assert retriever.idf("zzzqqq") > retriever.idf("portugal") > retriever.idf("state")
     assert retriever.lexical_confidence("zzzqqq", []) == 0.0
 
 
