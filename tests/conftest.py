@@ -19,7 +19,9 @@ from rag.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 SEED_REPORT = ROOT / "seeds" / "gcm-unece-2020.txt"
 HEADLINE_QUESTION = "Which states regularised migrants during COVID?"
-REGULARISATION_TEXT = "Italy, the Republic of Moldova and Portugal reported having instituted regularisation"
+REGULARISATION_TEXT = (
+    "Italy, the Republic of Moldova and Portugal reported having instituted regularisation"
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
