@@ -188,9 +188,10 @@ def _batch_question(line: str) -> tuple[str, str | None]:
             record = json.loads(text)
         except ValueError as error:
             return text, f"not valid JSON ({error})"
-        text = record.get("question") if isinstance(record, dict) else None
-        if not isinstance(text, str):
+        question = record.get("question") if isinstance(record, dict) else None
+        if not isinstance(question, str):
             return line, "a JSON line needs a 'question' string field"
+        text = question
     try:
         return validate_question(text), None
     except RagError as error:
