@@ -10,9 +10,10 @@ generator, and with it the model's token stream: generation stops at the next to
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import aclosing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.responses import StreamingResponse
@@ -21,6 +22,9 @@ from starlette.types import Receive, Scope, Send
 from api.generation_queue import Admission, GenerationQueue
 from rag.pipeline import Pipeline, StreamEvent
 from rag.types import Answer
+
+if TYPE_CHECKING:
+    from api.service import AssistantService
 
 
 async def answer_events(
@@ -58,6 +62,25 @@ async def final_answer(events: AsyncGenerator[StreamEvent, None]) -> Answer:
             if event.kind == "done":
                 answer = event.data
     assert answer is not None, "the pipeline ended without a 'done' event"
+    return answer
+
+
+async def answer_and_audit(
+    events: AsyncGenerator[StreamEvent, None],
+    admission: Admission,
+    service: AssistantService,
+    started: float,
+    client: str | None,
+    endpoint: str,
+) -> Answer:
+    """The answer of a request that is not streamed, written to the audit log; its queue
+    place is given back as soon as the pipeline is done, before the (blocking) audit write."""
+    try:
+        answer = await final_answer(events)
+    finally:
+        admission.release()
+    latency_ms = (time.perf_counter() - started) * 1000
+    await anyio.to_thread.run_sync(service.record_answer, answer, latency_ms, client, endpoint)
     return answer
 
 

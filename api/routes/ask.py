@@ -21,7 +21,7 @@ from api.deps import ApiKeyDep, PipelineDep, ServiceDep, client_of
 from api.errors import ApiError
 from api.schemas import AnswerResponse, AskRequest, error_responses
 from api.service import AssistantService
-from api.streaming import EventStreamResponse, answer_events, final_answer, sse_event
+from api.streaming import EventStreamResponse, answer_and_audit, answer_events, sse_event
 from rag.errors import RagError
 from rag.pipeline import StreamEvent
 
@@ -60,13 +60,8 @@ async def ask(
             _event_stream(events, service, started, client_of(request)),
             on_close=admission.release,
         )
-    try:
-        answer = await final_answer(events)
-    finally:
-        admission.release()
-    latency_ms = (time.perf_counter() - started) * 1000
-    await anyio.to_thread.run_sync(
-        service.record_answer, answer, latency_ms, client_of(request), ENDPOINT
+    answer = await answer_and_audit(
+        events, admission, service, started, client_of(request), ENDPOINT
     )
     return JSONResponse(answer.to_dict())
 

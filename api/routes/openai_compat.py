@@ -31,7 +31,7 @@ from api.schemas import (
     ModelList,
 )
 from api.service import AssistantService
-from api.streaming import EventStreamResponse, answer_events, final_answer, sse_data
+from api.streaming import EventStreamResponse, answer_and_audit, answer_events, sse_data
 from rag.errors import RagError
 from rag.pipeline import StreamEvent
 from rag.settings import MAX_QUESTION_CHARS
@@ -71,13 +71,8 @@ async def chat_completions(
             _chunks(events, completion_id, service, started, client_of(request)),
             on_close=admission.release,
         )
-    try:
-        answer = await final_answer(events)
-    finally:
-        admission.release()
-    latency_ms = (time.perf_counter() - started) * 1000
-    await anyio.to_thread.run_sync(
-        service.record_answer, answer, latency_ms, client_of(request), ENDPOINT
+    answer = await answer_and_audit(
+        events, admission, service, started, client_of(request), ENDPOINT
     )
     return JSONResponse(
         {
