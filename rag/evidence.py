@@ -120,8 +120,11 @@ def abstention_reason(
     absent = missing_names(profile.names, texts)
     if absent:
         return f"the closest passages do not mention {', '.join(absent)}"
-    if profile.expects in (DATE, NUMBER) and not any(
-        has_answer_kind(item.sentence, profile.expects) for item in evidence
+    # The best sentence is what the answer will rest on; evidence selection already prefers
+    # sentences holding a number or date, so when even the best one has none, the number
+    # or date asked for is not in the passages.
+    if profile.expects in (DATE, NUMBER) and not has_answer_kind(
+        evidence[0].sentence, profile.expects
     ):
         return f"the closest passages give no {profile.expects}"
     return None

@@ -92,6 +92,12 @@ def test_abstention_when_a_how_many_question_meets_no_number() -> None:
         == "no passage is close enough to the question"
     )
     assert abstention_reason(which, hits, [], 0.2) == "no passage was retrieved"
+    # Only the best sentence counts: a number further down does not answer "how many".
+    counted = Evidence(passage, "A total of 28 states reported.", relevance=0.5, match=0.5)
+    assert abstention_reason(how_many, hits, [*evidence, counted], 0.2) == (
+        "the closest passages give no number"
+    )
+    assert abstention_reason(how_many, hits, [counted, *evidence], 0.2) is None
 
 
 def test_generated_answer_must_rest_on_the_best_evidence(fake_index: Settings) -> None:
