@@ -48,7 +48,7 @@ class StreamEvent:
 
 # Share of the best evidence sentence's new information (its content words that are not
 # in the question) that a generated answer must carry. Chosen on the dev split.
-MIN_EVIDENCE_COVERAGE = 0.5
+MIN_EVIDENCE_COVERAGE = 0.7
 
 
 def rests_on_best_evidence(
