@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -188,48 +189,40 @@ def test_missing_index(fake_env: Settings, capsys: pytest.CaptureFixture[str]) -
     assert_one_error_line(capsys.readouterr().err, "no index", "run 'rag ingest'")
 
 
-def test_missing_gguf(
-    fake_env: Settings,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
-    main(["ingest"])
-    capsys.readouterr()
-    monkeypatch.setenv("RAG_GENERATOR", "llama-cpp")
-    assert main(["ask", "--model", str(tmp_path / "absent.gguf"), "Which states?"]) == EXIT_USAGE
-    assert_one_error_line(capsys.readouterr().err, "absent.gguf does not exist", "RAG_MODEL_PATH")
+def _write_not_a_model(path: Path) -> None:
+    path.write_text("this is not a model")
 
 
-def test_file_that_is_not_a_gguf(
-    fake_env: Settings,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
-    main(["ingest"])
-    capsys.readouterr()
-    monkeypatch.setenv("RAG_GENERATOR", "llama-cpp")
-    fake_model = tmp_path / "model.gguf"
-    fake_model.write_text("this is not a model")
-    assert main(["ask", "--model", str(fake_model), "Which states?"]) == EXIT_USAGE
-    assert_one_error_line(capsys.readouterr().err, "is not a GGUF model")
-
-
-def test_truncated_gguf(
-    fake_env: Settings,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
-    main(["ingest"])
-    capsys.readouterr()
-    monkeypatch.setenv("RAG_GENERATOR", "llama-cpp")
-    truncated = tmp_path / "truncated.gguf"
+def _write_truncated_model(path: Path) -> None:
     with open(bundled_gguf_path(), "rb") as model:
-        truncated.write_bytes(model.read(1_000_000))
-    assert main(["ask", "--model", str(truncated), "Which states?"]) == EXIT_USAGE
-    assert_one_error_line(capsys.readouterr().err, "cannot load this GGUF")
+        path.write_bytes(model.read(1_000_000))
+
+
+@pytest.mark.parametrize(
+    ("write_model", "fragments"),
+    [
+        (None, ("model.gguf does not exist", "RAG_MODEL_PATH")),
+        (_write_not_a_model, ("is not a GGUF model",)),
+        (_write_truncated_model, ("cannot load this GGUF",)),
+    ],
+    ids=["missing", "not-a-gguf", "truncated"],
+)
+def test_bad_gguf_gets_one_error_line(
+    fake_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    write_model: Callable[[Path], None] | None,
+    fragments: tuple[str, ...],
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    monkeypatch.setenv("RAG_GENERATOR", "llama-cpp")
+    model = tmp_path / "model.gguf"
+    if write_model is not None:
+        write_model(model)
+    assert main(["ask", "--model", str(model), "Which states?"]) == EXIT_USAGE
+    assert_one_error_line(capsys.readouterr().err, *fragments)
 
 
 def test_invalid_setting_is_named(
