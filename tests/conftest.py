@@ -39,6 +39,21 @@ def _is_loopback(address: object) -> bool:
     return True  # AF_UNIX paths
 
 
+def ingest_seeds(settings: Settings) -> None:
+    """Index `settings.seeds_dir` with the configured embedder, quietly."""
+    from rag.factory import build_embedder, index_config
+    from rag.ingest import ingest
+
+    ingest(
+        [settings.seeds_dir],
+        settings.index_dir,
+        index_config(settings),
+        build_embedder(settings),
+        progress=False,
+        log=lambda _line: None,
+    )
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Refuse connections to anything but loopback: nothing may be fetched at run time."""
@@ -81,26 +96,13 @@ def fake_settings(tmp_path: Path, seeds_dir: Path) -> Settings:
 @pytest.fixture
 def fake_index(fake_settings: Settings) -> Settings:
     """`fake_settings` with the seed report already ingested."""
-    from rag.factory import build_embedder, index_config
-    from rag.ingest import ingest
-
-    ingest(
-        [fake_settings.seeds_dir],
-        fake_settings.index_dir,
-        index_config(fake_settings),
-        build_embedder(fake_settings),
-        progress=False,
-        log=lambda _line: None,
-    )
+    ingest_seeds(fake_settings)
     return fake_settings
 
 
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Default settings (bundled MiniLM and SmolLM2) over an index of the seed report."""
-    from rag.factory import build_embedder, index_config
-    from rag.ingest import ingest
-
     base = tmp_path_factory.mktemp("real")
     seeds = base / "seeds"
     seeds.mkdir()
@@ -108,14 +110,7 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
     settings = Settings(
         seeds_dir=seeds, index_dir=base / "index", audit_log=base / "audit" / "answers.jsonl"
     )
-    ingest(
-        [seeds],
-        settings.index_dir,
-        index_config(settings),
-        build_embedder(settings),
-        progress=False,
-        log=lambda _line: None,
-    )
+    ingest_seeds(settings)
     yield settings
 
 

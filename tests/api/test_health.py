@@ -8,10 +8,9 @@ from importlib import metadata
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rag.factory import build_embedder, index_config
-from rag.ingest import ingest
 from rag.settings import Settings
 from tests.api.conftest import FAKE_QUESTION
+from tests.conftest import ingest_seeds
 
 
 def test_health_reports_readiness_versions_and_corpus(client: TestClient) -> None:
@@ -53,14 +52,7 @@ def test_without_an_index_the_app_starts_and_points_at_rag_ingest(
         assert chat.status_code == 503
         assert "run 'rag ingest'" in chat.json()["error"]["message"]
 
-        ingest(
-            [fake_settings.seeds_dir],
-            fake_settings.index_dir,
-            index_config(fake_settings),
-            build_embedder(fake_settings),
-            progress=False,
-            log=lambda _line: None,
-        )
+        ingest_seeds(fake_settings)
         assert client.get("/api/health").json()["ready"] is True
         assert client.post("/api/ask", json={"question": FAKE_QUESTION}).status_code == 200
 
@@ -88,13 +80,6 @@ def test_an_index_built_with_other_settings_is_a_503_until_rebuilt(fake_index: S
         assert "max_passage_tokens" in response.json()["error"]
         assert "rag ingest" in client.get("/api/health").json()["problems"]["index"]
 
-        ingest(
-            [settings.seeds_dir],
-            settings.index_dir,
-            index_config(settings),
-            build_embedder(settings),
-            progress=False,
-            log=lambda _line: None,
-        )
+        ingest_seeds(settings)
         assert client.get("/api/documents").status_code == 200
         assert client.get("/api/health").json()["ready"] is True

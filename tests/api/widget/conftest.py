@@ -31,12 +31,10 @@ from playwright.sync_api import (
 
 from api.app import create_app
 from api.service import AssistantService
-from rag.factory import build_embedder, index_config
-from rag.ingest import ingest
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from tests.api.conftest import live_server
-from tests.conftest import ROOT, SEED_REPORT
+from tests.conftest import ROOT, SEED_REPORT, ingest_seeds
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -259,14 +257,7 @@ def fake_corpus_settings(base: Path) -> Settings:
         generator="fake",
         audit_log=base / "audit" / "answers.jsonl",
     )
-    ingest(
-        [seeds],
-        settings.index_dir,
-        index_config(settings),
-        build_embedder(settings),
-        progress=False,
-        log=lambda _line: None,
-    )
+    ingest_seeds(settings)
     return settings
 
 
