@@ -128,12 +128,17 @@ def real_server(
         wait_until_ready(url, process, log_path)
         yield RealServer(url, real_settings, audit_log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server process, killing it if it has not exited within 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_until_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:

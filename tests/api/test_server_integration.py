@@ -21,7 +21,7 @@ from rag.models import bundled_gguf_path
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.types import Citation
-from tests.api.conftest import RealServer, free_port, parse_sse
+from tests.api.conftest import RealServer, free_port, parse_sse, stop_process
 from tests.conftest import HEADLINE_QUESTION, REGULARISATION_TEXT, ROOT
 
 pytestmark = pytest.mark.integration
@@ -118,12 +118,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.25)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 
