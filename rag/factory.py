@@ -55,7 +55,6 @@ def build_pipeline(
     index = index or load_configured_index(settings)
     return Pipeline(
         retriever=Retriever(index, embedder, settings.retrieval),
-        embedder=embedder,
         generator=generator or build_generator(settings),
         config=PipelineConfig(
             top_k=settings.top_k,

@@ -94,21 +94,25 @@ class Pipeline:
     def __init__(
         self,
         retriever: Retriever,
-        embedder: Embedder,
         generator: Generator,
         config: PipelineConfig | None = None,
     ) -> None:
         self.retriever = retriever
-        self.embedder = embedder
         self.generator = generator
         self.config = config or PipelineConfig()
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder retrieval uses (questions and evidence share it)."""
+        return self.retriever.embedder
 
     def warm_up(self) -> None:
         """Load every model and build the lexical index now, so that the first question's
         timings measure answering rather than loading."""
         self.generator.load()
-        self.retriever.retrieve("warm up", 1)
-        self.embedder.embed(["warm up"])
+        self.retriever.retrieve("warm up", 1)  # builds BM25 (hybrid and bm25 modes)
+        # Loads the embedder in every mode; cached, so hybrid retrieval's own call is reused.
+        self.retriever.query_vector("warm up")
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The verified answer to `question`."""
