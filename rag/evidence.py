@@ -14,13 +14,16 @@ import numpy as np
 from rag.questions import (
     DATE,
     NUMBER,
+    TITLE,
     QuestionProfile,
     has_answer_kind,
+    missing_literals,
     missing_names,
+    numbered_references,
     profile_question,
 )
-from rag.retrieval import Retriever
-from rag.text import content_terms, split_sentences, words
+from rag.retrieval import Retriever, lexical_terms
+from rag.text import split_sentences, words
 from rag.types import Evidence, Hit
 
 # Sentences shorter than this are page-break fragments or headings, not evidence.
@@ -32,8 +35,13 @@ MIN_SENTENCE_WORDS = 4
 SENTENCE_WEIGHT = 0.45
 COVERAGE_WEIGHT = 0.25
 PASSAGE_WEIGHT = 0.05
-# Bonus for a sentence holding the kind of answer the question asks for (a date, a number).
+# Bonus for a sentence holding the kind of answer the question asks for (a date, a number),
+# and for one stating the numbered reference the question asks about ("Objective 12").
 ANSWER_KIND_BONUS = 0.10
+REFERENCE_BONUS = 0.10
+# A question asking for a title ("What is the title of Objective 11?") is answered by a
+# section heading, whatever a body sentence about the same objective shares with it.
+HEADING_BONUS = 1.0
 
 
 def select_evidence(
@@ -52,8 +60,12 @@ def select_evidence(
         sentences, vectors = _sentences_with_vectors(hit, retriever)
         for sentence, vector in zip(sentences, vectors, strict=True):
             # A document's title restates its subject and answers nothing.
-            is_title = " ".join(sentence.split())[:200] == hit.passage.doc_title
-            if len(words(sentence)) >= MIN_SENTENCE_WORDS and sentence not in seen and not is_title:
+            is_document_title = _normalised(sentence)[:200] == hit.passage.doc_title
+            if (
+                len(words(sentence)) >= MIN_SENTENCE_WORDS
+                and sentence not in seen
+                and not is_document_title
+            ):
                 seen.add(sentence)
                 candidates.append((hit, sentence))
                 candidate_vectors.append(vector)
@@ -61,32 +73,40 @@ def select_evidence(
         return []
     question_vector = retriever.query_vector(question)
     sentence_similarity = np.clip(np.vstack(candidate_vectors) @ question_vector, 0.0, 1.0)
-    question_terms = content_terms(question)
+    question_terms = lexical_terms(question)
     expects = profile_question(question).expects
+    references = numbered_references(question)
 
-    def kind_wanted(sentence: str) -> bool:
-        return expects is not None and has_answer_kind(sentence, expects, question)
+    def bonus(hit: Hit, sentence: str) -> float:
+        """Rewards for holding what the question asks for: an answer of the expected kind
+        (only a heading answers for a title), and the numbered reference it names."""
+        names_reference = bool(references) and not missing_literals(references, [sentence])
+        if expects == TITLE:
+            is_heading = _normalised(sentence) == _normalised(hit.passage.section or "")
+            kind_bonus = HEADING_BONUS * is_heading
+        else:
+            kind_found = expects is not None and has_answer_kind(sentence, expects, question)
+            kind_bonus = ANSWER_KIND_BONUS * kind_found
+        return kind_bonus + REFERENCE_BONUS * names_reference
 
     scored = []
     for (hit, sentence), similarity in zip(candidates, sentence_similarity, strict=True):
-        coverage = retriever.weighted_coverage(question_terms, content_terms(sentence))
+        coverage = retriever.weighted_coverage(question_terms, lexical_terms(sentence))
         match = SENTENCE_WEIGHT * float(similarity) + COVERAGE_WEIGHT * coverage
         scored.append(
             Evidence(
                 passage=hit.passage,
                 sentence=sentence,
-                relevance=match
-                + PASSAGE_WEIGHT / (1 + hit.rank)
-                + (
-                    ANSWER_KIND_BONUS
-                    if expects and has_answer_kind(sentence, expects, question)
-                    else 0.0
-                ),
+                relevance=match + PASSAGE_WEIGHT / (1 + hit.rank) + bonus(hit, sentence),
                 match=match / (SENTENCE_WEIGHT + COVERAGE_WEIGHT),
             )
         )
     scored.sort(key=lambda evidence: -evidence.relevance)
     return scored[:max_sentences]
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _sentences_with_vectors(hit: Hit, retriever: Retriever) -> tuple[list[str], np.ndarray]:
@@ -117,7 +137,7 @@ def abstention_reason(
     texts = [
         f"{hit.passage.doc_title} {hit.passage.section or ''} {hit.passage.text}" for hit in hits
     ]
-    absent = missing_names(profile.names, texts)
+    absent = missing_names(profile.names, texts) + missing_literals(profile.literals, texts)
     if absent:
         return f"the closest passages do not mention {', '.join(absent)}"
     # The best sentence is what the answer will rest on; evidence selection already prefers

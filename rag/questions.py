@@ -17,6 +17,7 @@ from rag.text import stem, words
 DATE = "date"
 NUMBER = "number"
 NAMES = "name"
+TITLE = "title"
 
 _EXPECTS_DATE = re.compile(
     r"^\s*(?:when|by when|since when)\b"
@@ -28,6 +29,8 @@ _EXPECTS_NUMBER = re.compile(
     r"|(?<!\ba )\b(?:number|percentage|proportion|share|amount|volume|sum|total|figure) of\b",
     re.IGNORECASE,
 )
+# "What is the title of Objective 12?": a section heading is the answer.
+_EXPECTS_TITLE = re.compile(r"\b(?:title|heading)s?\b", re.IGNORECASE)
 # "Which states…", "which countries…", "who…": a list of names is the answer.
 _EXPECTS_NAMES = re.compile(
     r"^\s*(?:which|what)\s+(?:\w+\s+)?(?:states|countries|governments|nations|cities|"
@@ -57,14 +60,20 @@ _NOT_NAMES = frozenset(
     i if please tell list name give describe explain according apart besides""".split()
 )
 _NAME = re.compile(r"\b[A-Z][A-Za-z'’-]*[A-Za-z]\b|\b[A-Z]{2,}\b")
+# Years and numbered references ("in 2019", "Roundtable 1", "Objective 12") pin a question to
+# one thing: passages that never state them are about another year or another roundtable.
+_YEAR = re.compile(r"(?:1[89]|20)\d{2}")
+_LITERAL = re.compile(rf"\b{_YEAR.pattern}\b|\b([A-Z][a-z]{{2,}})s? (\d+)\b")
 
 
 @dataclass(frozen=True)
 class QuestionProfile:
-    """What a question asks for: an answer kind (DATE, NUMBER or None) and the names in it."""
+    """What a question asks for: an answer kind (DATE, NUMBER or None), the names in it, and
+    the years and numbered references it is pinned to."""
 
     expects: str | None
     names: tuple[str, ...]
+    literals: tuple[str, ...] = ()
 
 
 def profile_question(question: str) -> QuestionProfile:
@@ -73,14 +82,44 @@ def profile_question(question: str) -> QuestionProfile:
         expects = NUMBER
     if expects is None and _EXPECTS_NAMES.search(question):
         expects = NAMES
+    if expects is None and _EXPECTS_TITLE.search(question):
+        expects = TITLE
     names = tuple(
         dict.fromkeys(
-            match.group(0)
+            name
             for match in _NAME.finditer(question)
             if match.group(0).lower() not in _NOT_NAMES
+            and not _capitalised_as_first_word(question, match)
+            for name in [_name_part(match.group(0))]
+            if name
         )
     )
-    return QuestionProfile(expects=expects, names=names)
+    literals = tuple(dict.fromkeys(filter(None, map(_literal, _LITERAL.finditer(question)))))
+    return QuestionProfile(expects=expects, names=names, literals=literals)
+
+
+def _literal(match: re.Match[str]) -> str:
+    """A year or numbered reference; "Which 2016 declaration" holds a year, not a label."""
+    word, number = match.group(1), match.group(2)
+    if word is not None and word.lower() in _NOT_NAMES:
+        return number if _YEAR.fullmatch(number) else ""
+    return match.group(0)
+
+
+def _capitalised_as_first_word(question: str, match: re.Match[str]) -> bool:
+    """Whether the match is the question's first word written like any word opening a
+    sentence ("Roughly how many…", "Under which…"): capitalised by grammar, so no sign of a
+    name. Acronyms ("UNHCR") and words with inner capitals or digits still count."""
+    word = match.group(0)
+    return not question[: match.start()].strip() and word[1:].islower()
+
+
+def _name_part(word: str) -> str:
+    """The name in a hyphenated word: its capitalised parts ("Africa-focused" → "Africa",
+    "COVID-19" stays whole); the lower-case parts say something about the name, not which."""
+    parts = word.split("-")
+    kept = [part for part in parts if part[:1].isupper() or part[:1].isdigit()]
+    return "-".join(kept)
 
 
 def has_answer_kind(sentence: str, kind: str | None, question: str = "") -> bool:
@@ -103,12 +142,13 @@ def has_answer_kind(sentence: str, kind: str | None, question: str = "") -> bool
 
 def _name_words(text: str) -> set[str]:
     """Stemmed words of `text` with hyphenated words also split ("COVID-19" → "covid", "19")
-    and possessives dropped ("Europe's" → "europe")."""
+    and possessives dropped ("Europe's" → "europe"). A final "e" is dropped too, since the
+    stemmer keeps it in "objective" but not in "objectives"."""
     found: set[str] = set()
     for word in words(text):
         word = re.sub(r"['’]s$", "", word)
-        found.add(stem(word))
-        found.update(stem(part) for part in word.split("-") if part)
+        for part in {word, *word.split("-")} - {""}:
+            found.add(stem(part).removesuffix("e"))
     return found
 
 
@@ -132,3 +172,27 @@ def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
     for text in texts:
         vocabulary |= _name_words(text)
     return [name for name in names if not _name_words(name) <= vocabulary]
+
+
+def numbered_references(question: str) -> list[str]:
+    """The numbered references of a question ("Objective 12", "Roundtable 3"), without years."""
+    return [
+        literal for literal in profile_question(question).literals if not _YEAR.fullmatch(literal)
+    ]
+
+
+def missing_literals(literals: Iterable[str], texts: Iterable[str]) -> list[str]:
+    """The years and numbered references none of `texts` states. A reference also counts
+    when listed with others ("Objective 11" in "Objectives 4, 8, 11 and 13")."""
+    joined = " ".join(" ".join(text.split()) for text in texts)
+    missing = []
+    for literal in literals:
+        label = _LITERAL.fullmatch(literal)
+        if label and label.group(1):
+            word, number = label.group(1), label.group(2)
+            pattern = rf"\b{word}s?\s+(?:[\d.]+\s*(?:,|and|&)\s*)*{number}\b"
+        else:
+            pattern = rf"\b{re.escape(literal)}\b"
+        if re.search(pattern, joined, re.IGNORECASE) is None:
+            missing.append(literal)
+    return missing

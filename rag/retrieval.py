@@ -21,6 +21,7 @@ import numpy as np
 from rag.embedding import Embedder
 from rag.errors import RagError
 from rag.index import PassageIndex
+from rag.questions import missing_literals, numbered_references
 from rag.text import content_terms
 from rag.types import Hit
 
@@ -71,10 +72,28 @@ class Retriever:
                 [self.dense(question, depth), lexical],
                 weights=[1.0, confidence**LEXICAL_CONFIDENCE_POWER],
             )
+            ranking = self.stating_references_first(question, ranking)
         return [
             Hit(passage=self.index.passages[position], score=score, rank=rank)
             for rank, (position, score) in enumerate(ranking[:k])
         ]
+
+    def stating_references_first(
+        self, question: str, ranking: list[tuple[int, float]]
+    ) -> list[tuple[int, float]]:
+        """`ranking` with the passages whose own text states the question's numbered
+        references ("Objective 12") moved ahead, in their order. Neither signal finds them
+        alone: the reference embeds like any number, and BM25 also matches every passage
+        filed under that heading, where the shorter ones win."""
+        references = numbered_references(question)
+        if not references:
+            return ranking
+        stating = [
+            item
+            for item in ranking
+            if not missing_literals(references, [self.index.passages[item[0]].text])
+        ]
+        return stating + [item for item in ranking if item not in stating]
 
     def dense(self, question: str, depth: int) -> list[tuple[int, float]]:
         """Passages by max(passage similarity, best sentence similarity)."""

@@ -114,3 +114,30 @@ def test_generated_answer_must_rest_on_the_best_evidence(fake_index: Settings) -
     # answer falls back to the best evidence.
     assert answer.mode == "extractive"
     assert REGULARISATION_TEXT in answer.answer
+
+
+def test_title_question_is_answered_by_the_heading(fake_index: Settings) -> None:
+    answer = build_pipeline(fake_index).ask("What is the title of GCM Objective 12?")
+    assert not answer.abstained
+    assert answer.citations[0].quote.startswith(
+        "Objective 12: Strengthen certainty and predictability in migration procedures"
+    )
+
+
+def test_abstention_when_a_year_or_numbered_reference_is_never_stated() -> None:
+    text = "Roundtable 3: Objectives 4, 8 and 11. Belgium introduced new policies in 2019."
+    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
+    hits = [Hit(passage, score=1.0, rank=0)]
+    evidence = [Evidence(passage, text, relevance=0.9, match=0.6)]
+
+    def reason(question: str) -> str | None:
+        return abstention_reason(profile_question(question), hits, evidence, 0.2)
+
+    assert reason("Which objectives did Roundtable 1 discuss?") == (
+        "the closest passages do not mention Roundtable 1"
+    )
+    assert reason("What did Belgium introduce in 2011?") == (
+        "the closest passages do not mention 2011"
+    )
+    assert reason("Which roundtable discussed Objective 11?") is None
+    assert reason("What did Belgium introduce in 2019?") is None

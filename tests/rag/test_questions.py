@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from rag.questions import DATE, NAMES, NUMBER, has_answer_kind, missing_names, profile_question
+from rag.questions import (
+    DATE,
+    NAMES,
+    NUMBER,
+    TITLE,
+    has_answer_kind,
+    missing_literals,
+    missing_names,
+    numbered_references,
+    profile_question,
+)
 
 
 @pytest.mark.parametrize(
@@ -21,6 +31,7 @@ from rag.questions import DATE, NAMES, NUMBER, has_answer_kind, missing_names, p
         ("Which states regularised migrants?", NAMES),
         ("Who published the note?", NAMES),
         ("What did Portugal launch?", None),
+        ("What is the title of GCM Objective 12?", TITLE),
     ],
 )
 def test_expected_answer_kind(question: str, expected: str | None) -> None:
@@ -32,6 +43,56 @@ def test_names_skip_question_words() -> None:
         "What did Portugal and the UNHCR say about COVID-19 in Europe's east?"
     )
     assert profile.names == ("Portugal", "UNHCR", "COVID", "Europe's")
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        # Capitalised only because it opens the question.
+        ("Roughly how many people joined each day?", ()),
+        ("Under which UNHCR strategy is detention studied?", ("UNHCR",)),
+        # An acronym opening the question is still a name.
+        ("UNHCR research on detention: what did it find?", ("UNHCR",)),
+        # The lower-case part of a hyphenated word says something about the name.
+        ("Which platform has an Africa-focused domain?", ("Africa",)),
+        ("What changed after COVID-19?", ("COVID",)),
+    ],
+)
+def test_names_are_words_capitalised_as_names(question: str, names: tuple[str, ...]) -> None:
+    assert profile_question(question).names == names
+
+
+@pytest.mark.parametrize(
+    ("question", "literals"),
+    [
+        ("What was the volume of remittances in 2019?", ("2019",)),
+        ("Which GCM objectives were discussed in Roundtable 1?", ("Roundtable 1",)),
+        ("Which 2016 declaration does the GCM build on?", ("2016",)),
+        (
+            "What did Objective 11 and Objective 21 have in common in 2020?",
+            ("Objective 11", "Objective 21", "2020"),
+        ),
+        ("Which 12 states reported?", ()),
+    ],
+)
+def test_years_and_numbered_references_pin_a_question(
+    question: str, literals: tuple[str, ...]
+) -> None:
+    assert profile_question(question).literals == literals
+
+
+def test_numbered_references_leave_years_out() -> None:
+    assert numbered_references("What did Roundtable 3 discuss in 2020?") == ["Roundtable 3"]
+
+
+def test_missing_literals_accept_references_listed_together() -> None:
+    texts = ["Roundtable 3: Objectives 4, 8, 11 and 13", "Belgium introduced it in 2019."]
+    assert missing_literals(["Objective 11", "Objective 13", "2019"], texts) == []
+    assert missing_literals(["Objective 1", "Roundtable 1", "2018"], texts) == [
+        "Objective 1",
+        "Roundtable 1",
+        "2018",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -54,6 +115,7 @@ def test_answer_kind_in_sentence(sentence: str, kind: str | None, expected: bool
 def test_missing_names_match_words_not_spelling() -> None:
     texts = ["The COVID-19 pandemic in Europe", "Portugal's initiative"]
     assert missing_names(["COVID", "Europe's", "Portugal", "Denmark"], texts) == ["Denmark"]
+    assert missing_names(["Objective"], ["Roundtable 3: Objectives 4, 8 and 11"]) == []
 
 
 def test_numbers_that_label_are_not_counts() -> None:

@@ -86,3 +86,16 @@ def test_dense_scores_a_passage_by_its_best_sentence(fake_index: Settings) -> No
     sentence = next(s for s in index.sentences_of(position)[0] if REGULARISATION_TEXT in s)
     ranking = dict(retriever.dense(sentence, 10))
     assert ranking[position] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_passages_stating_a_numbered_reference_come_first(fake_index: Settings) -> None:
+    index = load_configured_index(fake_index)
+    retriever = Retriever(index, build_embedder(fake_index))
+    question = "What is the title of GCM Objective 12?"
+    heading = next(i for i, p in enumerate(index.passages) if p.text.startswith("Objective 12:"))
+    others = [(i, 0.5) for i in range(len(index.passages)) if i != heading][:4]
+    reordered = retriever.stating_references_first(question, [*others, (heading, 0.1)])
+    assert reordered == [(heading, 0.1), *others]
+    # Passages filed under the heading but not stating it keep their places behind it.
+    assert retriever.retrieve(question, 5)[0].passage.text.startswith("Objective 12:")
+    assert retriever.stating_references_first("Which states regularised?", others) == others
