@@ -8,6 +8,7 @@ about English question forms, not about any report's content.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -166,12 +167,60 @@ def _is_label(sentence: str, start: int) -> bool:
     return bool(before) and before[0].isupper() and before.isalpha()
 
 
+# A name in another form shares a stem of at least this many letters, and this share of the
+# shorter word, with a capitalised word of the text ("Swedish" ~ "Sweden", "Tunisian" ~
+# "Tunisia", "Portuguese" ~ "Portugal").
+MIN_SHARED_PREFIX = 4
+MIN_SHARED_SHARE = 0.6
+
+
 def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
-    """The names none of `texts` mention (compared by stemmed words, case-insensitively)."""
+    """The names none of `texts` mention, compared by stemmed words, case-insensitively.
+
+    A name also counts as mentioned in a related form: an adjective of a place named in the
+    text ("Swedish", "Tunisian"), or an acronym spelled by the initials of capitalised words
+    ("UK" for "United Kingdom") or opening a longer acronym ("UN" in "UNHCR").
+    """
+    texts = list(texts)
     vocabulary: set[str] = set()
     for text in texts:
         vocabulary |= _name_words(text)
-    return [name for name in names if not _name_words(name) <= vocabulary]
+    capitalised = {word.lower() for text in texts for word in re.findall(r"\b[A-Z][a-z]+", text)}
+    acronyms = {word for text in texts for word in re.findall(r"\b[A-Z]{2,}\b", text)}
+    acronyms |= {initials for text in texts for initials in _initials(text)}
+
+    def mentioned(name: str) -> bool:
+        if _name_words(name) <= vocabulary:
+            return True
+        bare = re.sub(r"['’]s$", "", name)
+        if bare.isupper():
+            return any(acronym.startswith(bare) for acronym in acronyms)
+        return any(_related_forms(bare.lower(), word) for word in capitalised)
+
+    return [name for name in names if not mentioned(name)]
+
+
+def _initials(text: str) -> set[str]:
+    """The initials of every run of two to five capitalised words ("United Kingdom" → "UK";
+    "of" and "for" inside a run are skipped, as in "UN High Commissioner for Refugees")."""
+    found = set()
+    run: list[str] = []
+    for word in re.findall(r"[A-Za-z]+", text) + [""]:
+        if word[:1].isupper():
+            run.append(word[0])
+            continue
+        if word in ("of", "for", "and", "on") and run:
+            continue
+        for start in range(len(run)):
+            for end in range(start + 2, min(start + 5, len(run)) + 1):
+                found.add("".join(run[start:end]))
+        run = []
+    return found
+
+
+def _related_forms(name: str, word: str) -> bool:
+    shared = len(os.path.commonprefix([name, word]))
+    return shared >= MIN_SHARED_PREFIX and shared >= MIN_SHARED_SHARE * min(len(name), len(word))
 
 
 def numbered_references(question: str) -> list[str]:

@@ -128,3 +128,11 @@ def test_names_kind_wants_a_name_the_question_lacks() -> None:
     assert has_answer_kind("Italy and the Republic of Moldova reported it.", NAMES, question)
     assert not has_answer_kind("Many Member States reported it.", NAMES, question)
     assert not has_answer_kind("So did the UNECE and the GCM network.", NAMES, question)
+
+
+def test_names_count_as_mentioned_in_related_forms() -> None:
+    texts = ["The United Kingdom, Sweden and Tunisia; research by UNHCR in Portugal."]
+    names = ["UK's", "Swedish", "Tunisian", "UN", "Portuguese", "EU", "Dutch", "Denmark"]
+    # Adjectives of places named, acronyms spelled by initials or opening a longer acronym;
+    # not a name merely sharing a letter or two ("Denmark", "Dutch").
+    assert missing_names(names, texts) == ["EU", "Dutch", "Denmark"]
