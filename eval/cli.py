@@ -50,9 +50,10 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--split",
-        choices=["dev", "test", "all"],
         default="all",
-        help="questions of one split of the gold file (default: all)",
+        metavar="NAME",
+        help='questions of one split of the gold file: dev, test, or any other "split" '
+        "label it uses (default: all)",
     )
     parser.add_argument(
         "--compare",

@@ -40,7 +40,6 @@ from rag.index import PassageIndex
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 
-SPLITS = ("dev", "test", "all")
 REPOSITORY = Path(__file__).resolve().parents[1]
 DEFAULT_GOLD = Path("eval/gold.jsonl")
 DEFAULT_RUNS = Path("eval/runs")
@@ -92,12 +91,14 @@ def prepare_gold(gold_path: Path, index: PassageIndex) -> GoldSet:
 
 def select_items(items: Sequence[GoldItem], split: str, limit: int | None) -> list[GoldItem]:
     """The items of `split` ("all" keeps every item), in file order, at most `limit`."""
-    if split not in SPLITS:
-        raise RagError(f"unknown split '{split}'", f"use one of: {', '.join(SPLITS)}")
     chosen = [item for item in items if split == "all" or item.split == split]
     if not chosen:
+        labels = sorted({item.split for item in items if item.split})
         raise RagError(
-            f'no gold question has "split": "{split}"', "use --split all, or label the split"
+            f'no gold question has "split": "{split}"',
+            f"use --split all or one of: {', '.join(labels)}"
+            if labels
+            else "use --split all, or label the questions' split",
         )
     return chosen[:limit] if limit is not None else chosen
 

@@ -102,7 +102,7 @@ def test_select_items_keeps_a_split_in_file_order_up_to_the_limit(tmp_path: Path
     assert [i.id for i in select_items(items, "dev", None)] == ["r1", "r2"]
     assert [i.id for i in select_items(items, "test", None)] == ["r3"]
     assert [i.id for i in select_items(items, "all", 2)] == ["r1", "r2"]
-    with pytest.raises(RagError, match="unknown split 'train'"):
+    with pytest.raises(RagError, match='"split": "train".*one of: dev, test'):
         select_items(items, "train", None)
     unlabelled = load_gold(write_gold(tmp_path, {**GOLD[0], "split": None}))
     with pytest.raises(RagError, match='no gold question has "split": "dev"'):
