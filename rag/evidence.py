@@ -13,7 +13,6 @@ import numpy as np
 
 from rag.questions import (
     DATE,
-    NAMES,
     NUMBER,
     TITLE,
     QuestionProfile,
@@ -77,7 +76,6 @@ def select_evidence(
     question_terms = lexical_terms(question)
     expects = profile_question(question).expects
     references = numbered_references(question)
-    common_words = retriever.common_words()
 
     def bonus(hit: Hit, sentence: str) -> float:
         """Rewards for holding what the question asks for: an answer of the expected kind
@@ -87,9 +85,7 @@ def select_evidence(
             is_heading = _normalised(sentence) == _normalised(hit.passage.section or "")
             kind_bonus = HEADING_BONUS * is_heading
         else:
-            kind_found = expects is not None and has_answer_kind(
-                sentence, expects, question, common_words
-            )
+            kind_found = expects is not None and has_answer_kind(sentence, expects, question)
             kind_bonus = ANSWER_KIND_BONUS * kind_found
         return kind_bonus + REFERENCE_BONUS * names_reference
 
@@ -129,7 +125,6 @@ def abstention_reason(
     hits: Sequence[Hit],
     evidence: Sequence[Evidence],
     threshold: float,
-    common_words: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why the retrieved passages cannot answer the question, or None when they may.
 
@@ -146,10 +141,10 @@ def abstention_reason(
     if absent:
         return f"the closest passages do not mention {', '.join(absent)}"
     # The best sentence is what the answer will rest on; evidence selection already prefers
-    # sentences holding a number, date or name, so when even the best one has none, the
-    # number, date or name asked for is not in the passages.
-    if profile.expects in (DATE, NUMBER, NAMES) and not has_answer_kind(
-        evidence[0].sentence, profile.expects, profile.question, common_words
+    # sentences holding a number or date, so when even the best one has none, the number
+    # or date asked for is not in the passages.
+    if profile.expects in (DATE, NUMBER) and not has_answer_kind(
+        evidence[0].sentence, profile.expects
     ):
         return f"the closest passages give no {profile.expects}"
     return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.text import stem, words
@@ -34,10 +34,8 @@ _EXPECTS_NUMBER = re.compile(
 _EXPECTS_TITLE = re.compile(r"\b(?:title|heading)s?\b", re.IGNORECASE)
 # "Which states…", "which countries…", "who…": a list of names is the answer.
 _EXPECTS_NAMES = re.compile(
-    r"^\s*(?:(?:in|with|from|to|by|for|of)\s+)?(?:which|what)\s+(?:\w+\s+)?"
-    r"(?:states?|countr(?:y|ies)|governments?|nations?|cit(?:y|ies)|municipalit(?:y|ies)|"
-    r"organi[sz]ations?|agenc(?:y|ies)|institutions?|partners?)\b|^\s*whom?\b"
-    r"|\bwhat is the name of\b",
+    r"^\s*(?:which|what)\s+(?:\w+\s+)?(?:states|countries|governments|nations|cities|"
+    r"municipalities|organi[sz]ations|agencies|institutions|partners)\b|^\s*who\b",
     re.IGNORECASE,
 )
 # Capitalised words of intergovernmental prose that name no particular state or body.
@@ -77,7 +75,6 @@ class QuestionProfile:
     expects: str | None
     names: tuple[str, ...]
     literals: tuple[str, ...] = ()
-    question: str = ""
 
 
 def profile_question(question: str) -> QuestionProfile:
@@ -99,7 +96,7 @@ def profile_question(question: str) -> QuestionProfile:
         )
     )
     literals = tuple(dict.fromkeys(filter(None, map(_literal, _LITERAL.finditer(question)))))
-    return QuestionProfile(expects=expects, names=names, literals=literals, question=question)
+    return QuestionProfile(expects=expects, names=names, literals=literals)
 
 
 def _literal(match: re.Match[str]) -> str:
@@ -126,23 +123,13 @@ def _name_part(word: str) -> str:
     return "-".join(kept)
 
 
-def has_answer_kind(
-    sentence: str,
-    kind: str | None,
-    question: str = "",
-    common_words: Collection[str] = frozenset(),
-) -> bool:
+def has_answer_kind(sentence: str, kind: str | None, question: str = "") -> bool:
     """Whether `sentence` contains something of the expected kind (always true for None);
-    for NAMES, a proper name that the question does not already mention.
-
-    `common_words` are the words the corpus also writes in lower case: capitalised, they
-    open a heading or a programme's title ("the Network", "Objectives"), not a name.
-    """
+    for NAMES, a proper name that the question does not already contain."""
     if kind == NAMES:
+        asked = {word.lower() for word in words(question)}
         return any(
-            name.lower() not in _INSTITUTIONAL_WORDS
-            and name.lower() not in common_words
-            and missing_names([name], [question])
+            name.lower() not in asked and name.lower() not in _INSTITUTIONAL_WORDS
             for name in _proper_names(sentence)
         )
     if kind == DATE:
@@ -170,8 +157,7 @@ def _proper_names(sentence: str) -> list[str]:
     """Capitalised words after the first word, not acronyms (which are mostly programmes
     and institutions rather than the states or bodies a list question asks for)."""
     found = re.findall(r"(?<=\s)[A-Z][a-z][A-Za-z'’-]+", sentence)
-    names = (_name_part(re.sub(r"['’]s$", "", name).rstrip("-")) for name in found)
-    return [name for name in names if name and name.lower() not in _MONTHS]
+    return [re.sub(r"['’]s$", "", name) for name in found]
 
 
 def _is_label(sentence: str, start: int) -> bool:

@@ -141,14 +141,3 @@ def test_abstention_when_a_year_or_numbered_reference_is_never_stated() -> None:
     )
     assert reason("Which roundtable discussed Objective 11?") is None
     assert reason("What did Belgium introduce in 2019?") is None
-
-
-def test_abstention_when_a_which_states_question_meets_no_name() -> None:
-    text = "The review found that several states had changed their rules for the pandemic."
-    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
-    hits = [Hit(passage, score=1.0, rank=0)]
-    evidence = [Evidence(passage, text, relevance=0.9, match=0.6)]
-    which = profile_question("Which states changed their rules for the pandemic?")
-    assert abstention_reason(which, hits, evidence, 0.2) == "the closest passages give no name"
-    named = Evidence(passage, "Italy and Portugal changed their rules.", relevance=1, match=0.6)
-    assert abstention_reason(which, hits, [named], 0.2) is None

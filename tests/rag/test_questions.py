@@ -32,11 +32,6 @@ from rag.questions import (
         ("Who published the note?", NAMES),
         ("What did Portugal launch?", None),
         ("What is the title of GCM Objective 12?", TITLE),
-        ("In which city was the compact adopted?", NAMES),
-        ("With which Tunisian cities do they cooperate?", NAMES),
-        ("What is the name of the Special Rapporteur?", NAMES),
-        ("Whom did the meeting convene?", NAMES),
-        ("What are Member States urged to ensure?", None),
     ],
 )
 def test_expected_answer_kind(question: str, expected: str | None) -> None:
@@ -141,21 +136,3 @@ def test_names_count_as_mentioned_in_related_forms() -> None:
     # Adjectives of places named, acronyms spelled by initials or opening a longer acronym;
     # not a name merely sharing a letter or two ("Denmark", "Dutch").
     assert missing_names(names, texts) == ["EU", "Dutch", "Denmark"]
-
-
-def test_names_kind_ignores_words_the_corpus_also_writes_in_lower_case() -> None:
-    question = "Who served as Rapporteur for the meeting?"
-    sentence = "In view of the pandemic, the Network opted for a virtual format in December."
-    assert has_answer_kind(sentence, NAMES, question)
-    # "network" also occurs in lower case: capitalised here as a title, it names no one;
-    # a month is a date, not a name.
-    assert not has_answer_kind(sentence, NAMES, question, common_words={"network", "view"})
-    assert has_answer_kind("It was chaired by Ms Rossi.", NAMES, question, {"network"})
-
-
-def test_names_kind_wants_a_name_not_in_the_question_in_any_form() -> None:
-    question = "With which Tunisian cities are Milan and Turin cooperating?"
-    assert not has_answer_kind("The cities of Milan and Turin work with Tunisia.", NAMES, question)
-    assert has_answer_kind("Milan works with Sousse in Tunisia.", NAMES, question)
-    # A word broken at a line end ("State-") is no name of its own.
-    assert not has_answer_kind("Reviews follow a State- led approach.", NAMES, "Which states?")
