@@ -1,9 +1,11 @@
-"""Question analysis: what kind of answer a question expects, and which names it relies on.
+"""Question analysis: what kind of answer a question expects, and which names, years and
+numbered references ("Objective 12") it relies on.
 
-Used twice: to prefer evidence sentences of the expected kind ("How many…" wants a number),
-and to abstain when no retrieved passage could answer — a question about a date with no
-date in the evidence, or about a country the retrieved passages never mention. The rules are
-about English question forms, not about any report's content.
+Used twice: to prefer evidence sentences of the expected kind ("How many…" wants a number,
+"What is the title of…" a heading), and to abstain when no retrieved passage could answer —
+a question about a date with no date in the evidence, or about a country, a year or a
+roundtable the retrieved passages never mention. The rules are about English question forms,
+not about any report's content.
 """
 
 from __future__ import annotations
@@ -201,8 +203,9 @@ def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
 
 
 def _initials(text: str) -> set[str]:
-    """The initials of every run of two to five capitalised words ("United Kingdom" → "UK";
-    "of" and "for" inside a run are skipped, as in "UN High Commissioner for Refugees")."""
+    """The initials of every run of two to five capitalised words ("United Kingdom" → "UK");
+    "of", "for", "and" and "on" inside a run are skipped ("High Commissioner for Refugees"
+    → "HCR")."""
     found = set()
     run: list[str] = []
     for word in re.findall(r"[A-Za-z]+", text) + [""]:

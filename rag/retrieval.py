@@ -72,7 +72,7 @@ class Retriever:
                 [self.dense(question, depth), lexical],
                 weights=[1.0, confidence**LEXICAL_CONFIDENCE_POWER],
             )
-            ranking = self.stating_references_first(question, ranking)
+        ranking = self.stating_references_first(question, ranking)
         return [
             Hit(passage=self.index.passages[position], score=score, rank=rank)
             for rank, (position, score) in enumerate(ranking[:k])
@@ -88,12 +88,13 @@ class Retriever:
         references = numbered_references(question)
         if not references:
             return ranking
-        stating = [
-            item
-            for item in ranking
-            if not missing_literals(references, [self.index.passages[item[0]].text])
+        states = [
+            not missing_literals(references, [self.index.passages[position].text])
+            for position, _score in ranking
         ]
-        return stating + [item for item in ranking if item not in stating]
+        return [item for item, yes in zip(ranking, states, strict=True) if yes] + [
+            item for item, yes in zip(ranking, states, strict=True) if not yes
+        ]
 
     def dense(self, question: str, depth: int) -> list[tuple[int, float]]:
         """Passages by max(passage similarity, best sentence similarity)."""
