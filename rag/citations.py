@@ -90,7 +90,24 @@ def extractive_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
     in_reading_order = sorted(
         chosen, key=lambda n: best.passage.text.find(evidence[n - 1].sentence)
     )
-    return _number([(evidence[n - 1].sentence, [n]) for n in in_reading_order], evidence)
+    return _number(
+        [(_marked_if_cut_off(evidence[n - 1].sentence), [n]) for n in in_reading_order], evidence
+    )
+
+
+# How a sentence the source breaks off ends: a conjunction, preposition or article, a comma,
+# or a word hyphenated across a page ("…in response to the pandemic, whilst").
+_CUT_OFF = re.compile(
+    r"(?:\b(?:whilst|while|although|whereas|including|and|or|but|of|to|the|a|an|in|for|with|"
+    r"by|as|that|which|at|on|from)|[-,])\s*$",
+    re.IGNORECASE,
+)
+
+
+def _marked_if_cut_off(sentence: str) -> str:
+    """The sentence, with " …" after it when the source breaks it off mid-clause, so that the
+    answer shows the quote is incomplete rather than closing it with a full stop."""
+    return f"{sentence} …" if _CUT_OFF.search(sentence) else sentence
 
 
 def _number(

@@ -95,6 +95,20 @@ def test_extractive_answer_quotes_the_best_sentences_in_reading_order() -> None:
     assert check_citations(verified.text, verified.citations, {"doc#p22"}) == []
 
 
+def test_extractive_answer_marks_a_sentence_the_source_breaks_off() -> None:
+    cut = "Italy and Portugal reported having instituted regularisation, whilst"
+    heading = "Objective 12: Strengthen certainty and predictability in migration procedures"
+    for sentence, expected in [
+        (cut, f"{cut} … [1]."),
+        ("Reviews are led by the State-", "Reviews are led by the State- … [1]."),
+        # A heading has no full stop either, but nothing is missing from it.
+        (heading, f"{heading} [1]."),
+    ]:
+        verified = extractive_answer([Evidence(passage("doc#p1", sentence), sentence, 1, 1)])
+        assert verified.text == expected
+        assert verified.citations[0].quote == sentence  # the quote stays verbatim
+
+
 def test_check_citations_names_every_breach() -> None:
     verified = verify_answer("Italy, Moldova and Portugal regularised [1].", evidence())
     assert check_citations("Italy regularised [1][2].", verified.citations, {"doc#p22"}) == [
