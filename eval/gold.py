@@ -20,6 +20,7 @@ from rag.errors import DocumentError, RagError
 from rag.index import PassageIndex
 from rag.loaders import load_document
 from rag.settings import MAX_QUESTION_CHARS
+from rag.text import normalise_whitespace
 from rag.types import Passage
 
 # Field name → (accepted type, how an error names it). "kind" and "split" are optional.
@@ -262,7 +263,7 @@ def locate_quote(quote: str, text: str) -> list[tuple[int, int]]:
         if position:
             offsets.append(run.start() - 1)
         offsets.extend(range(run.start(), run.end()))
-    needle = " ".join(quote.split())
+    needle = normalise_whitespace(quote)
     spans = []
     found = normalised.find(needle) if needle else -1
     while found >= 0:
@@ -333,8 +334,8 @@ def _passages_under_heading(span: EvidenceSpan, passages: Sequence[Passage]) -> 
     if not following or not following[0].section:
         return []
     section = following[0].section
-    quote = " ".join(span.quote.split())
-    if quote not in " ".join(section.split()):
+    quote = normalise_whitespace(span.quote)
+    if quote not in normalise_whitespace(section):
         return []
     under = []
     for passage in following:

@@ -20,16 +20,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rag.text import normalise_whitespace
+
 CITATION_MARKER = re.compile(r"\[(\d+)\]")
 
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 _ROUND_TO = 4
-
-
-def normalise_whitespace(text: str) -> str:
-    """Collapse every run of whitespace (including newlines and non-breaking spaces) to
-    a single space and strip both ends."""
-    return " ".join(text.split())
 
 
 def _strip_markers(text: str) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from rag.text import count_tokens, split_sentences
+from rag.text import count_tokens, normalise_whitespace, split_sentences
 from rag.types import Document, Passage
 
 # Bump when chunking output changes, so that old indexes are rebuilt rather than misread.
@@ -36,7 +36,7 @@ def chunk_document(document: Document, max_tokens: int) -> list[Passage]:
     for block in document.blocks:
         raw = document.text[block.start : block.end]
         if block.kind == "heading":
-            section = " ".join(raw.split())
+            section = normalise_whitespace(raw)
             heading_start = block.start if heading_start is None else heading_start
             continue
         paragraph_number += 1

@@ -23,7 +23,7 @@ from rag.questions import (
     profile_question,
 )
 from rag.retrieval import Retriever, lexical_terms
-from rag.text import split_sentences, words
+from rag.text import normalise_whitespace, split_sentences, words
 from rag.types import Evidence, Hit
 
 # Sentences shorter than this are page-break fragments or headings, not evidence.
@@ -60,7 +60,7 @@ def select_evidence(
         sentences, vectors = _sentences_with_vectors(hit, retriever)
         for sentence, vector in zip(sentences, vectors, strict=True):
             # A document's title restates its subject and answers nothing.
-            is_document_title = _normalised(sentence)[:200] == hit.passage.doc_title
+            is_document_title = normalise_whitespace(sentence)[:200] == hit.passage.doc_title
             if (
                 len(words(sentence)) >= MIN_SENTENCE_WORDS
                 and sentence not in seen
@@ -82,7 +82,9 @@ def select_evidence(
         (only a heading answers for a title), and the numbered reference it names."""
         names_reference = bool(references) and not missing_literals(references, [sentence])
         if expects == TITLE:
-            is_heading = _normalised(sentence) == _normalised(hit.passage.section or "")
+            is_heading = normalise_whitespace(sentence) == normalise_whitespace(
+                hit.passage.section or ""
+            )
             kind_bonus = HEADING_BONUS * is_heading
         else:
             kind_found = expects is not None and has_answer_kind(sentence, expects, question)
@@ -103,10 +105,6 @@ def select_evidence(
         )
     scored.sort(key=lambda evidence: -evidence.relevance)
     return scored[:max_sentences]
-
-
-def _normalised(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _sentences_with_vectors(hit: Hit, retriever: Retriever) -> tuple[list[str], np.ndarray]:

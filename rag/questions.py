@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rag.text import stem, words
+from rag.text import normalise_whitespace, stem, words
 
 DATE = "date"
 NUMBER = "number"
@@ -236,7 +236,7 @@ def numbered_references(question: str) -> list[str]:
 def missing_literals(literals: Iterable[str], texts: Iterable[str]) -> list[str]:
     """The years and numbered references none of `texts` states. A reference also counts
     when listed with others ("Objective 11" in "Objectives 4, 8, 11 and 13")."""
-    joined = " ".join(" ".join(text.split()) for text in texts)
+    joined = " ".join(normalise_whitespace(text) for text in texts)
     missing = []
     for literal in literals:
         label = _LITERAL.fullmatch(literal)

@@ -89,6 +89,8 @@ def content_terms(text: str) -> list[str]:
 
 
 def normalise_whitespace(text: str) -> str:
+    """Collapse every run of whitespace (including newlines and non-breaking spaces) to
+    a single space and strip both ends."""
     return " ".join(text.split())
 
 

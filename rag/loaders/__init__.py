@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rag.errors import DocumentError
+from rag.text import normalise_whitespace
 from rag.types import Block, Document
 
 # Text parts are joined with a blank line, so a document's text reads like a plain-text report.
@@ -99,7 +100,7 @@ def assemble_document(
         position += len(text)
     if not blocks:
         raise DocumentError(f"{path}: the document contains no text", "remove it from the corpus")
-    chosen = " ".join((title or "").split()) or " ".join(pieces[0].split())
+    chosen = normalise_whitespace(title or "") or normalise_whitespace(pieces[0])
     return Document(
         doc_id=document_id(path),
         title=chosen[:200],

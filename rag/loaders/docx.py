@@ -18,6 +18,7 @@ from typing import Any
 from rag.errors import DocumentError
 from rag.loaders import TextPart, assemble_document, read_bytes, short_reason
 from rag.loaders.text import is_heading
+from rag.text import normalise_whitespace
 from rag.types import Document
 
 HEADING_STYLE = re.compile(r"^(?:title|heading\s*\d*)$", re.I)
@@ -60,7 +61,7 @@ def _parts(document: Any) -> list[TextPart]:
             if text:
                 parts.append(TextPart(text))
             continue
-        text = " ".join(item.text.split())
+        text = normalise_whitespace(item.text)
         if not text:
             continue
         style_name = (item.style.name or "") if item.style is not None else ""
@@ -87,7 +88,7 @@ def _table_text(table: Any) -> str:
     for row in table.rows:
         cells: list[str] = []
         for cell in row.cells:
-            text = " ".join(cell.text.split())
+            text = normalise_whitespace(cell.text)
             # A merged cell is returned once per grid column it spans.
             if text and (not cells or cells[-1] != text):
                 cells.append(text)

@@ -16,6 +16,7 @@ from typing import Any
 from rag.errors import DocumentError
 from rag.loaders import TextPart, assemble_document, read_bytes
 from rag.loaders.text import decode_text
+from rag.text import normalise_whitespace
 from rag.types import Document
 
 MAIN_SELECTORS = ("main", "article", "[role=main]")
@@ -98,7 +99,7 @@ def _collect(node: Any, parts: list[TextPart], inline: list[str]) -> None:
 
 
 def _flush(inline: list[str], parts: list[TextPart]) -> None:
-    text = " ".join("".join(inline).split())
+    text = normalise_whitespace("".join(inline))
     inline.clear()
     if text:
         parts.append(TextPart(text))
@@ -119,7 +120,7 @@ def _text_of(node: Any) -> str:
             pieces.append(_text_of(child))
             if separate:
                 pieces.append(" ")
-    return " ".join("".join(pieces).split())
+    return normalise_whitespace("".join(pieces))
 
 
 def _table_text(table: Any) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 from rag.errors import DocumentError
 from rag.loaders import TextPart, assemble_document, read_bytes, short_reason
 from rag.loaders.text import MAX_HEADING_CHARS, is_heading
+from rag.text import normalise_whitespace
 from rag.types import Document
 
 # A gap this much wider than the usual line pitch separates paragraphs.
@@ -189,7 +190,7 @@ def _page_lines(page: Any) -> list[_Line]:
     for raw in text.split("\n"):
         line_start, line_end = position, position + len(raw)
         position = line_end + 1
-        cleaned = " ".join(raw.translate(LIGATURES).split())
+        cleaned = normalise_whitespace(raw.translate(LIGATURES))
         if not cleaned:
             continue
         owners = []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rag.errors import DocumentError
 from rag.loaders import content_hash, document_id
+from rag.text import normalise_whitespace
 from rag.types import Block, Document
 
 # A heading is a short line that starts with a section number or a section keyword and does
@@ -81,7 +82,7 @@ class TextLoader:
         text = decode_text(path, data)
         blocks = tuple(split_blocks(text))
         first = text[blocks[0].start : blocks[0].end] if blocks else path.stem
-        title = " ".join(first.split())[:200]
+        title = normalise_whitespace(first)[:200]
         return Document(
             doc_id=document_id(path),
             title=title,

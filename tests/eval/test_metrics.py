@@ -16,13 +16,13 @@ from eval.metrics import (
     invalid_citations,
     key_fact_recall,
     ndcg_at_k,
-    normalise_whitespace,
     percentile,
     recall_at_k,
     reciprocal_rank,
     score_question,
     token_f1,
 )
+from rag.text import normalise_whitespace
 
 # --------------------------------------------------------------------------- helpers
 
