@@ -19,7 +19,6 @@ from rag.questions import (
     has_answer_kind,
     missing_literals,
     missing_names,
-    numbered_references,
     profile_question,
 )
 from rag.retrieval import Retriever, lexical_terms
@@ -74,8 +73,8 @@ def select_evidence(
     question_vector = retriever.query_vector(question)
     sentence_similarity = np.clip(np.vstack(candidate_vectors) @ question_vector, 0.0, 1.0)
     question_terms = lexical_terms(question)
-    expects = profile_question(question).expects
-    references = numbered_references(question)
+    profile = profile_question(question)
+    expects, references = profile.expects, profile.references
 
     def bonus(hit: Hit, sentence: str) -> float:
         """Rewards for holding what the question asks for: an answer of the expected kind

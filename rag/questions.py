@@ -78,6 +78,11 @@ class QuestionProfile:
     names: tuple[str, ...]
     literals: tuple[str, ...] = ()
 
+    @property
+    def references(self) -> tuple[str, ...]:
+        """The numbered references ("Objective 12", "Roundtable 3"): the literals but years."""
+        return tuple(literal for literal in self.literals if not _YEAR.fullmatch(literal))
+
 
 def profile_question(question: str) -> QuestionProfile:
     expects = DATE if _EXPECTS_DATE.search(question) else None
@@ -224,13 +229,6 @@ def _initials(text: str) -> set[str]:
 def _related_forms(name: str, word: str) -> bool:
     shared = len(os.path.commonprefix([name, word]))
     return shared >= MIN_SHARED_PREFIX and shared >= MIN_SHARED_SHARE * min(len(name), len(word))
-
-
-def numbered_references(question: str) -> list[str]:
-    """The numbered references of a question ("Objective 12", "Roundtable 3"), without years."""
-    return [
-        literal for literal in profile_question(question).literals if not _YEAR.fullmatch(literal)
-    ]
 
 
 def missing_literals(literals: Iterable[str], texts: Iterable[str]) -> list[str]:

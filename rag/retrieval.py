@@ -21,7 +21,7 @@ import numpy as np
 from rag.embedding import Embedder
 from rag.errors import RagError
 from rag.index import PassageIndex
-from rag.questions import missing_literals, numbered_references
+from rag.questions import missing_literals, profile_question
 from rag.text import content_terms
 from rag.types import Hit
 
@@ -85,7 +85,7 @@ class Retriever:
         references ("Objective 12") moved ahead, in their order. Neither signal finds them
         alone: the reference embeds like any number, and BM25 also matches every passage
         filed under that heading, where the shorter ones win."""
-        references = numbered_references(question)
+        references = profile_question(question).references
         if not references:
             return ranking
         states = [

@@ -12,7 +12,6 @@ from rag.questions import (
     has_answer_kind,
     missing_literals,
     missing_names,
-    numbered_references,
     profile_question,
 )
 
@@ -82,7 +81,8 @@ def test_years_and_numbered_references_pin_a_question(
 
 
 def test_numbered_references_leave_years_out() -> None:
-    assert numbered_references("What did Roundtable 3 discuss in 2020?") == ["Roundtable 3"]
+    profile = profile_question("What did Roundtable 3 discuss in 2020?")
+    assert profile.references == ("Roundtable 3",)
 
 
 def test_missing_literals_accept_references_listed_together() -> None:
