@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     port = settings.port if args.port is None else args.port
     if not 0 <= port <= 65535:
         raise RagError(f"port {port} is out of range", "use a port between 1 and 65535")
-    if not settings.api_keys and not _is_loopback(host):
+    if not settings.api_keys and not is_loopback(host):
         print(
             f"rag serve: warning: listening on {host} without API keys; "
             "set RAG_API_KEYS to require one",
@@ -45,7 +45,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address) is this machine's loopback interface."""
     if host == "localhost":
         return True
     try:

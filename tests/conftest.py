@@ -5,7 +5,6 @@ only loopback is reachable, as in production."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
 import socket
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from api.cli import is_loopback
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,13 +29,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 def _is_loopback(address: object) -> bool:
     if isinstance(address, tuple) and address:
-        host = address[0]
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback(address[0])
     return True  # AF_UNIX paths
 
 
