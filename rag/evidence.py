@@ -11,9 +11,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rag.citations import COMPANION_RELEVANCE
 from rag.questions import (
     DATE,
     NUMBER,
+    PLACES,
     TITLE,
     QuestionProfile,
     has_answer_kind,
@@ -75,6 +77,7 @@ def select_evidence(
     question_terms = lexical_terms(question)
     profile = profile_question(question)
     expects, references = profile.expects, profile.references
+    common_words = retriever.common_words()
 
     def bonus(hit: Hit, sentence: str) -> float:
         """Rewards for holding what the question asks for: an answer of the expected kind
@@ -86,7 +89,9 @@ def select_evidence(
             )
             kind_bonus = HEADING_BONUS * is_heading
         else:
-            kind_found = expects is not None and has_answer_kind(sentence, expects, question)
+            kind_found = expects is not None and has_answer_kind(
+                sentence, expects, question, common_words
+            )
             kind_bonus = ANSWER_KIND_BONUS * kind_found
         return kind_bonus + REFERENCE_BONUS * names_reference
 
@@ -122,6 +127,7 @@ def abstention_reason(
     hits: Sequence[Hit],
     evidence: Sequence[Evidence],
     threshold: float,
+    common_words: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why the retrieved passages cannot answer the question, or None when they may.
 
@@ -144,4 +150,13 @@ def abstention_reason(
         evidence[0].sentence, profile.expects
     ):
         return f"the closest passages give no {profile.expects}"
+    # "Which countries…" wants a state, country or city named; when none of the sentences
+    # an answer could quote names one the question does not ("several countries", "cities
+    # in Tunisia"), the report does not say which.
+    best = evidence[0].relevance
+    quotable = [item for item in evidence if item.relevance >= COMPANION_RELEVANCE * best]
+    if profile.expects == PLACES and not any(
+        has_answer_kind(item.sentence, PLACES, profile.question, common_words) for item in quotable
+    ):
+        return "the closest passages name no state, country or city"
     return None

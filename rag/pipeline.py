@@ -52,7 +52,10 @@ MIN_EVIDENCE_COVERAGE = 0.7
 
 
 def rests_on_best_evidence(
-    question: str, verified: VerifiedAnswer, evidence: list[Evidence]
+    question: str,
+    verified: VerifiedAnswer,
+    evidence: list[Evidence],
+    common_words: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether a verified generated answer cites the most relevant evidence sentence, carries
     most of what that sentence adds to the question, and, for a how-many or when question,
@@ -73,7 +76,8 @@ def rests_on_best_evidence(
         carried = new_information & set(content_terms(verified.text))
         if len(carried) / len(new_information) < MIN_EVIDENCE_COVERAGE:
             return False
-    return has_answer_kind(verified.text, profile_question(question).expects, question)
+    expects = profile_question(question).expects
+    return has_answer_kind(verified.text, expects, question, common_words)
 
 
 def validate_question(question: str) -> str:
@@ -139,7 +143,11 @@ class Pipeline:
         evidence = select_evidence(question, hits, self.retriever, self.config.evidence_sentences)
         timings["evidence"] = elapsed_ms()
         reason = abstention_reason(
-            profile_question(question), hits, evidence, self.config.abstain_threshold
+            profile_question(question),
+            hits,
+            evidence,
+            self.config.abstain_threshold,
+            self.retriever.common_words(),
         )
         if reason is not None:
             yield from self._finish(
@@ -175,7 +183,7 @@ class Pipeline:
         best evidence itself, quoted and cited."""
         if NOT_IN_SOURCES.lower() not in raw_text.lower():
             verified = verify_answer(raw_text, evidence)
-            if rests_on_best_evidence(question, verified, evidence):
+            if rests_on_best_evidence(question, verified, evidence, self.retriever.common_words()):
                 return verified, "generated"
         # The model's text failed verification, wandered to weaker sources, or refused
         # although the evidence is relevant: quote the best evidence instead.

@@ -3,8 +3,9 @@ numbered references ("Objective 12") it relies on.
 
 Used twice: to prefer evidence sentences of the expected kind ("How many…" wants a number,
 "What is the title of…" a heading), and to abstain when no retrieved passage could answer —
-a question about a date with no date in the evidence, or about a country, a year or a
-roundtable the retrieved passages never mention. The rules are about English question forms,
+a question about a date with no date in the evidence, a "which countries…" question whose
+evidence names none, or a question about a country, a year or a roundtable the retrieved
+passages never mention. The rules are about English question forms,
 not about any report's content.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from rag.text import normalise_whitespace, stem, words
@@ -20,6 +21,7 @@ from rag.text import normalise_whitespace, stem, words
 DATE = "date"
 NUMBER = "number"
 NAMES = "name"
+PLACES = "place"
 TITLE = "title"
 
 _EXPECTS_DATE = re.compile(
@@ -34,10 +36,24 @@ _EXPECTS_NUMBER = re.compile(
 )
 # "What is the title of Objective 12?": a section heading is the answer.
 _EXPECTS_TITLE = re.compile(r"\b(?:title|heading)s?\b", re.IGNORECASE)
-# "Which states…", "which countries…", "who…": a list of names is the answer.
+# Words that may stand between "which" and the noun it asks about ("which two countries",
+# "which specific Tunisian cities"), but not a verb ("What are Member States urged…").
+_MODIFIERS = (
+    r"(?:(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|should|would|will|may|"
+    r"might|must)\b)[\w'’-]+\s+){0,2}?"
+)
+_WHICH = r"^\s*(?:(?:in|with|from|to|by|for|of|at|on|among|between)\s+)?(?:which|what)\s+"
+# "Which states…", "in which city…": a named state, country or city is the answer.
+_EXPECTS_PLACES = re.compile(
+    _WHICH + _MODIFIERS + r"(?:states?|countr(?:y|ies)|governments?|nations?|cit(?:y|ies)|"
+    r"municipalit(?:y|ies)|towns?)\b",
+    re.IGNORECASE,
+)
+# "Which agencies…", "who…", "what is the name of…": names, but bodies are as often
+# described as named ("UN agencies", "local authorities"), so only preferred in evidence.
 _EXPECTS_NAMES = re.compile(
-    r"^\s*(?:which|what)\s+(?:\w+\s+)?(?:states|countries|governments|nations|cities|"
-    r"municipalities|organi[sz]ations|agencies|institutions|partners)\b|^\s*who\b",
+    _WHICH + _MODIFIERS + r"(?:organi[sz]ations?|agenc(?:y|ies)|institutions?|partners?)\b"
+    r"|^\s*whom?\b|\bwhat is the name of\b",
     re.IGNORECASE,
 )
 # Capitalised words of intergovernmental prose that name no particular state or body.
@@ -71,12 +87,13 @@ _LITERAL = re.compile(rf"\b{_YEAR.pattern}\b|\b([A-Z][a-z]{{2,}})s? (\d+)\b")
 
 @dataclass(frozen=True)
 class QuestionProfile:
-    """What a question asks for: an answer kind (DATE, NUMBER or None), the names in it, and
-    the years and numbered references it is pinned to."""
+    """What a question asks for: an answer kind (DATE, NUMBER, PLACES, NAMES, TITLE or None),
+    the names in it, the years and numbered references it is pinned to, and its text."""
 
     expects: str | None
     names: tuple[str, ...]
     literals: tuple[str, ...] = ()
+    question: str = ""
 
     @property
     def references(self) -> tuple[str, ...]:
@@ -88,6 +105,8 @@ def profile_question(question: str) -> QuestionProfile:
     expects = DATE if _EXPECTS_DATE.search(question) else None
     if expects is None and _EXPECTS_NUMBER.search(question):
         expects = NUMBER
+    if expects is None and _EXPECTS_PLACES.search(question):
+        expects = PLACES
     if expects is None and _EXPECTS_NAMES.search(question):
         expects = NAMES
     if expects is None and _EXPECTS_TITLE.search(question):
@@ -103,7 +122,7 @@ def profile_question(question: str) -> QuestionProfile:
         )
     )
     literals = tuple(dict.fromkeys(filter(None, map(_literal, _LITERAL.finditer(question)))))
-    return QuestionProfile(expects=expects, names=names, literals=literals)
+    return QuestionProfile(expects=expects, names=names, literals=literals, question=question)
 
 
 def _literal(match: re.Match[str]) -> str:
@@ -130,13 +149,24 @@ def _name_part(word: str) -> str:
     return "-".join(kept)
 
 
-def has_answer_kind(sentence: str, kind: str | None, question: str = "") -> bool:
+def has_answer_kind(
+    sentence: str,
+    kind: str | None,
+    question: str = "",
+    common_words: Collection[str] = frozenset(),
+) -> bool:
     """Whether `sentence` contains something of the expected kind (always true for None);
-    for NAMES, a proper name that the question does not already contain."""
-    if kind == NAMES:
-        asked = {word.lower() for word in words(question)}
+    for NAMES and PLACES, a proper name that the question does not already mention.
+
+    `common_words` are the words the corpus also writes in lower case: capitalised, they
+    open a sentence, a heading or a programme's title ("The", "Objectives", "the
+    Network"), not a name.
+    """
+    if kind in (NAMES, PLACES):
         return any(
-            name.lower() not in asked and name.lower() not in _INSTITUTIONAL_WORDS
+            name.lower() not in _INSTITUTIONAL_WORDS
+            and name.lower() not in common_words
+            and missing_names([name], [question])
             for name in _proper_names(sentence)
         )
     if kind == DATE:
@@ -161,10 +191,17 @@ def _name_words(text: str) -> set[str]:
 
 
 def _proper_names(sentence: str) -> list[str]:
-    """Capitalised words after the first word, not acronyms (which are mostly programmes
-    and institutions rather than the states or bodies a list question asks for)."""
-    found = re.findall(r"(?<=\s)[A-Z][a-z][A-Za-z'’-]+", sentence)
-    return [re.sub(r"['’]s$", "", name) for name in found]
+    """Capitalised words, not acronyms (which are mostly programmes and institutions rather
+    than the states or bodies a list question asks for), nor the question words and the like
+    that open a sentence ("In", "The": `has_answer_kind` also drops the corpus's common
+    words)."""
+    found = re.findall(r"(?<![\w-])[A-Z][a-z][A-Za-z'’-]+", sentence)
+    names = (_name_part(re.sub(r"['’]s$", "", name).rstrip("-")) for name in found)
+    return [
+        name
+        for name in names
+        if name and name.lower() not in _MONTHS and name.lower() not in _NOT_NAMES
+    ]
 
 
 def _is_label(sentence: str, start: int) -> bool:

@@ -55,6 +55,7 @@ class Retriever:
         self.mode = mode
         self._bm25: Any = None
         self._document_frequency: dict[str, int] | None = None
+        self._common_words: frozenset[str] | None = None
         # The question is embedded once and shared with evidence selection.
         self.query_vector = lru_cache(maxsize=64)(self._embed_query)
 
@@ -134,6 +135,17 @@ class Retriever:
             return 0.0
         total = sum(self.idf(term) for term in wanted_set)
         return sum(self.idf(term) for term in wanted_set & set(found)) / total
+
+    def common_words(self) -> frozenset[str]:
+        """The words the corpus writes in lower case somewhere: what a capitalised word can
+        be besides a name (a heading's "Objectives", "the Network")."""
+        if self._common_words is None:
+            self._common_words = frozenset(
+                word
+                for passage in self.index.passages
+                for word in re.findall(r"\b[a-z][a-z'’-]*[a-z]\b", passage.text)
+            )
+        return self._common_words
 
     def idf(self, term: str) -> float:
         """Smoothed inverse passage frequency of a lexical term (terms unseen get the most)."""

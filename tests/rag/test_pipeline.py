@@ -141,3 +141,23 @@ def test_abstention_when_a_year_or_numbered_reference_is_never_stated() -> None:
     )
     assert reason("Which roundtable discussed Objective 11?") is None
     assert reason("What did Belgium introduce in 2019?") is None
+
+
+def test_abstention_when_no_quotable_sentence_names_the_states_asked_for() -> None:
+    text = "The review found that several states had changed their rules for the pandemic."
+    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
+    hits = [Hit(passage, score=1.0, rank=0)]
+    several = Evidence(passage, text, relevance=0.9, match=0.6)
+    which = profile_question("Which states changed their rules for the pandemic?")
+    assert abstention_reason(which, hits, [several], 0.2) == (
+        "the closest passages name no state, country or city"
+    )
+    # A sentence nearly as relevant as the best one can be quoted too, so its names count…
+    named = Evidence(passage, "Italy and Portugal changed their rules.", relevance=0.8, match=0.6)
+    assert abstention_reason(which, hits, [several, named], 0.2) is None
+    # …but not a name in a sentence far less relevant than the best.
+    weak = Evidence(passage, "Italy and Portugal changed their rules.", relevance=0.5, match=0.6)
+    assert abstention_reason(which, hits, [several, weak], 0.2) is not None
+    # Who-questions are answered by bodies described as often as named: no such abstention.
+    who = profile_question("Who changed their rules for the pandemic?")
+    assert abstention_reason(who, hits, [several], 0.2) is None

@@ -99,3 +99,10 @@ def test_passages_stating_a_numbered_reference_come_first(fake_index: Settings) 
     # Passages filed under the heading but not stating it keep their places behind it.
     assert retriever.retrieve(question, 5)[0].passage.text.startswith("Objective 12:")
     assert retriever.stating_references_first("Which states regularised?", others) == others
+
+
+def test_common_words_are_those_written_in_lower_case(fake_index: Settings) -> None:
+    retriever = Retriever(load_configured_index(fake_index), build_embedder(fake_index))
+    common = retriever.common_words()
+    assert {"migrants", "regularisation", "objectives", "regional"} <= common
+    assert not {"portugal", "moldova", "italy"} & common
