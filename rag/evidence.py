@@ -147,7 +147,7 @@ def abstention_reason(
     # sentences holding a number or date, so when even the best one has none, the number
     # or date asked for is not in the passages.
     if profile.expects in (DATE, NUMBER) and not has_answer_kind(
-        evidence[0].sentence, profile.expects
+        evidence[0].sentence, profile.expects, profile.question
     ):
         return f"the closest passages give no {profile.expects}"
     # "Which countries…" wants a state, country or city named; when none of the sentences

@@ -42,7 +42,12 @@ _MODIFIERS = (
     r"(?:(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|should|would|will|may|"
     r"might|must)\b)[\w'’-]+\s+){0,2}?"
 )
-_WHICH = r"^\s*(?:(?:in|with|from|to|by|for|of|at|on|among|between)\s+)?(?:which|what)\s+"
+# The question may open with a preposition ("In which city…") or a phrase ending in one
+# ("At the borders of which countries…").
+_WHICH = (
+    r"^\s*(?:(?:[\w'’-]+\s+){0,3}?(?:in|with|from|to|by|for|of|at|on|among|between)\s+)?"
+    r"(?:which|what)\s+"
+)
 # "Which states…", "in which city…": a named state, country or city is the answer.
 _EXPECTS_PLACES = re.compile(
     _WHICH + _MODIFIERS + r"(?:states?|countr(?:y|ies)|governments?|nations?|cit(?:y|ies)|"
@@ -111,18 +116,25 @@ def profile_question(question: str) -> QuestionProfile:
         expects = NAMES
     if expects is None and _EXPECTS_TITLE.search(question):
         expects = TITLE
-    names = tuple(
+    names = names_in(question)
+    literals = tuple(dict.fromkeys(filter(None, map(_literal, _LITERAL.finditer(question)))))
+    return QuestionProfile(expects=expects, names=names, literals=literals, question=question)
+
+
+def names_in(text: str) -> tuple[str, ...]:
+    """The names `text` relies on: capitalised words and acronyms, but not the question
+    words, prepositions and the like, nor a first word capitalised only because it opens
+    the text."""
+    return tuple(
         dict.fromkeys(
             name
-            for match in _NAME.finditer(question)
+            for match in _NAME.finditer(text)
             if match.group(0).lower() not in _NOT_NAMES
-            and not _capitalised_as_first_word(question, match)
+            and not _capitalised_as_first_word(text, match)
             for name in [_name_part(match.group(0))]
             if name
         )
     )
-    literals = tuple(dict.fromkeys(filter(None, map(_literal, _LITERAL.finditer(question)))))
-    return QuestionProfile(expects=expects, names=names, literals=literals, question=question)
 
 
 def _literal(match: re.Match[str]) -> str:
@@ -174,7 +186,7 @@ def has_answer_kind(
     if kind == NUMBER:
         return any(
             not _is_label(sentence, match.start()) for match in _HAS_NUMBER.finditer(sentence)
-        )
+        ) or _lists_what_is_counted(sentence, question)
     return True
 
 
@@ -206,9 +218,21 @@ def _proper_names(sentence: str) -> list[str]:
 
 def _is_label(sentence: str, start: int) -> bool:
     """Whether the number at `start` labels something ("Objective 11", "Roundtable 3")
-    rather than counting: it follows a capitalised word."""
-    before = sentence[:start].rstrip().split(" ")[-1]
-    return bool(before) and before[0].isupper() and before.isalpha()
+    rather than counting: it follows a capitalised word, or continues a list of labels
+    ("Objectives 4, 8 and 9")."""
+    found = _LABEL_BEFORE.search(sentence[:start])
+    return found is not None and found.group(1).lower() not in _NOT_NAMES
+
+
+_LABEL_BEFORE = re.compile(r"\b([A-Z][A-Za-z]*)\s+(?:\d+\s*(?:,|and|&)\s*)*$")
+_LABEL_LIST = re.compile(r"\b([A-Z][a-z]+)\s+\d+(?:\s*(?:,|and|&)\s*\d+)+")
+
+
+def _lists_what_is_counted(sentence: str, question: str) -> bool:
+    """Whether `sentence` lists labels of the things a how-many question counts: "How many
+    objectives…" is answered by counting "Objectives 4, 8, 9 and 21"."""
+    asked = {stem(word) for word in words(question)}
+    return any(stem(match.group(1).lower()) in asked for match in _LABEL_LIST.finditer(sentence))
 
 
 # A name in another form shares a stem of at least this many letters, and this share of the

@@ -35,6 +35,8 @@ from rag.questions import (
         ("In which city was the compact adopted?", PLACES),
         ("With which specific Tunisian cities do they cooperate?", PLACES),
         ("Which country's scheme was too small?", PLACES),
+        ("At the borders of which countries was force used?", PLACES),
+        ("What is the framework in which states cooperate?", None),
         ("Which two international agencies help?", NAMES),
         ("What is the name of the Special Rapporteur?", NAMES),
         ("Whom did the meeting convene?", NAMES),
@@ -129,6 +131,15 @@ def test_missing_names_match_words_not_spelling() -> None:
 def test_numbers_that_label_are_not_counts() -> None:
     assert not has_answer_kind("Objective 11 concerns borders.", NUMBER)
     assert has_answer_kind("A total of 28 UNECE Member States reported.", NUMBER)
+    # A list of labels labels throughout; a preposition opening a sentence labels nothing.
+    heading = "Roundtable 3: Objectives 4, 8, 9, 10 and 21"
+    assert not has_answer_kind(heading, NUMBER, "How many states took part in Roundtable 3?")
+    assert has_answer_kind("In 2 countries: Greece and Croatia.", NUMBER)
+
+
+def test_a_list_of_labels_answers_how_many_of_the_labelled_things() -> None:
+    heading = "Roundtable 3: Objectives 4, 8, 9, 10 and 21"
+    assert has_answer_kind(heading, NUMBER, "How many objectives did Roundtable 3 cover?")
 
 
 def test_names_kind_wants_a_name_the_question_lacks() -> None:
