@@ -7,6 +7,7 @@ from rag.citations import (
     check_citations,
     extractive_answer,
     parse_markers,
+    supports,
     verify_answer,
 )
 from rag.types import Evidence, Passage
@@ -50,6 +51,20 @@ def test_unsupported_sentence_is_dropped() -> None:
     verified = verify_answer(raw, evidence())
     assert "France" not in verified.text
     assert len(verified.citations) == 1
+
+
+def test_a_name_or_number_the_source_does_not_state_fails_the_sentence() -> None:
+    # Nearly every word is the source's; the name and the number added are not.
+    raw = (
+        "Italy, Moldova and Portugal instituted regularisation in response to the pandemic "
+        "[1]. Italy, Moldova, Portugal and Spain instituted regularisation [1]. Italy, "
+        "Moldova and Portugal instituted regularisation for 3 years [1]."
+    )
+    verified = verify_answer(raw, evidence())
+    assert verified.text == (
+        "Italy, Moldova and Portugal instituted regularisation in response to the pandemic [1]."
+    )
+    assert supports(OTHER, "Swedish support goes to a collaboration with IFAD on remittances.")
 
 
 def test_wrongly_cited_sentence_is_reattached_to_its_real_source() -> None:
