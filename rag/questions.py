@@ -31,7 +31,10 @@ _EXPECTS_DATE = re.compile(
 )
 _EXPECTS_NUMBER = re.compile(
     r"\bhow many\b|\bhow much (?:money|funding|funds|financing|budget|aid|does|did|do|is|was)\b"
-    r"|(?<!\ba )\b(?:number|percentage|proportion|share|amount|volume|sum|total|figure) of\b",
+    # "What was the total volume of…", but not "Which official… the large number of…":
+    # the quantity must be what the question asks for.
+    r"|^\s*(?:what|which)\s+(?:(?:is|was|are|were)\s+)?(?:the\s+)?(?:\w+\s+)?"
+    r"(?:number|percentage|proportion|share|amount|volume|sum|total|figure) of\b",
     re.IGNORECASE,
 )
 # "What is the title of Objective 12?": a section heading is the answer.

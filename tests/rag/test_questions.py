@@ -28,6 +28,7 @@ from rag.questions import (
         ("What was the total volume of remittances?", NUMBER),
         ("How much support was there for partnership?", None),
         ("What measure did a number of states consider?", None),
+        ("Which official voiced alarm over the large number of complaints?", None),
         ("Which states regularised migrants?", PLACES),
         ("Who published the note?", NAMES),
         ("What did Portugal launch?", None),
