@@ -5,8 +5,8 @@ Used twice: to prefer evidence sentences of the expected kind ("How many…" wan
 "What is the title of…" a heading), and to abstain when no retrieved passage could answer —
 a question about a date with no date in the evidence, a "which countries…" question whose
 evidence names none, or a question about a country, a year or a roundtable the retrieved
-passages never mention. The rules are about English question forms,
-not about any report's content.
+passages never mention. The rules are about English question forms, not about any report's
+content.
 """
 
 from __future__ import annotations
