@@ -153,10 +153,12 @@ def abstention_reason(
     # "Which countries…" wants a state, country or city named; when none of the sentences
     # an answer could quote names one the question does not ("several countries", "cities
     # in Tunisia"), the report does not say which.
-    best = evidence[0].relevance
-    quotable = [item for item in evidence if item.relevance >= COMPANION_RELEVANCE * best]
-    if profile.expects == PLACES and not any(
-        has_answer_kind(item.sentence, PLACES, profile.question, common_words) for item in quotable
-    ):
-        return "the closest passages name no state, country or city"
+    if profile.expects == PLACES:
+        best = evidence[0].relevance
+        quotable = [item for item in evidence if item.relevance >= COMPANION_RELEVANCE * best]
+        if not any(
+            has_answer_kind(item.sentence, PLACES, profile.question, common_words)
+            for item in quotable
+        ):
+            return "the closest passages name no state, country or city"
     return None

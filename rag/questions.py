@@ -91,6 +91,8 @@ _NAME = re.compile(r"\b[A-Z][A-Za-z'’-]*[A-Za-z]\b|\b[A-Z]{2,}\b")
 # one thing: passages that never state them are about another year or another roundtable.
 _YEAR = re.compile(r"(?:1[89]|20)\d{2}")
 _LITERAL = re.compile(rf"\b{_YEAR.pattern}\b|\b([A-Z][a-z]{{2,}})s? (\d+)\b")
+# What joins the numbers of a list of labels: "Objectives 4, 8 and 9".
+_LIST_SEPARATOR = r"\s*(?:,|and|&)\s*"
 
 
 @dataclass(frozen=True)
@@ -227,8 +229,8 @@ def _is_label(sentence: str, start: int) -> bool:
     return found is not None and found.group(1).lower() not in _NOT_NAMES
 
 
-_LABEL_BEFORE = re.compile(r"\b([A-Z][A-Za-z]*)\s+(?:\d+\s*(?:,|and|&)\s*)*$")
-_LABEL_LIST = re.compile(r"\b([A-Z][a-z]+)\s+\d+(?:\s*(?:,|and|&)\s*\d+)+")
+_LABEL_BEFORE = re.compile(rf"\b([A-Z][A-Za-z]*)\s+(?:\d+{_LIST_SEPARATOR})*$")
+_LABEL_LIST = re.compile(rf"\b([A-Z][a-z]+)\s+\d+(?:{_LIST_SEPARATOR}\d+)+")
 
 
 def _lists_what_is_counted(sentence: str, question: str) -> bool:
@@ -304,7 +306,7 @@ def missing_literals(literals: Iterable[str], texts: Iterable[str]) -> list[str]
         label = _LITERAL.fullmatch(literal)
         if label and label.group(1):
             word, number = label.group(1), label.group(2)
-            pattern = rf"\b{word}s?\s+(?:[\d.]+\s*(?:,|and|&)\s*)*{number}\b"
+            pattern = rf"\b{word}s?\s+(?:[\d.]+{_LIST_SEPARATOR})*{number}\b"
         else:
             pattern = rf"\b{re.escape(literal)}\b"
         if re.search(pattern, joined, re.IGNORECASE) is None:

@@ -89,13 +89,13 @@ class Retriever:
         references = profile_question(question).references
         if not references:
             return ranking
-        states = [
-            not missing_literals(references, [self.index.passages[position].text])
-            for position, _score in ranking
-        ]
-        return [item for item, yes in zip(ranking, states, strict=True) if yes] + [
-            item for item, yes in zip(ranking, states, strict=True) if not yes
-        ]
+        # A stable sort: stating passages first, each group in its own order.
+        return sorted(
+            ranking,
+            key=lambda item: bool(
+                missing_literals(references, [self.index.passages[item[0]].text])
+            ),
+        )
 
     def dense(self, question: str, depth: int) -> list[tuple[int, float]]:
         """Passages by max(passage similarity, best sentence similarity)."""
