@@ -61,8 +61,12 @@ class LlamaCppGenerator:
             # same question asked twice in a row got two different answers. Repeatable
             # answers are worth evaluating the short system prompt again.
             llama.reset()
-            sampling = {"max_tokens": max_tokens, "temperature": 0.0, "top_k": 1}
-            sampling["repeat_penalty"] = 1.1
+            sampling = {
+                "max_tokens": max_tokens,
+                "temperature": 0.0,
+                "top_k": 1,
+                "repeat_penalty": 1.1,
+            }
             if has_chat_template(llama):
                 chunks = llama.create_chat_completion(
                     messages=messages, stop=stop, stream=True, **sampling
