@@ -21,6 +21,7 @@ from rag.questions import (
     has_answer_kind,
     missing_literals,
     missing_names,
+    names_office_holder,
     profile_question,
 )
 from rag.retrieval import Retriever, lexical_terms
@@ -150,15 +151,18 @@ def abstention_reason(
         evidence[0].sentence, profile.expects, profile.question
     ):
         return f"the closest passages give no {profile.expects}"
-    # "Which countries…" wants a state, country or city named; when none of the sentences
-    # an answer could quote names one the question does not ("several countries", "cities
-    # in Tunisia"), the report does not say which.
-    if profile.expects == PLACES:
-        best = evidence[0].relevance
-        quotable = [item for item in evidence if item.relevance >= COMPANION_RELEVANCE * best]
-        if not any(
-            has_answer_kind(item.sentence, PLACES, profile.question, common_words)
-            for item in quotable
-        ):
-            return "the closest passages name no state, country or city"
+    # The sentences an answer could quote: "Which countries…" wants a state, country or city
+    # named in one; when none names one the question does not ("several countries", "cities
+    # in Tunisia"), the report does not say which. Likewise for who holds an office.
+    best = evidence[0].relevance
+    quotable = [item.sentence for item in evidence if item.relevance >= COMPANION_RELEVANCE * best]
+    if profile.expects == PLACES and not any(
+        has_answer_kind(sentence, PLACES, profile.question, common_words) for sentence in quotable
+    ):
+        return "the closest passages name no state, country or city"
+    if profile.office and not any(
+        names_office_holder(sentence, profile.office, profile.question, common_words)
+        for sentence in quotable
+    ):
+        return f"the closest passages do not name the {profile.office}"
     return None

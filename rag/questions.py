@@ -64,6 +64,17 @@ _EXPECTS_NAMES = re.compile(
     r"|^\s*whom?\b|\bwhat is the name of\b",
     re.IGNORECASE,
 )
+# "What is the name of the Special Rapporteur…", "Who served as Rapporteur…": the question
+# names an office by its title and asks who holds it. The capture is the title's core, its
+# capitalised words before any "of", "on" or "for" ("Special Rapporteur"); a leading
+# acronym ("UN") is left out, since the report may spell it out.
+_ASKS_OFFICE_HOLDER = re.compile(
+    r"^\s*(?i:what (?:is|was) the name of|who (?:is|was|served as|acted as|acts as))\s+"
+    r"(?i:the\s+)?(?:[A-Z]{2,}['’]?s?\s+)*(?P<office>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)\b(?!['’])"
+)
+# An office holder is named in apposition to the title ("the Special Rapporteur, Felipe
+# González Morales, said…"; "Ana Ruiz, the Rapporteur,"): within this many words of it.
+APPOSITION_WORDS = 4
 # Capitalised words of intergovernmental prose that name no particular state or body.
 _INSTITUTIONAL_WORDS = frozenset("member members states state united nations".split())
 _MONTHS = (
@@ -98,12 +109,14 @@ _LIST_SEPARATOR = r"\s*(?:,|and|&)\s*"
 @dataclass(frozen=True)
 class QuestionProfile:
     """What a question asks for: an answer kind (DATE, NUMBER, PLACES, NAMES, TITLE or None),
-    the names in it, the years and numbered references it is pinned to, and its text."""
+    the names in it, the years and numbered references it is pinned to, its text, and the
+    office whose holder it asks for ("Special Rapporteur"), if any."""
 
     expects: str | None
     names: tuple[str, ...]
     literals: tuple[str, ...] = ()
     question: str = ""
+    office: str = ""
 
     @property
     def references(self) -> tuple[str, ...]:
@@ -123,7 +136,14 @@ def profile_question(question: str) -> QuestionProfile:
         expects = TITLE
     names = names_in(question)
     literals = tuple(dict.fromkeys(filter(None, map(_literal, _LITERAL.finditer(question)))))
-    return QuestionProfile(expects=expects, names=names, literals=literals, question=question)
+    office = _ASKS_OFFICE_HOLDER.search(question)
+    return QuestionProfile(
+        expects=expects,
+        names=names,
+        literals=literals,
+        question=question,
+        office=office.group("office") if office else "",
+    )
 
 
 def names_in(text: str) -> tuple[str, ...]:
@@ -193,6 +213,25 @@ def has_answer_kind(
             not _is_label(sentence, match.start()) for match in _HAS_NUMBER.finditer(sentence)
         ) or _lists_what_is_counted(sentence, question)
     return True
+
+
+def names_office_holder(
+    sentence: str, office: str, question: str, common_words: Collection[str]
+) -> bool:
+    """Whether `sentence` names who holds `office`: a name the question does not hold, within
+    the office's full title as the sentence writes it ("United Nations Special Rapporteur on
+    the Human Rights of Migrants") or in apposition to it. "The Rapporteur's summary report
+    is available…" mentions the office and names no one."""
+    capitalised = r"[A-Z][\w'’-]*"
+    joined = r"\s+(?:(?:of|on|for|and|the)\s+)*"
+    title = rf"(?:{capitalised}\s+)*{re.escape(office)}(?:{joined}{capitalised})*"
+    for found in re.finditer(rf"\b{title}\b", sentence):
+        before = sentence[: found.start()].split()[-APPOSITION_WORDS:]
+        after = sentence[found.end() :].split()[:APPOSITION_WORDS]
+        nearby = " ".join([*before, found.group(0), *after])
+        if has_answer_kind(nearby, NAMES, question, common_words):
+            return True
+    return False
 
 
 def _name_words(text: str) -> set[str]:

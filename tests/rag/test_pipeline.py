@@ -161,3 +161,17 @@ def test_abstention_when_no_quotable_sentence_names_the_states_asked_for() -> No
     # Who-questions are answered by bodies described as often as named: no such abstention.
     who = profile_question("Who changed their rules for the pandemic?")
     assert abstention_reason(who, hits, [several], 0.2) is None
+
+
+def test_abstention_when_no_quotable_sentence_names_the_office_holder() -> None:
+    text = "The Rapporteur's summary report is available on the Network website."
+    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
+    hits = [Hit(passage, score=1.0, rank=0)]
+    mentioned = Evidence(passage, text, relevance=0.9, match=0.6)
+    who = profile_question("Who served as Rapporteur for the meeting?")
+    common = frozenset({"summary", "report", "network", "website"})
+    assert abstention_reason(who, hits, [mentioned], 0.2, common) == (
+        "the closest passages do not name the Rapporteur"
+    )
+    named = Evidence(passage, "The Rapporteur, Ana Ruiz, closed it.", relevance=0.8, match=0.6)
+    assert abstention_reason(who, hits, [mentioned, named], 0.2, common) is None

@@ -13,6 +13,7 @@ from rag.questions import (
     has_answer_kind,
     missing_literals,
     missing_names,
+    names_office_holder,
     profile_question,
 )
 
@@ -183,3 +184,40 @@ def test_names_kind_wants_a_name_not_in_the_question_in_any_form() -> None:
     assert not has_answer_kind(
         "Reviews follow a State- led approach.", PLACES, "Which states?", {"reviews"}
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "office"),
+    [
+        (
+            "What is the name of the UN Special Rapporteur on the rights of migrants?",
+            "Special Rapporteur",
+        ),
+        ("Who served as Rapporteur for the Regional Review?", "Rapporteur"),
+        ("Who was the Special Representative of the Council of Europe?", "Special Representative"),
+        # A description, an acronym's expansion or a possessive asks for no office holder.
+        ("What is the name of the site where users compare costs?", ""),
+        ("What is the full name of CGAP?", ""),
+        ("Who is the Network's coordinator?", ""),
+        ("Who chaired the opening segment?", ""),
+    ],
+)
+def test_office_whose_holder_is_asked_for(question: str, office: str) -> None:
+    assert profile_question(question).office == office
+
+
+def test_office_holder_is_named_within_the_title_or_beside_it() -> None:
+    question = "What is the name of the UN Special Rapporteur on the Human Rights of Migrants?"
+    common = {"the", "said", "expressed", "concern", "summary", "report", "is", "available"}
+
+    def named(sentence: str) -> bool:
+        return names_office_holder(sentence, "Special Rapporteur", question, common)
+
+    # The title spelled out names no one the question does not.
+    assert not named(
+        "The United Nations Special Rapporteur on the Human Rights of Migrants expressed concern."
+    )
+    assert named("The Special Rapporteur, Felipe González Morales, said so.")
+    assert named("Felipe González Morales, the UN Special Rapporteur, said so.")
+    assert not named("The Special Rapporteur's summary report is available.")
+    assert not named("Sweden funds the Network.")
