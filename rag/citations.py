@@ -11,7 +11,7 @@ falls back to the best evidence sentences themselves, quoted and cited.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from rag.questions import missing_names, names_in
@@ -44,14 +44,16 @@ def support(claim: str, source: str) -> float:
     return len(terms & set(content_terms(source))) / len(terms)
 
 
-def supports(source: str, claim: str) -> bool:
+def supports(source: str, claim: str, common_words: Collection[str]) -> bool:
     """Whether `source` supports `claim`: it holds most of the claim's content words, and
     every name and number the claim states. A small model that writes "particularly in
     Canada" or "30 countries" into a sentence otherwise copied from its source adds the
-    very facts an official would act on."""
+    very facts an official would act on. `common_words`, the words the corpus also writes
+    in lower case, tell a name opening the claim ("Canada reported…") from a word
+    capitalised only to open it."""
     if support(claim, source) < MIN_SUPPORT:
         return False
-    if missing_names(names_in(claim), [source]):
+    if missing_names(names_in(claim, common_words), [source]):
         return False
     return set(_NUMBER.findall(claim)) <= set(_NUMBER.findall(source))
 
@@ -69,8 +71,11 @@ def parse_markers(sentence: str) -> tuple[str, list[int]]:
     return bare, list(dict.fromkeys(numbers))
 
 
-def verify_answer(raw_text: str, evidence: Sequence[Evidence]) -> VerifiedAnswer:
-    """Keep the sentences of `raw_text` that their sources support, cited; drop the rest."""
+def verify_answer(
+    raw_text: str, evidence: Sequence[Evidence], common_words: Collection[str]
+) -> VerifiedAnswer:
+    """Keep the sentences of `raw_text` that their sources support, cited; drop the rest.
+    `common_words` are the words the corpus also writes in lower case (see `supports`)."""
     kept: list[tuple[str, list[int]]] = []
     if not evidence:
         return VerifiedAnswer(text="", citations=())
@@ -79,11 +84,11 @@ def verify_answer(raw_text: str, evidence: Sequence[Evidence]) -> VerifiedAnswer
         if len(set(content_terms(bare))) < MIN_CLAIM_TERMS:
             continue
         valid = [n for n in cited if 1 <= n <= len(evidence)]
-        supporting = [n for n in valid if supports(evidence[n - 1].sentence, bare)]
+        supporting = [n for n in valid if supports(evidence[n - 1].sentence, bare, common_words)]
         if not supporting:
             scores = [support(bare, item.sentence) for item in evidence]
             best = max(range(len(evidence)), key=scores.__getitem__)
-            if supports(evidence[best].sentence, bare):
+            if supports(evidence[best].sentence, bare, common_words):
                 supporting = [best + 1]
         if supporting and bare not in (text for text, _ in kept):
             kept.append((bare, supporting))

@@ -182,8 +182,9 @@ class Pipeline:
         """The model's verified text when it answers from the best evidence; otherwise the
         best evidence itself, quoted and cited."""
         if NOT_IN_SOURCES.lower() not in raw_text.lower():
-            verified = verify_answer(raw_text, evidence)
-            if rests_on_best_evidence(question, verified, evidence, self.retriever.common_words()):
+            common_words = self.retriever.common_words()
+            verified = verify_answer(raw_text, evidence, common_words)
+            if rests_on_best_evidence(question, verified, evidence, common_words):
                 return verified, "generated"
         # The model's text failed verification, wandered to weaker sources, or refused
         # although the evidence is relevant: quote the best evidence instead.

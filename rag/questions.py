@@ -146,16 +146,21 @@ def profile_question(question: str) -> QuestionProfile:
     )
 
 
-def names_in(text: str) -> tuple[str, ...]:
+def names_in(text: str, common_words: Collection[str] | None = None) -> tuple[str, ...]:
     """The names `text` relies on: capitalised words and acronyms, but not the question
     words, prepositions and the like, nor a first word capitalised only because it opens
-    the text."""
+    the text. Without `common_words` (the words the corpus also writes in lower case) an
+    opening word is taken for such a word; with them, one the corpus never writes in lower
+    case is a name ("Canada reported…")."""
     return tuple(
         dict.fromkeys(
             name
             for match in _NAME.finditer(text)
             if match.group(0).lower() not in _NOT_NAMES
-            and not _capitalised_as_first_word(text, match)
+            and not (
+                _capitalised_as_first_word(text, match)
+                and (common_words is None or match.group(0).lower() in common_words)
+            )
             for name in [_name_part(match.group(0))]
             if name
         )

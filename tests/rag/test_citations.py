@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rag.citations import (
     CITATION_MARKER,
     check_citations,
@@ -18,6 +20,9 @@ PARAGRAPH = (
     "having instituted regularisation in response to the pandemic."
 )
 OTHER = "Sweden supports a collaboration with IFAD to utilize remittances for development."
+# The words the corpus also writes in lower case: what a capitalised word opening a claim can
+# be besides a name.
+COMMON = frozenset(re.findall(r"\b[a-z]+\b", f"{PARAGRAPH} {OTHER}")) | {"several"}
 
 
 def passage(anchor: str, text: str) -> Passage:
@@ -36,7 +41,7 @@ def evidence() -> list[Evidence]:
 
 def test_supported_sentence_keeps_its_citation_and_quote() -> None:
     verified = verify_answer(
-        "Italy, Moldova and Portugal instituted regularisation [1].", evidence()
+        "Italy, Moldova and Portugal instituted regularisation [1].", evidence(), COMMON
     )
     assert verified.text == "Italy, Moldova and Portugal instituted regularisation [1]."
     [citation] = verified.citations
@@ -48,7 +53,7 @@ def test_supported_sentence_keeps_its_citation_and_quote() -> None:
 
 def test_unsupported_sentence_is_dropped() -> None:
     raw = "Italy, Moldova and Portugal instituted regularisation [1]. France deported everyone [1]."
-    verified = verify_answer(raw, evidence())
+    verified = verify_answer(raw, evidence(), COMMON)
     assert "France" not in verified.text
     assert len(verified.citations) == 1
 
@@ -60,16 +65,28 @@ def test_a_name_or_number_the_source_does_not_state_fails_the_sentence() -> None
         "[1]. Italy, Moldova, Portugal and Spain instituted regularisation [1]. Italy, "
         "Moldova and Portugal instituted regularisation for 3 years [1]."
     )
-    verified = verify_answer(raw, evidence())
+    verified = verify_answer(raw, evidence(), COMMON)
     assert verified.text == (
         "Italy, Moldova and Portugal instituted regularisation in response to the pandemic [1]."
     )
-    assert supports(OTHER, "Swedish support goes to a collaboration with IFAD on remittances.")
+    assert supports(
+        OTHER, "Swedish support goes to a collaboration with IFAD on remittances.", COMMON
+    )
+
+
+def test_a_name_opening_the_claim_must_be_stated_too() -> None:
+    # "Canada" opens the sentence and the corpus never writes it in lower case: a name.
+    claim = "Canada reported having instituted regularisation in response to the pandemic."
+    assert not supports(PARAGRAPH, claim, COMMON)
+    assert supports(PARAGRAPH, claim.replace("Canada", "Portugal"), COMMON)
+    # A common word capitalised to open the sentence is checked as a word, not as a name.
+    several = "Several reported having instituted regularisation in response to the pandemic."
+    assert supports(PARAGRAPH, several, COMMON)
 
 
 def test_wrongly_cited_sentence_is_reattached_to_its_real_source() -> None:
     verified = verify_answer(
-        "Sweden supports a collaboration with IFAD on remittances [1].", evidence()
+        "Sweden supports a collaboration with IFAD on remittances [1].", evidence(), COMMON
     )
     assert verified.text == "Sweden supports a collaboration with IFAD on remittances [1]."
     assert verified.citations[0].anchor == "doc#p30"
@@ -77,21 +94,21 @@ def test_wrongly_cited_sentence_is_reattached_to_its_real_source() -> None:
 
 def test_markers_are_renumbered_in_order_of_appearance() -> None:
     raw = "Sweden supports IFAD on remittances [3]. Italy, Moldova and Portugal regularised [1]."
-    verified = verify_answer(raw, evidence())
+    verified = verify_answer(raw, evidence(), COMMON)
     assert CITATION_MARKER.findall(verified.text) == ["1", "2"]
     assert [c.anchor for c in verified.citations] == ["doc#p30", "doc#p22"]
 
 
 def test_marker_out_of_range_does_not_survive() -> None:
-    verified = verify_answer("Italy, Moldova and Portugal regularised [7].", evidence())
+    verified = verify_answer("Italy, Moldova and Portugal regularised [7].", evidence(), COMMON)
     assert CITATION_MARKER.findall(verified.text) == ["1"]
     assert verified.citations[0].anchor == "doc#p22"
 
 
 def test_text_without_claims_yields_nothing() -> None:
-    assert verify_answer("Yes. [1]", evidence()).citations == ()
-    assert verify_answer("", evidence()).text == ""
-    assert verify_answer("Italy regularised [1].", []).citations == ()
+    assert verify_answer("Yes. [1]", evidence(), COMMON).citations == ()
+    assert verify_answer("", evidence(), COMMON).text == ""
+    assert verify_answer("Italy regularised [1].", [], COMMON).citations == ()
 
 
 def test_model_marker_styles_are_understood() -> None:
@@ -125,7 +142,7 @@ def test_extractive_answer_marks_a_sentence_the_source_breaks_off() -> None:
 
 
 def test_check_citations_names_every_breach() -> None:
-    verified = verify_answer("Italy, Moldova and Portugal regularised [1].", evidence())
+    verified = verify_answer("Italy, Moldova and Portugal regularised [1].", evidence(), COMMON)
     assert check_citations("Italy regularised [1][2].", verified.citations, {"doc#p22"}) == [
         "marker [2] has no citation"
     ]
