@@ -7,7 +7,7 @@ parrot. Each sentence is a verbatim substring of its passage, so it can be quote
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -22,7 +22,6 @@ from rag.questions import (
     missing_literals,
     missing_names,
     names_office_holder,
-    profile_question,
 )
 from rag.retrieval import Retriever, lexical_terms
 from rag.text import normalise_whitespace, split_sentences, words
@@ -47,9 +46,10 @@ HEADING_BONUS = 1.0
 
 
 def select_evidence(
-    question: str, hits: Sequence[Hit], retriever: Retriever, max_sentences: int
+    profile: QuestionProfile, hits: Sequence[Hit], retriever: Retriever, max_sentences: int
 ) -> list[Evidence]:
-    """The `max_sentences` most relevant sentences of `hits`, most relevant first.
+    """The `max_sentences` most relevant sentences of `hits` for the question `profile`
+    describes, most relevant first.
 
     Relevance mixes the embedding similarity of sentence and question (sentence vectors come
     from the index; nothing but the question is embedded), the share of the question's
@@ -73,11 +73,10 @@ def select_evidence(
                 candidate_vectors.append(vector)
     if not candidates:
         return []
+    question, expects, references = profile.question, profile.expects, profile.references
     question_vector = retriever.query_vector(question)
     sentence_similarity = np.clip(np.vstack(candidate_vectors) @ question_vector, 0.0, 1.0)
     question_terms = lexical_terms(question)
-    profile = profile_question(question)
-    expects, references = profile.expects, profile.references
     common_words = retriever.common_words()
 
     def bonus(hit: Hit, sentence: str) -> float:
@@ -128,9 +127,11 @@ def abstention_reason(
     hits: Sequence[Hit],
     evidence: Sequence[Evidence],
     threshold: float,
-    common_words: frozenset[str] = frozenset(),
+    common_words: Collection[str],
 ) -> str | None:
     """Why the retrieved passages cannot answer the question, or None when they may.
+    `common_words` are the words the corpus also writes in lower case, which tell names
+    from capitalised words (`Retriever.common_words`).
 
     Checked before any generation, so an abstention costs no model time.
     """

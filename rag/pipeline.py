@@ -9,7 +9,7 @@ is the authority, since verification may drop or re-cite sentences.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from rag.errors import InvalidQuestionError
 from rag.evidence import abstention_reason, select_evidence
 from rag.generation import Generator
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
-from rag.questions import has_answer_kind, profile_question
+from rag.questions import QuestionProfile, has_answer_kind, profile_question
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
 from rag.text import content_terms
@@ -52,10 +52,10 @@ MIN_EVIDENCE_COVERAGE = 0.7
 
 
 def rests_on_best_evidence(
-    question: str,
+    profile: QuestionProfile,
     verified: VerifiedAnswer,
     evidence: list[Evidence],
-    common_words: frozenset[str] = frozenset(),
+    common_words: Collection[str],
 ) -> bool:
     """Whether a verified generated answer cites the most relevant evidence sentence, carries
     most of what that sentence adds to the question, and, for a how-many or when question,
@@ -71,13 +71,12 @@ def rests_on_best_evidence(
     best = evidence[0].sentence
     if not any(citation.quote == best for citation in verified.citations):
         return False
-    new_information = set(content_terms(best)) - set(content_terms(question))
+    new_information = set(content_terms(best)) - set(content_terms(profile.question))
     if new_information:
         carried = new_information & set(content_terms(verified.text))
         if len(carried) / len(new_information) < MIN_EVIDENCE_COVERAGE:
             return False
-    expects = profile_question(question).expects
-    return has_answer_kind(verified.text, expects, question, common_words)
+    return has_answer_kind(verified.text, profile.expects, profile.question, common_words)
 
 
 def validate_question(question: str) -> str:
@@ -140,14 +139,12 @@ class Pipeline:
         timings["retrieval"] = elapsed_ms()
         yield StreamEvent("passages", hits)
 
-        evidence = select_evidence(question, hits, self.retriever, self.config.evidence_sentences)
+        profile = profile_question(question)
+        evidence = select_evidence(profile, hits, self.retriever, self.config.evidence_sentences)
         timings["evidence"] = elapsed_ms()
+        common_words = self.retriever.common_words()
         reason = abstention_reason(
-            profile_question(question),
-            hits,
-            evidence,
-            self.config.abstain_threshold,
-            self.retriever.common_words(),
+            profile, hits, evidence, self.config.abstain_threshold, common_words
         )
         if reason is not None:
             yield from self._finish(
@@ -173,18 +170,21 @@ class Pipeline:
         timings["first_token"] = first_token
         timings["generation"] = elapsed_ms()
 
-        verified, mode = self._verify(question, "".join(raw_parts), evidence)
+        verified, mode = self._verify(profile, "".join(raw_parts), evidence, common_words)
         yield from self._finish(question, hits, verified, mode, timings, elapsed_ms)
 
     def _verify(
-        self, question: str, raw_text: str, evidence: list[Evidence]
+        self,
+        profile: QuestionProfile,
+        raw_text: str,
+        evidence: list[Evidence],
+        common_words: Collection[str],
     ) -> tuple[VerifiedAnswer, str]:
         """The model's verified text when it answers from the best evidence; otherwise the
         best evidence itself, quoted and cited."""
         if NOT_IN_SOURCES.lower() not in raw_text.lower():
-            common_words = self.retriever.common_words()
             verified = verify_answer(raw_text, evidence, common_words)
-            if rests_on_best_evidence(question, verified, evidence, common_words):
+            if rests_on_best_evidence(profile, verified, evidence, common_words):
                 return verified, "generated"
         # The model's text failed verification, wandered to weaker sources, or refused
         # although the evidence is relevant: quote the best evidence instead.

@@ -85,19 +85,22 @@ def test_abstention_when_a_how_many_question_meets_no_number() -> None:
     evidence = [Evidence(passage, text, relevance=0.9, match=0.6)]
     how_many = profile_question("How many migrants did Portugal regularise?")
     which = profile_question("Which states did regularise migrants?")
-    assert abstention_reason(how_many, hits, evidence, 0.2) == "the closest passages give no number"
-    assert abstention_reason(which, hits, evidence, 0.2) is None
     assert (
-        abstention_reason(which, hits, evidence, 0.7)
+        abstention_reason(how_many, hits, evidence, 0.2, frozenset())
+        == "the closest passages give no number"
+    )
+    assert abstention_reason(which, hits, evidence, 0.2, frozenset()) is None
+    assert (
+        abstention_reason(which, hits, evidence, 0.7, frozenset())
         == "no passage is close enough to the question"
     )
-    assert abstention_reason(which, hits, [], 0.2) == "no passage was retrieved"
+    assert abstention_reason(which, hits, [], 0.2, frozenset()) == "no passage was retrieved"
     # Only the best sentence counts: a number further down does not answer "how many".
     counted = Evidence(passage, "A total of 28 states reported.", relevance=0.5, match=0.5)
-    assert abstention_reason(how_many, hits, [*evidence, counted], 0.2) == (
+    assert abstention_reason(how_many, hits, [*evidence, counted], 0.2, frozenset()) == (
         "the closest passages give no number"
     )
-    assert abstention_reason(how_many, hits, [counted, *evidence], 0.2) is None
+    assert abstention_reason(how_many, hits, [counted, *evidence], 0.2, frozenset()) is None
 
 
 def test_generated_answer_must_rest_on_the_best_evidence(fake_index: Settings) -> None:
@@ -131,7 +134,7 @@ def test_abstention_when_a_year_or_numbered_reference_is_never_stated() -> None:
     evidence = [Evidence(passage, text, relevance=0.9, match=0.6)]
 
     def reason(question: str) -> str | None:
-        return abstention_reason(profile_question(question), hits, evidence, 0.2)
+        return abstention_reason(profile_question(question), hits, evidence, 0.2, frozenset())
 
     assert reason("Which objectives did Roundtable 1 discuss?") == (
         "the closest passages do not mention Roundtable 1"
@@ -149,18 +152,18 @@ def test_abstention_when_no_quotable_sentence_names_the_states_asked_for() -> No
     hits = [Hit(passage, score=1.0, rank=0)]
     several = Evidence(passage, text, relevance=0.9, match=0.6)
     which = profile_question("Which states changed their rules for the pandemic?")
-    assert abstention_reason(which, hits, [several], 0.2) == (
+    assert abstention_reason(which, hits, [several], 0.2, frozenset()) == (
         "the closest passages name no state, country or city"
     )
     # A sentence nearly as relevant as the best one can be quoted too, so its names count…
     named = Evidence(passage, "Italy and Portugal changed their rules.", relevance=0.8, match=0.6)
-    assert abstention_reason(which, hits, [several, named], 0.2) is None
+    assert abstention_reason(which, hits, [several, named], 0.2, frozenset()) is None
     # …but not a name in a sentence far less relevant than the best.
     weak = Evidence(passage, "Italy and Portugal changed their rules.", relevance=0.5, match=0.6)
-    assert abstention_reason(which, hits, [several, weak], 0.2) is not None
+    assert abstention_reason(which, hits, [several, weak], 0.2, frozenset()) is not None
     # Who-questions are answered by bodies described as often as named: no such abstention.
     who = profile_question("Who changed their rules for the pandemic?")
-    assert abstention_reason(who, hits, [several], 0.2) is None
+    assert abstention_reason(who, hits, [several], 0.2, frozenset()) is None
 
 
 def test_abstention_when_no_quotable_sentence_names_the_office_holder() -> None:
