@@ -14,6 +14,7 @@ import numpy as np
 from rag.citations import COMPANION_RELEVANCE
 from rag.questions import (
     DATE,
+    LABEL,
     NUMBER,
     PLACES,
     TITLE,
@@ -83,11 +84,15 @@ def select_evidence(
         """Rewards for holding what the question asks for: an answer of the expected kind
         (only a heading answers for a title), and the numbered reference it names."""
         names_reference = bool(references) and not missing_literals(references, [sentence])
+        is_heading = normalise_whitespace(sentence) == normalise_whitespace(
+            hit.passage.section or ""
+        )
         if expects == TITLE:
-            is_heading = normalise_whitespace(sentence) == normalise_whitespace(
-                hit.passage.section or ""
-            )
             kind_bonus = HEADING_BONUS * is_heading
+        elif expects == LABEL:
+            kind_bonus = HEADING_BONUS * (
+                is_heading and has_answer_kind(sentence, LABEL, profile.question)
+            )
         else:
             kind_found = expects is not None and has_answer_kind(
                 sentence, expects, question, common_words

@@ -23,6 +23,7 @@ NUMBER = "number"
 NAMES = "name"
 PLACES = "place"
 TITLE = "title"
+LABEL = "label"
 
 _EXPECTS_DATE = re.compile(
     r"^\s*(?:when|by when|since when)\b"
@@ -48,8 +49,16 @@ _MODIFIERS = (
 # The question may open with a preposition ("In which city…") or a phrase ending in one
 # ("At the borders of which countries…").
 _WHICH = (
-    r"^\s*(?:(?:[\w'’-]+\s+){0,3}?(?:in|with|from|to|by|for|of|at|on|among|between)\s+)?"
+    r"^\s*(?:(?:[\w'’-]+\s+){0,3}?(?:in|with|from|to|by|for|of|at|on|among|between|under)\s+)?"
     r"(?:which|what)\s+"
+)
+# "Which objective deals with returns?", "Under which numbered objective…": a numbered
+# part of the report, named by its heading ("Objective 21: Cooperate in facilitating safe
+# and dignified return…"), is the answer.
+_EXPECTS_LABEL = re.compile(
+    _WHICH + r"(?:numbered\s+|specific\s+)?(?P<part>objective|roundtable|chapter|section|"
+    r"annex)s?\b",
+    re.IGNORECASE,
 )
 # "Which states…", "in which city…": a named state, country or city is the answer.
 _EXPECTS_PLACES = re.compile(
@@ -134,6 +143,8 @@ def profile_question(question: str) -> QuestionProfile:
         expects = NAMES
     if expects is None and _EXPECTS_TITLE.search(question):
         expects = TITLE
+    if expects is None and _EXPECTS_LABEL.search(question) and not _LITERAL.search(question):
+        expects = LABEL
     names = names_in(question)
     literals = tuple(dict.fromkeys(filter(None, map(_literal, _LITERAL.finditer(question)))))
     office = _ASKS_OFFICE_HOLDER.search(question)
@@ -211,6 +222,10 @@ def has_answer_kind(
             and missing_names([name], [question])
             for name in _proper_names(sentence)
         )
+    if kind == LABEL:
+        asked = _EXPECTS_LABEL.search(question)
+        part = asked.group("part") if asked else r"[A-Z][a-z]+"
+        return re.search(rf"\b{part}s?\s+\d+", sentence, re.IGNORECASE) is not None
     if kind == DATE:
         return _HAS_DATE.search(sentence) is not None
     if kind == NUMBER:

@@ -127,6 +127,16 @@ def test_title_question_is_answered_by_the_heading(fake_index: Settings) -> None
     )
 
 
+def test_which_objective_question_is_answered_by_its_heading(fake_index: Settings) -> None:
+    answer = build_pipeline(fake_index).ask(
+        "Under which numbered objective does the compact deal with return and readmission?"
+    )
+    assert not answer.abstained
+    assert answer.citations[0].quote.startswith(
+        "Objective 21: Cooperate in facilitating safe and dignified return and readmission"
+    )
+
+
 def test_abstention_when_a_year_or_numbered_reference_is_never_stated() -> None:
     text = "Roundtable 3: Objectives 4, 8 and 11. Belgium introduced new policies in 2019."
     passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")

@@ -6,6 +6,7 @@ import pytest
 
 from rag.questions import (
     DATE,
+    LABEL,
     NAMES,
     NUMBER,
     PLACES,
@@ -43,6 +44,10 @@ from rag.questions import (
         ("What is the name of the Special Rapporteur?", NAMES),
         ("Whom did the meeting convene?", NAMES),
         ("What are Member States urged to ensure?", None),
+        ("Which objective is about clearer migration procedures?", LABEL),
+        ("Under which numbered objective are returns dealt with?", LABEL),
+        # Naming the objective asks about it, not which one it is.
+        ("Which objective did Roundtable 3 cover first?", None),
     ],
 )
 def test_expected_answer_kind(question: str, expected: str | None) -> None:
@@ -221,3 +226,10 @@ def test_office_holder_is_named_within_the_title_or_beside_it() -> None:
     assert named("Felipe González Morales, the UN Special Rapporteur, said so.")
     assert not named("The Special Rapporteur's summary report is available.")
     assert not named("Sweden funds the Network.")
+
+
+def test_label_kind_wants_the_numbered_part_asked_for() -> None:
+    question = "Which objective deals with returns?"
+    assert has_answer_kind("Objective 21: Cooperate in facilitating safe return", LABEL, question)
+    assert not has_answer_kind("Roundtable 3: Objectives 4, 8 and 21", LABEL, "Which section?")
+    assert not has_answer_kind("Returns were discussed at length.", LABEL, question)
