@@ -82,7 +82,8 @@ def select_evidence(
 
     def bonus(hit: Hit, sentence: str) -> float:
         """Rewards for holding what the question asks for: an answer of the expected kind
-        (only a heading answers for a title), and the numbered reference it names."""
+        (only a heading answers for a title, or for which objective…), and the numbered
+        reference it names."""
         names_reference = bool(references) and not missing_literals(references, [sentence])
         is_heading = normalise_whitespace(sentence) == normalise_whitespace(
             hit.passage.section or ""
@@ -90,9 +91,7 @@ def select_evidence(
         if expects == TITLE:
             kind_bonus = HEADING_BONUS * is_heading
         elif expects == LABEL:
-            kind_bonus = HEADING_BONUS * (
-                is_heading and has_answer_kind(sentence, LABEL, profile.question)
-            )
+            kind_bonus = HEADING_BONUS * (is_heading and has_answer_kind(sentence, LABEL, question))
         else:
             kind_found = expects is not None and has_answer_kind(
                 sentence, expects, question, common_words

@@ -1,12 +1,13 @@
 """Question analysis: what kind of answer a question expects, and which names, years and
 numbered references ("Objective 12") it relies on.
 
-Used twice: to prefer evidence sentences of the expected kind ("How many…" wants a number,
-"What is the title of…" a heading), and to abstain when no retrieved passage could answer —
-a question about a date with no date in the evidence, a "which countries…" question whose
-evidence names none, or a question about a country, a year or a roundtable the retrieved
-passages never mention. The rules are about English question forms, not about any report's
-content.
+Used twice: to prefer evidence sentences of the expected kind ("How many…" wants a
+number, "What is the title of…" or "Which objective…" a heading), and to abstain when no
+retrieved passage could answer — a question about a date with no date in the evidence, a
+"which countries…" question whose evidence names none, a question about who holds an
+office whose evidence names no one beside the title, or a question about a country, a
+year or a roundtable the retrieved passages never mention. The rules are about English
+question forms, not about any report's content.
 """
 
 from __future__ import annotations
@@ -117,9 +118,9 @@ _LIST_SEPARATOR = r"\s*(?:,|and|&)\s*"
 
 @dataclass(frozen=True)
 class QuestionProfile:
-    """What a question asks for: an answer kind (DATE, NUMBER, PLACES, NAMES, TITLE or None),
-    the names in it, the years and numbered references it is pinned to, its text, and the
-    office whose holder it asks for ("Special Rapporteur"), if any."""
+    """What a question asks for: an answer kind (DATE, NUMBER, PLACES, NAMES, TITLE, LABEL
+    or None), the names in it, the years and numbered references it is pinned to, its
+    text, and the office whose holder it asks for ("Special Rapporteur"), if any."""
 
     expects: str | None
     names: tuple[str, ...]

@@ -78,11 +78,17 @@ def test_abstention_names_a_missing_name(fake_index: Settings) -> None:
     assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
 
 
+def one_passage(text: str) -> tuple[Passage, list[Hit], Evidence]:
+    """A passage retrieved alone, and its whole text as the best evidence."""
+    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
+    best = Evidence(passage, text, relevance=0.9, match=0.6)
+    return passage, [Hit(passage, score=1.0, rank=0)], best
+
+
 def test_abstention_when_a_how_many_question_meets_no_number() -> None:
     text = "Italy, the Republic of Moldova and Portugal reported having instituted regularisation."
-    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
-    hits = [Hit(passage, score=1.0, rank=0)]
-    evidence = [Evidence(passage, text, relevance=0.9, match=0.6)]
+    passage, hits, best = one_passage(text)
+    evidence = [best]
     how_many = profile_question("How many migrants did Portugal regularise?")
     which = profile_question("Which states did regularise migrants?")
     assert (
@@ -139,9 +145,8 @@ def test_which_objective_question_is_answered_by_its_heading(fake_index: Setting
 
 def test_abstention_when_a_year_or_numbered_reference_is_never_stated() -> None:
     text = "Roundtable 3: Objectives 4, 8 and 11. Belgium introduced new policies in 2019."
-    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
-    hits = [Hit(passage, score=1.0, rank=0)]
-    evidence = [Evidence(passage, text, relevance=0.9, match=0.6)]
+    passage, hits, best = one_passage(text)
+    evidence = [best]
 
     def reason(question: str) -> str | None:
         return abstention_reason(profile_question(question), hits, evidence, 0.2, frozenset())
@@ -158,9 +163,7 @@ def test_abstention_when_a_year_or_numbered_reference_is_never_stated() -> None:
 
 def test_abstention_when_no_quotable_sentence_names_the_states_asked_for() -> None:
     text = "The review found that several states had changed their rules for the pandemic."
-    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
-    hits = [Hit(passage, score=1.0, rank=0)]
-    several = Evidence(passage, text, relevance=0.9, match=0.6)
+    passage, hits, several = one_passage(text)
     which = profile_question("Which states changed their rules for the pandemic?")
     assert abstention_reason(which, hits, [several], 0.2, frozenset()) == (
         "the closest passages name no state, country or city"
@@ -178,9 +181,7 @@ def test_abstention_when_no_quotable_sentence_names_the_states_asked_for() -> No
 
 def test_abstention_when_no_quotable_sentence_names_the_office_holder() -> None:
     text = "The Rapporteur's summary report is available on the Network website."
-    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
-    hits = [Hit(passage, score=1.0, rank=0)]
-    mentioned = Evidence(passage, text, relevance=0.9, match=0.6)
+    passage, hits, mentioned = one_passage(text)
     who = profile_question("Who served as Rapporteur for the meeting?")
     common = frozenset({"summary", "report", "network", "website"})
     assert abstention_reason(who, hits, [mentioned], 0.2, common) == (
