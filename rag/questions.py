@@ -82,9 +82,15 @@ _ASKS_OFFICE_HOLDER = re.compile(
     r"^\s*(?i:what (?:is|was) the name of|who (?:is|was|served as|acted as|acts as))\s+"
     r"(?i:the\s+)?(?:[A-Z]{2,}['’]?s?\s+)*(?P<office>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)\b(?!['’])"
 )
-# An office holder is named in apposition to the title ("the Special Rapporteur, Felipe
-# González Morales, said…"; "Ana Ruiz, the Rapporteur,"): within this many words of it.
-APPOSITION_WORDS = 4
+# An office holder is named beside the title: in apposition after it ("the Special
+# Rapporteur, Felipe González Morales, said…", "the Rapporteur (Ms Ana Ruiz)"), after a
+# copula ("The Rapporteur for the meeting was Ambassador Jane Smith"), or before it ("Ana
+# Ruiz, the Rapporteur,"). A short lower-case qualifier may follow the title ("for the
+# meeting"); the name is looked for in the three words after the comma, bracket or copula.
+_NAMED_AFTER = re.compile(
+    r"^(?:\s+[a-z]+){0,4}?\s*(?:,|\(|:|\s(?:is|was|are|were)\b)\s*(?P<name>(?:\S+\s*){1,3})"
+)
+_NAMED_BEFORE = re.compile(r"(?P<name>(?:\S+\s+){0,2}\S+)\s*,\s*(?:the\s+|a\s+)?$")
 # Capitalised words of intergovernmental prose that name no particular state or body.
 _INSTITUTIONAL_WORDS = frozenset("member members states state united nations".split())
 _MONTHS = (
@@ -241,16 +247,17 @@ def names_office_holder(
 ) -> bool:
     """Whether `sentence` names who holds `office`: a name the question does not hold, within
     the office's full title as the sentence writes it ("United Nations Special Rapporteur on
-    the Human Rights of Migrants") or in apposition to it. "The Rapporteur's summary report
-    is available…" mentions the office and names no one."""
+    the Human Rights of Migrants") or beside it (see `_NAMED_AFTER`). "The Rapporteur's
+    summary report is available…" and "the Special Representative …, together with the EU
+    Agency" mention the office and name no one."""
     capitalised = r"[A-Z][\w'’-]*"
     joined = r"\s+(?:(?:of|on|for|and|the)\s+)*"
     title = rf"(?:{capitalised}\s+)*{re.escape(office)}(?:{joined}{capitalised})*"
     for found in re.finditer(rf"\b{title}\b", sentence):
-        before = sentence[: found.start()].split()[-APPOSITION_WORDS:]
-        after = sentence[found.end() :].split()[:APPOSITION_WORDS]
-        nearby = " ".join([*before, found.group(0), *after])
-        if has_answer_kind(nearby, NAMES, question, common_words):
+        after = _NAMED_AFTER.match(sentence[found.end() :])
+        before = _NAMED_BEFORE.search(sentence[: found.start()])
+        nearby = [found.group(0)] + [match.group("name") for match in (after, before) if match]
+        if any(has_answer_kind(text, NAMES, question, common_words) for text in nearby):
             return True
     return False
 

@@ -224,7 +224,11 @@ def test_office_holder_is_named_within_the_title_or_beside_it() -> None:
     )
     assert named("The Special Rapporteur, Felipe González Morales, said so.")
     assert named("Felipe González Morales, the UN Special Rapporteur, said so.")
+    assert named("The Special Rapporteur (Felipe González Morales) said so.")
+    assert named("The Special Rapporteur for the region was Felipe González Morales.")
     assert not named("The Special Rapporteur's summary report is available.")
+    assert not named("In March 2020, the Special Rapporteur, together with the EU, said so.")
+    assert not named("The Special Rapporteur expressed concern about Greece and Italy.")
     assert not named("Sweden funds the Network.")
 
 
