@@ -7,7 +7,9 @@ parrot. Each sentence is a verbatim substring of its passage, so it can be quote
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -25,7 +27,7 @@ from rag.questions import (
     names_office_holder,
 )
 from rag.retrieval import Retriever, lexical_terms
-from rag.text import normalise_whitespace, split_sentences, words
+from rag.text import content_terms, normalise_whitespace, split_sentences, stem, words
 from rag.types import Evidence, Hit
 
 # Sentences shorter than this are page-break fragments or headings, not evidence.
@@ -50,7 +52,8 @@ def select_evidence(
     profile: QuestionProfile, hits: Sequence[Hit], retriever: Retriever, max_sentences: int
 ) -> list[Evidence]:
     """The `max_sentences` most relevant sentences of `hits` for the question `profile`
-    describes, most relevant first.
+    describes, most relevant first; the first may run on into the sentence after it
+    (`with_continuation`).
 
     Relevance mixes the embedding similarity of sentence and question (sentence vectors come
     from the index; nothing but the question is embedded), the share of the question's
@@ -58,9 +61,11 @@ def select_evidence(
     """
     candidates: list[tuple[Hit, str]] = []
     candidate_vectors: list[np.ndarray] = []
+    passage_sentences: dict[str, list[str]] = {}
     seen: set[str] = set()
     for hit in hits:
         sentences, vectors = _sentences_with_vectors(hit, retriever)
+        passage_sentences[hit.passage.anchor] = sentences
         for sentence, vector in zip(sentences, vectors, strict=True):
             # A document's title restates its subject and answers nothing.
             is_document_title = normalise_whitespace(sentence)[:200] == hit.passage.doc_title
@@ -112,7 +117,61 @@ def select_evidence(
             )
         )
     scored.sort(key=lambda evidence: -evidence.relevance)
-    return scored[:max_sentences]
+    if not scored:
+        return []
+    best = with_continuation(scored[0], passage_sentences[scored[0].passage.anchor], question)
+    rest = [item for item in scored[1:] if item.sentence not in best.sentence]
+    return [best, *rest][:max_sentences]
+
+
+# A sentence that goes on about the one before it opens with a pronoun ("He specifically
+# called for…"), or with a definite noun phrase whose noun the one before holds ("…published
+# a note on… The note aims to…"). "It was noted that…" opens a new point instead.
+_PRONOUN_OPENING = re.compile(r"^(?:He|She|It|They|This|These|Its|Their|His|Her)\b")
+_EXPLETIVE_OPENING = re.compile(r"^It\s+(?:is|was|has\s+been|had\s+been)\s+[a-z]+ed\b")
+_DEFINITE_OPENING = re.compile(r"^(?:The|This|These|Such)\s+([a-z]+)\b")
+
+
+def with_continuation(best: Evidence, sentences: Sequence[str], question: str) -> Evidence:
+    """`best`, extended by the next sentence of its passage (`sentences`, in order) when that
+    sentence continues it and holds a word of the question that `best` lacks.
+
+    The answer to "What did the Special Rapporteur specifically call for?" is "He
+    specifically called for…", which names no rapporteur: the sentence before it wins on
+    relevance and says everything but the answer. The two are quoted together, verbatim.
+    """
+    try:
+        following = sentences[sentences.index(best.sentence) + 1]
+    except (ValueError, IndexError):
+        return best
+    if not _continues(best.sentence, following):
+        return best
+    unmatched = set(content_terms(question)) - set(content_terms(best.sentence))
+    if not any(_same_word(term, other) for term in unmatched for other in content_terms(following)):
+        return best
+    text = best.passage.text
+    start = text.find(best.sentence)
+    end = text.find(following, start + len(best.sentence))
+    if start < 0 or end < 0:
+        return best
+    return replace(best, sentence=text[start : end + len(following)])
+
+
+def _continues(previous: str, sentence: str) -> bool:
+    """Whether `sentence` refers back to `previous` from its first words."""
+    if _PRONOUN_OPENING.match(sentence):
+        return not _EXPLETIVE_OPENING.match(sentence)
+    definite = _DEFINITE_OPENING.match(sentence)
+    if definite is None:
+        return False
+    return stem(definite.group(1)) in {stem(word) for word in words(previous)}
+
+
+def _same_word(term: str, other: str) -> bool:
+    """Whether two stems are of one word: equal, or one (of four letters or more) a prefix of
+    the other, as the stemmer leaves "convene" and "convened" as "convene" and "conven"."""
+    shorter, longer = sorted((term, other), key=len)
+    return term == other or (len(shorter) >= 4 and longer.startswith(shorter))
 
 
 def _sentences_with_vectors(hit: Hit, retriever: Retriever) -> tuple[list[str], np.ndarray]:

@@ -76,7 +76,8 @@ class Hit:
 
 @dataclass(frozen=True)
 class Evidence:
-    """A sentence of a retrieved passage offered to the generator as a numbered source.
+    """A sentence of a retrieved passage offered to the generator as a numbered source
+    (with the sentence after it when that one finishes what it says), verbatim.
 
     `relevance` ranks sentences (it includes the passage's retrieval rank); `match` is the
     sentence's own, rank-free similarity to the question (0..1), which abstention compares
