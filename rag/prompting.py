@@ -1,7 +1,7 @@
 """Prompt construction within the model's context budget.
 
-The system prompt comes first and never changes. (The llama-cpp generator still evaluates it
-for every question: reusing its KV cache made answers depend on the question asked before.)
+The system prompt comes first and never changes, so the llama-cpp generator keeps its tokens
+in the KV cache and evaluates only the sources and the question for each prompt.
 """
 
 from __future__ import annotations

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from rag.generation import GeneratorConfig
+from rag.generation.llama_cpp import LlamaCppGenerator
 from rag.pipeline import Pipeline
+from rag.prompting import SYSTEM_PROMPT, build_messages
+from rag.types import Evidence, Passage
 
 pytestmark = pytest.mark.integration
 
@@ -18,3 +22,38 @@ def test_the_same_question_asked_twice_in_a_row_gets_the_same_answer(
     first = real_pipeline.ask(question)
     second = real_pipeline.ask(question)
     assert (second.answer, second.citations) == (first.answer, first.citations)
+
+
+def generated(pipeline: Pipeline, question: str, source: str) -> str:
+    """The model's raw text for `question` over one source, at most 40 tokens."""
+    return "".join(pipeline.generator.stream_chat(build_messages(question, [evidence(source)]), 40))
+
+
+def evidence(sentence: str) -> Evidence:
+    passage = Passage("doc#p1", "doc", "Doc", None, sentence, 0, len(sentence), "hash")
+    return Evidence(passage, sentence, relevance=1.0, match=1.0)
+
+
+def test_the_model_text_does_not_depend_on_the_prompt_before(real_pipeline: Pipeline) -> None:
+    question = "Which towns opened winter shelters?"
+    source = "Lund and Tartu opened winter shelters for arriving families in 2019."
+    first = generated(real_pipeline, question, source)
+    generated(real_pipeline, "Who convened the meeting?", "The Network convened the meeting.")
+    assert generated(real_pipeline, question, source) == first
+    # A new generator (its own prefix, evaluated anew) writes the same text.
+    fresh = LlamaCppGenerator(GeneratorConfig())
+    messages = build_messages(question, [evidence(source)])
+    assert "".join(fresh.stream_chat(messages, 40)) == first
+
+
+def test_every_prompt_opens_with_the_cached_system_prompt_prefix(real_pipeline: Pipeline) -> None:
+    generator = real_pipeline.generator
+    assert isinstance(generator, LlamaCppGenerator)
+    generated(real_pipeline, "Who convened the meeting?", "The Network convened the meeting.")
+    prefix = generator._prefixes[SYSTEM_PROMPT]
+    llama = generator._llama
+    # The prefix covers the system prompt, and the prompt just evaluated starts with it, so
+    # only the tokens after it were evaluated for this question.
+    assert SYSTEM_PROMPT.encode() in llama.detokenize(prefix)
+    assert list(llama.input_ids[: len(prefix)]) == prefix
+    assert llama.n_tokens > len(prefix)
