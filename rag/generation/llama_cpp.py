@@ -30,8 +30,8 @@ class LlamaCppGenerator:
         self._path = Path(config.model_path) if config.model_path else None
         self._llama: Any = None
         self._lock = threading.Lock()
-        # Per system message: the prompt tokens every question's prompt opens with.
-        self._prefixes: dict[str, list[int]] = {}
+        # The last system message seen, and the prompt tokens every prompt with it opens with.
+        self._prefix: tuple[str, list[int]] | None = None
 
     @property
     def name(self) -> str:
@@ -90,9 +90,9 @@ class LlamaCppGenerator:
         evaluated tokens, and with it the logits' low bits.)
         """
         system = "".join(m["content"] for m in messages if m["role"] == "system")
-        prefix = self._prefixes.get(system)
-        if prefix is None:
-            prefix = self._prefixes[system] = _shared_prefix(llama, system)
+        if self._prefix is None or self._prefix[0] != system:
+            self._prefix = (system, _shared_prefix(llama, system))
+        prefix = self._prefix[1]
         if llama.n_tokens >= len(prefix) and list(llama.input_ids[: len(prefix)]) == prefix:
             llama.n_tokens = len(prefix)
         else:
@@ -121,7 +121,7 @@ class LlamaCppGenerator:
                 ) from None
             # The pipeline's system prompt opens every prompt: its tokens are found now, not
             # on the first question.
-            self._prefixes[SYSTEM_PROMPT] = _shared_prefix(self._llama, SYSTEM_PROMPT)
+            self._prefix = (SYSTEM_PROMPT, _shared_prefix(self._llama, SYSTEM_PROMPT))
         return self._llama
 
 

@@ -50,7 +50,9 @@ def test_every_prompt_opens_with_the_cached_system_prompt_prefix(real_pipeline: 
     generator = real_pipeline.generator
     assert isinstance(generator, LlamaCppGenerator)
     generated(real_pipeline, "Who convened the meeting?", "The Network convened the meeting.")
-    prefix = generator._prefixes[SYSTEM_PROMPT]
+    assert generator._prefix is not None
+    system, prefix = generator._prefix
+    assert system == SYSTEM_PROMPT
     llama = generator._llama
     # The prefix covers the system prompt, and the prompt just evaluated starts with it, so
     # only the tokens after it were evaluated for this question.
