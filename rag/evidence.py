@@ -27,7 +27,14 @@ from rag.questions import (
     names_office_holder,
 )
 from rag.retrieval import Retriever, lexical_terms
-from rag.text import content_terms, normalise_whitespace, split_sentences, stem, words
+from rag.text import (
+    PARAGRAPH_BREAK,
+    content_terms,
+    normalise_whitespace,
+    split_sentences,
+    stem,
+    words,
+)
 from rag.types import Evidence, Hit
 
 # Sentences shorter than this are page-break fragments or headings, not evidence.
@@ -152,7 +159,8 @@ def with_continuation(best: Evidence, sentences: Sequence[str], question: str) -
     text = best.passage.text
     start = text.find(best.sentence)
     end = text.find(following, start + len(best.sentence))
-    if start < 0 or end < 0:
+    # A new paragraph starts a new point, whatever its first word.
+    if start < 0 or end < 0 or PARAGRAPH_BREAK.search(text, start + len(best.sentence), end):
         return best
     return replace(best, sentence=text[start : end + len(following)])
 

@@ -30,7 +30,8 @@ STOPWORDS = frozenset(
 )
 
 
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0]*\n")
+# A blank line (spaces allowed) between two lines of text: where a paragraph ends.
+PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0]*\n")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -38,7 +39,7 @@ def split_sentences(text: str) -> list[str]:
     ends a sentence (a heading has no full stop)."""
     return [
         sentence
-        for block in _PARAGRAPH_BREAK.split(text)
+        for block in PARAGRAPH_BREAK.split(text)
         for sentence in _split_block_sentences(block)
     ]
 

@@ -60,3 +60,9 @@ def test_a_definite_noun_continues_the_sentence_that_introduced_it() -> None:
 def test_the_last_sentence_of_a_passage_has_no_continuation() -> None:
     best, sentences = best_of(CONCERN, 2)
     assert with_continuation(best, sentences, "What happened to the ports in June?") == best
+
+
+def test_a_new_paragraph_is_no_continuation() -> None:
+    best, sentences = best_of(CONCERN.replace("coast. ", "coast.\n\n"), 0)
+    question = "What did the Inspector of Borders specifically call for?"
+    assert with_continuation(best, sentences, question) == best
