@@ -15,6 +15,7 @@ import pytest
 
 from api.cli import is_loopback
 from rag.settings import Settings
+from rag.types import Evidence, Hit, Passage
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_REPORT = ROOT / "seeds" / "gcm-unece-2020.txt"
@@ -22,6 +23,14 @@ HEADLINE_QUESTION = "Which states regularised migrants during COVID?"
 REGULARISATION_TEXT = (
     "Italy, the Republic of Moldova and Portugal reported having instituted regularisation"
 )
+
+
+def one_passage(text: str) -> tuple[Passage, list[Hit], Evidence]:
+    """A passage retrieved alone, and its whole text as the best evidence."""
+    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
+    best = Evidence(passage, text, relevance=0.9, match=0.6)
+    return passage, [Hit(passage, score=1.0, rank=0)], best
+
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

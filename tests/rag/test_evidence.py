@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rag.evidence import with_continuation
 from rag.text import split_sentences
-from rag.types import Evidence, Passage
+from rag.types import Evidence
+from tests.conftest import one_passage
 
 CONCERN = (
     "The Inspector of Borders voiced concern about complaints from arrivals at the coast. "
@@ -15,9 +18,9 @@ CONCERN = (
 
 def best_of(text: str, sentence: int) -> tuple[Evidence, list[str]]:
     """Sentence number `sentence` of a one-passage text as the best evidence."""
-    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
     sentences = split_sentences(text)
-    return Evidence(passage, sentences[sentence], relevance=0.9, match=0.6), sentences
+    _, _, whole = one_passage(text)
+    return replace(whole, sentence=sentences[sentence]), sentences
 
 
 def test_a_pronoun_sentence_that_answers_is_quoted_with_the_one_before() -> None:

@@ -11,8 +11,8 @@ from rag.factory import build_pipeline
 from rag.pipeline import ABSTENTION_TEXT
 from rag.questions import profile_question
 from rag.settings import Settings
-from rag.types import Evidence, Hit, Passage
-from tests.conftest import REGULARISATION_TEXT
+from rag.types import Evidence
+from tests.conftest import REGULARISATION_TEXT, one_passage
 
 
 def test_events_come_in_order_and_done_is_the_answer(fake_index: Settings) -> None:
@@ -76,13 +76,6 @@ def test_abstention_names_a_missing_name(fake_index: Settings) -> None:
     assert answer.abstained
     assert answer.abstention_reason == "the closest passages do not mention Denmark"
     assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
-
-
-def one_passage(text: str) -> tuple[Passage, list[Hit], Evidence]:
-    """A passage retrieved alone, and its whole text as the best evidence."""
-    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
-    best = Evidence(passage, text, relevance=0.9, match=0.6)
-    return passage, [Hit(passage, score=1.0, rank=0)], best
 
 
 def test_abstention_when_a_how_many_question_meets_no_number() -> None:

@@ -8,7 +8,7 @@ from rag.generation import GeneratorConfig
 from rag.generation.llama_cpp import LlamaCppGenerator
 from rag.pipeline import Pipeline
 from rag.prompting import SYSTEM_PROMPT, build_messages
-from rag.types import Evidence, Passage
+from tests.conftest import one_passage
 
 pytestmark = pytest.mark.integration
 
@@ -24,14 +24,15 @@ def test_the_same_question_asked_twice_in_a_row_gets_the_same_answer(
     assert (second.answer, second.citations) == (first.answer, first.citations)
 
 
+def messages_for(question: str, source: str) -> list[dict[str, str]]:
+    """The prompt asking `question` over `source` as its only evidence."""
+    _, _, evidence = one_passage(source)
+    return build_messages(question, [evidence])
+
+
 def generated(pipeline: Pipeline, question: str, source: str) -> str:
     """The model's raw text for `question` over one source, at most 40 tokens."""
-    return "".join(pipeline.generator.stream_chat(build_messages(question, [evidence(source)]), 40))
-
-
-def evidence(sentence: str) -> Evidence:
-    passage = Passage("doc#p1", "doc", "Doc", None, sentence, 0, len(sentence), "hash")
-    return Evidence(passage, sentence, relevance=1.0, match=1.0)
+    return "".join(pipeline.generator.stream_chat(messages_for(question, source), 40))
 
 
 def test_the_model_text_does_not_depend_on_the_prompt_before(real_pipeline: Pipeline) -> None:
@@ -42,8 +43,7 @@ def test_the_model_text_does_not_depend_on_the_prompt_before(real_pipeline: Pipe
     assert generated(real_pipeline, question, source) == first
     # A new generator (its own prefix, evaluated anew) writes the same text.
     fresh = LlamaCppGenerator(GeneratorConfig())
-    messages = build_messages(question, [evidence(source)])
-    assert "".join(fresh.stream_chat(messages, 40)) == first
+    assert "".join(fresh.stream_chat(messages_for(question, source), 40)) == first
 
 
 def test_every_prompt_opens_with_the_cached_system_prompt_prefix(real_pipeline: Pipeline) -> None:
