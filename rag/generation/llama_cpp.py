@@ -62,7 +62,7 @@ class LlamaCppGenerator:
         with self._lock:
             llama = self._load_locked()
             self._rewind_to_shared_prefix(llama, messages)
-            chunks = _complete(
+            chunks, deltas = _complete(
                 llama,
                 messages,
                 stop,
@@ -72,7 +72,7 @@ class LlamaCppGenerator:
                 repeat_penalty=1.1,
             )
             try:
-                for delta in _deltas(llama, chunks):
+                for delta in deltas:
                     if delta:
                         yield delta
             finally:
@@ -130,24 +130,21 @@ BASE_MODEL_STOPS = ["\nQuestion:", "\n\n", "\nSources:"]
 
 def _complete(
     llama: Any, messages: list[dict[str, str]], stop: list[str] | None, **sampling: Any
-) -> Any:
-    """A streamed completion of `messages`: through the GGUF's chat template, or, for a base
-    model (e.g. gemma-3-270m) that has none, as a plain "Question: … Answer:" document that
-    stops where it would go on to write another question."""
+) -> tuple[Any, Iterator[str | None]]:
+    """A streamed completion of `messages` (the llama-cpp stream, to close, and its text
+    pieces): through the GGUF's chat template, or, for a base model (e.g. gemma-3-270m)
+    that has none, as a plain "Question: … Answer:" document that stops where it would go
+    on to write another question."""
     if has_chat_template(llama):
-        return llama.create_chat_completion(messages=messages, stop=stop, stream=True, **sampling)
-    return llama.create_completion(
+        chunks = llama.create_chat_completion(messages=messages, stop=stop, stream=True, **sampling)
+        return chunks, (chunk["choices"][0]["delta"].get("content") for chunk in chunks)
+    chunks = llama.create_completion(
         prompt=plain_prompt(messages),
         stop=[*(stop or []), *BASE_MODEL_STOPS],
         stream=True,
         **sampling,
     )
-
-
-def _deltas(llama: Any, chunks: Any) -> Iterator[str | None]:
-    if has_chat_template(llama):
-        return (chunk["choices"][0]["delta"].get("content") for chunk in chunks)
-    return (chunk["choices"][0].get("text") for chunk in chunks)
+    return chunks, (chunk["choices"][0].get("text") for chunk in chunks)
 
 
 def _shared_prefix(llama: Any, system: str) -> list[int]:
@@ -157,7 +154,7 @@ def _shared_prefix(llama: Any, system: str) -> list[int]:
     for probe in ("A", "B"):
         llama.reset()
         messages = [{"role": "system", "content": system}] if system else []
-        chunks = _complete(
+        chunks, _ = _complete(
             llama, [*messages, {"role": "user", "content": probe}], None, max_tokens=1
         )
         for _ in chunks:
