@@ -2,12 +2,12 @@
 numbered references ("Objective 12") it relies on.
 
 Used twice: to prefer evidence sentences of the expected kind ("How many…" wants a
-number, "What is the title of…" or "Which objective…" a heading), and to abstain when no
-retrieved passage could answer — a question about a date with no date in the evidence, a
-"which countries…" question whose evidence names none, a question about who holds an
-office whose evidence names no one beside the title, or a question about a country, a
-year or a roundtable the retrieved passages never mention. The rules are about English
-question forms, not about any report's content.
+number, "How long…" a duration, "What is the title of…" or "Which objective…" a heading),
+and to abstain when no retrieved passage could answer — a question about a date with no
+date in the evidence, a "which countries…" question whose evidence names none, a question
+about who holds an office whose evidence names no one beside the title, or a question
+about a country, a year or a roundtable the retrieved passages never mention. The rules
+are about English question forms, not about any report's content.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from rag.text import normalise_whitespace, stem, words
 
 DATE = "date"
 NUMBER = "number"
+DURATION = "duration"
 NAMES = "name"
 PLACES = "place"
 TITLE = "title"
@@ -28,7 +29,15 @@ LABEL = "label"
 
 _EXPECTS_DATE = re.compile(
     r"^\s*(?:when|by when|since when)\b"
-    r"|\b(?:what|which|on what|in what) (?:date|year|month|day)s?\b",
+    r"|\b(?:what|which|on what|in what) (?:date|year|month|day|deadline)s?\b"
+    # "What was the deadline for…": a deadline is a date.
+    r"|^\s*what (?:is|was|are|were) the (?:\w+\s+)?(?:date|deadline)s?\b",
+    re.IGNORECASE,
+)
+# "How long does… take?", "For how long is… valid?", "What is the duration of…?".
+_EXPECTS_DURATION = re.compile(
+    r"^\s*(?:for\s+)?how long\b"
+    r"|^\s*what (?:is|was|are|were) the (?:\w+\s+)?(?:duration|length)s? of\b",
     re.IGNORECASE,
 )
 _EXPECTS_NUMBER = re.compile(
@@ -36,7 +45,8 @@ _EXPECTS_NUMBER = re.compile(
     # "What was the total volume of…", but not "Which official… the large number of…":
     # the quantity must be what the question asks for.
     r"|^\s*(?:what|which)\s+(?:(?:is|was|are|were)\s+)?(?:the\s+)?(?:\w+\s+)?"
-    r"(?:number|percentage|proportion|share|amount|volume|sum|total|figure) of\b",
+    r"(?:number|percentage|proportion|share|amount|volume|sum|total|figure|budget|cost|price|fee|"
+    r"funding) of\b",
     re.IGNORECASE,
 )
 # "What is the title of Objective 12?": a section heading is the answer.
@@ -96,7 +106,8 @@ _INSTITUTIONAL_WORDS = frozenset("member members states state united nations".sp
 _MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
-_HAS_DATE = re.compile(r"\b(?:1[89]|20)\d{2}\b|\b(?:" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
+_MONTH = "(?:" + "|".join(_MONTHS) + ")"
+_HAS_DATE = re.compile(rf"\b(?:1[89]|20)\d{{2}}\b|\b{_MONTH}\b", re.IGNORECASE)
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve dozen dozens twenty thirty "
     "forty fifty hundred hundreds thousand thousands million millions billion percent half"
@@ -107,6 +118,23 @@ _HAS_NUMBER = re.compile(
     r"(?<![\w-])(?!(?:1[89]|20)\d\d\b)\d[\d,.]*(?![\w-])|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b",
     re.IGNORECASE,
 )
+_TIME_UNIT = r"(?:second|minute|hour|day|week|fortnight|month|year|decade)s?"
+# A length of time: a number of time units ("90 days", "three to six months"), or a span
+# stated without one ("throughout the consultations", "until the end of 2021",
+# "permanently").
+_HAS_DURATION = re.compile(
+    r"(?:\d[\d,.]*|\b(?:a|an|"
+    + "|".join(_NUMBER_WORDS)
+    + r"))(?:[\s-]+\S+){0,2}?[\s-]+"
+    + _TIME_UNIT
+    + r"\b|\b(?:throughout|until|till|since|permanent(?:ly)?|indefinite(?:ly)?)\b",
+    re.IGNORECASE,
+)
+# A number that is not a count: a day of the month ("12 November", "November 12") or a
+# number of time units ("for more than 90 days"), unless time is what is counted.
+_DAY_OF_MONTH = re.compile(rf"^\s+{_MONTH}\b|\b{_MONTH}\s+$", re.IGNORECASE)
+_TIME_UNIT_AFTER = re.compile(rf"^\s*(?:\w+\s+)?{_TIME_UNIT}\b", re.IGNORECASE)
+_COUNTS_TIME = re.compile(rf"\bhow many\s+(?:\w+\s+)?{_TIME_UNIT}\b", re.IGNORECASE)
 # Capitalised words that open questions or are capitalised for grammar, not as names.
 _NOT_NAMES = frozenset(
     """what which who whom whose when where why how does do did is are was were has have had
@@ -124,8 +152,8 @@ _LIST_SEPARATOR = r"\s*(?:,|and|&)\s*"
 
 @dataclass(frozen=True)
 class QuestionProfile:
-    """What a question asks for: an answer kind (DATE, NUMBER, PLACES, NAMES, TITLE, LABEL
-    or None), the names in it, the years and numbered references it is pinned to, its
+    """What a question asks for: an answer kind (DATE, NUMBER, DURATION, PLACES, NAMES,
+    TITLE, LABEL or None), the names in it, the years and numbered references it is pinned to, its
     text, and the office whose holder it asks for ("Special Rapporteur"), if any."""
 
     expects: str | None
@@ -142,6 +170,8 @@ class QuestionProfile:
 
 def profile_question(question: str) -> QuestionProfile:
     expects = DATE if _EXPECTS_DATE.search(question) else None
+    if expects is None and _EXPECTS_DURATION.search(question):
+        expects = DURATION
     if expects is None and _EXPECTS_NUMBER.search(question):
         expects = NUMBER
     if expects is None and _EXPECTS_PLACES.search(question):
@@ -237,8 +267,10 @@ def has_answer_kind(
         return _HAS_DATE.search(sentence) is not None
     if kind == NUMBER:
         return any(
-            not _is_label(sentence, match.start()) for match in _HAS_NUMBER.finditer(sentence)
+            _is_count(sentence, match, question) for match in _HAS_NUMBER.finditer(sentence)
         ) or _lists_what_is_counted(sentence, question)
+    if kind == DURATION:
+        return _HAS_DURATION.search(sentence) is not None
     return True
 
 
@@ -288,6 +320,20 @@ def _proper_names(sentence: str) -> list[str]:
     ]
 
 
+def _is_count(sentence: str, number: re.Match[str], question: str) -> bool:
+    """Whether `number` in `sentence` may count what `question` asks about: not a label
+    ("Objective 11"), nor a day of the month ("12 November"), nor a number of days, months
+    or years unless the question counts those ("How many years…")."""
+    before, after = sentence[: number.start()], sentence[number.end() :]
+    if _is_label(sentence, number.start()):
+        return False
+    if number.group(0)[:1].isdigit() and (
+        _DAY_OF_MONTH.match(after) or _DAY_OF_MONTH.search(before)
+    ):
+        return False
+    return not _TIME_UNIT_AFTER.match(after) or _COUNTS_TIME.search(question) is not None
+
+
 def _is_label(sentence: str, start: int) -> bool:
     """Whether the number at `start` labels something ("Objective 11", "Roundtable 3")
     rather than counting: it follows a capitalised word, or continues a list of labels
@@ -304,7 +350,10 @@ def _lists_what_is_counted(sentence: str, question: str) -> bool:
     """Whether `sentence` lists labels of the things a how-many question counts: "How many
     objectives…" is answered by counting "Objectives 4, 8, 9 and 21"."""
     asked = {stem(word) for word in words(question)}
-    return any(stem(match.group(1).lower()) in asked for match in _LABEL_LIST.finditer(sentence))
+    return any(
+        stem(match.group(1).lower()) in asked and match.group(1).lower() not in _MONTHS
+        for match in _LABEL_LIST.finditer(sentence)
+    )
 
 
 # A name in another form shares a stem of at least this many letters, and this share of the

@@ -6,6 +6,7 @@ import pytest
 
 from rag.questions import (
     DATE,
+    DURATION,
     LABEL,
     NAMES,
     NUMBER,
@@ -28,7 +29,14 @@ from rag.questions import (
         ("How many member states submitted reports?", NUMBER),
         ("How much funding did the taskforce receive?", NUMBER),
         ("What was the total volume of remittances?", NUMBER),
+        ("What was the budget of the programme?", NUMBER),
         ("How much support was there for partnership?", None),
+        ("What is the added value of the compact?", None),
+        ("What was the deadline for submitting reports?", DATE),
+        ("How long does the procedure take?", DURATION),
+        ("For how long is the permit valid?", DURATION),
+        ("What is the duration of the fast-track programme?", DURATION),
+        ("How many years does the permit last?", NUMBER),
         ("What measure did a number of states consider?", None),
         ("Which official voiced alarm over the large number of complaints?", None),
         ("Which states regularised migrants?", PLACES),
@@ -122,6 +130,10 @@ def test_missing_literals_accept_references_listed_together() -> None:
         ("In 2019 the review began.", DATE, True),
         ("It met on 12 November.", DATE, True),
         ("It met after the pandemic.", DATE, False),
+        ("Permits are issued for more than 90 days.", DURATION, True),
+        ("Training lasts three to six months.", DURATION, True),
+        ("Interpretation was available throughout the meeting.", DURATION, True),
+        ("A number of projects were launched in 2019.", DURATION, False),
         ("Anything at all.", None, True),
     ],
 )
@@ -142,6 +154,16 @@ def test_numbers_that_label_are_not_counts() -> None:
     heading = "Roundtable 3: Objectives 4, 8, 9, 10 and 21"
     assert not has_answer_kind(heading, NUMBER, "How many states took part in Roundtable 3?")
     assert has_answer_kind("In 2 countries: Greece and Croatia.", NUMBER)
+
+
+def test_days_of_the_month_and_lengths_of_time_are_not_counts() -> None:
+    question = "How many people took part on 13 November?"
+    assert not has_answer_kind("It opened on 12 November 2020.", NUMBER, question)
+    assert not has_answer_kind("It opened on November 12, 2020.", NUMBER, question)
+    assert has_answer_kind("On 12 November, 300 people took part.", NUMBER, question)
+    stay = "Nationals wishing to stay for more than 90 days may apply."
+    assert not has_answer_kind(stay, NUMBER, "How many nationals received a permit?")
+    assert has_answer_kind(stay, NUMBER, "How many days may they stay?")
 
 
 def test_a_list_of_labels_answers_how_many_of_the_labelled_things() -> None:
