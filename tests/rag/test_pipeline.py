@@ -102,6 +102,21 @@ def test_abstention_when_a_how_many_question_meets_no_number() -> None:
     assert abstention_reason(how_many, hits, [counted, *evidence], 0.2, frozenset()) is None
 
 
+def test_deadlines_want_a_date_budgets_a_number_and_a_duration_is_only_preferred() -> None:
+    passage, hits, best = one_passage("Portugal regularised migrants through a simple procedure.")
+
+    def reason(question: str) -> str | None:
+        return abstention_reason(profile_question(question), hits, [best], 0.2, frozenset())
+
+    assert reason("What was the deadline for Portugal's procedure?") == (
+        "the closest passages give no date"
+    )
+    assert reason("What was the budget of Portugal's procedure?") == (
+        "the closest passages give no number"
+    )
+    assert reason("How long did Portugal's procedure take?") is None
+
+
 def test_generated_answer_must_rest_on_the_best_evidence(fake_index: Settings) -> None:
     pipeline = build_pipeline(fake_index)
 
