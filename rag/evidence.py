@@ -219,8 +219,8 @@ def abstention_reason(
     # The best sentence is what the answer will rest on; evidence selection already prefers
     # sentences holding a number or date, so when even the best one has none, the number
     # or date asked for is not in the passages. A duration is preferred too but not
-    # required: a length of time is often stated in words no pattern lists ("a fast-track
-    # route", "for as long as needed"), and requiring one refused an answerable held-out
+    # required: a length of time is often stated in words no pattern lists ("for as long as
+    # needed", "over the long term"), and requiring one refused an answerable held-out
     # question while refusing no unanswerable one there.
     if profile.expects in (DATE, NUMBER) and not has_answer_kind(
         evidence[0].sentence, profile.expects, profile.question

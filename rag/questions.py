@@ -153,8 +153,8 @@ _LIST_SEPARATOR = r"\s*(?:,|and|&)\s*"
 @dataclass(frozen=True)
 class QuestionProfile:
     """What a question asks for: an answer kind (DATE, NUMBER, DURATION, PLACES, NAMES,
-    TITLE, LABEL or None), the names in it, the years and numbered references it is pinned to, its
-    text, and the office whose holder it asks for ("Special Rapporteur"), if any."""
+    TITLE, LABEL or None), the names in it, the years and numbered references it is pinned
+    to, its text, and the office whose holder it asks for ("Special Rapporteur"), if any."""
 
     expects: str | None
     names: tuple[str, ...]
