@@ -240,4 +240,17 @@ def abstention_reason(
         for sentence in quotable
     ):
         return f"the closest passages do not name the {profile.office}"
+    # "What did Canada report about family reunification?" answered by a sentence about
+    # family reunification that never names Canada would put words in Canada's mouth.
+    # A heading counts: the actor may be named once, above the passage.
+    unnamed = missing_names(
+        profile.actor,
+        [
+            f"{item.passage.section or ''} {item.sentence}"
+            for item in evidence
+            if item.relevance >= COMPANION_RELEVANCE * best
+        ],
+    )
+    if unnamed:
+        return f"the sentences that could answer do not mention {', '.join(unnamed)}"
     return None

@@ -97,6 +97,14 @@ _ASKS_OFFICE_HOLDER = re.compile(
 # copula ("The Rapporteur for the meeting was Ambassador Jane Smith"), or before it ("Ana
 # Ruiz, the Rapporteur,"). A short lower-case qualifier may follow the title ("for the
 # meeting"); the name is looked for in the three words after the comma, bracket or copula.
+# "What did Canada report about…?", "How has Sweden supported…?", "Why did the Network
+# propose…?": the question asks what a named actor did or said, so an answer must name it.
+# The capture is the capitalised words after the auxiliary.
+_ASKS_ABOUT_ACTOR = re.compile(
+    r"^\s*(?i:what|how|why|which\s+\w+|in what way)\s+"
+    r"(?i:did|does|do|has|have|had|is|was|are|were)\s+(?i:the\s+)?"
+    r"(?P<actor>[A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*)"
+)
 _NAMED_AFTER = re.compile(
     r"^(?:\s+[a-z]+){0,4}?\s*(?:,|\(|:|\s(?:is|was|are|were)\b)\s*(?P<name>(?:\S+\s*){1,3})"
 )
@@ -154,13 +162,16 @@ _LIST_SEPARATOR = r"\s*(?:,|and|&)\s*"
 class QuestionProfile:
     """What a question asks for: an answer kind (DATE, NUMBER, DURATION, PLACES, NAMES,
     TITLE, LABEL or None), the names in it, the years and numbered references it is pinned
-    to, its text, and the office whose holder it asks for ("Special Rapporteur"), if any."""
+    to, its text, the office whose holder it asks for ("Special Rapporteur"), if any, and
+    the names of the actor whose deeds or words it asks about ("What did Canada report…"
+    → "Canada"), if any."""
 
     expects: str | None
     names: tuple[str, ...]
     literals: tuple[str, ...] = ()
     question: str = ""
     office: str = ""
+    actor: tuple[str, ...] = ()
 
     @property
     def references(self) -> tuple[str, ...]:
@@ -185,12 +196,18 @@ def profile_question(question: str) -> QuestionProfile:
     names = names_in(question)
     literals = tuple(dict.fromkeys(filter(None, map(_literal, _LITERAL.finditer(question)))))
     office = _ASKS_OFFICE_HOLDER.search(question)
+    actor = _ASKS_ABOUT_ACTOR.search(question)
     return QuestionProfile(
         expects=expects,
         names=names,
         literals=literals,
         question=question,
         office=office.group("office") if office else "",
+        actor=tuple(
+            name
+            for name in names
+            if actor and name in actor.group("actor") and name.lower() not in _INSTITUTIONAL_WORDS
+        ),
     )
 
 

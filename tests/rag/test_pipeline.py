@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.citations import check_citations
@@ -115,6 +117,24 @@ def test_deadlines_want_a_date_budgets_a_number_and_a_duration_is_only_preferred
         "the closest passages give no number"
     )
     assert reason("How long did Portugal's procedure take?") is None
+
+
+def test_abstention_when_no_quotable_sentence_names_the_actor_asked_about() -> None:
+    text = "Family reunification was a prominent theme. Canada reported longer waiting times."
+    passage, hits, _ = one_passage(text)
+    theme = Evidence(passage, "Family reunification was a prominent theme.", 0.9, 0.6)
+    canada = Evidence(passage, "Canada reported longer waiting times.", 0.5, 0.4)
+    question = profile_question("What did Canada report about family reunification?")
+
+    def reason(evidence: list[Evidence]) -> str | None:
+        return abstention_reason(question, hits, evidence, 0.2, frozenset())
+
+    # Canada is in the passage, but only in a sentence too weak to be quoted.
+    assert reason([theme, canada]) == "the sentences that could answer do not mention Canada"
+    assert reason([canada, theme]) is None
+    # A heading above the sentence names the actor for it.
+    headed = replace(passage, section="Canada: family reunification")
+    assert reason([replace(theme, passage=headed)]) is None
 
 
 def test_generated_answer_must_rest_on_the_best_evidence(fake_index: Settings) -> None:

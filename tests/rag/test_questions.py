@@ -62,6 +62,23 @@ def test_expected_answer_kind(question: str, expected: str | None) -> None:
     assert profile_question(question).expects == expected
 
 
+@pytest.mark.parametrize(
+    ("question", "actor"),
+    [
+        ("What did Canada report about family reunification?", ("Canada",)),
+        ("Why did the Network propose a virtual format?", ("Network",)),
+        ("How has Sweden's programme helped?", ("Sweden's",)),
+        # Member States are every state, not one actor; lower-case subjects name no one.
+        ("What are Member States urged to ensure?", ()),
+        ("What did some states report about returns?", ()),
+        ("What is the title of Objective 12?", ()),
+        ("Which states regularised migrants?", ()),
+    ],
+)
+def test_actor_whose_deeds_are_asked_about(question: str, actor: tuple[str, ...]) -> None:
+    assert profile_question(question).actor == actor
+
+
 def test_names_skip_question_words() -> None:
     profile = profile_question(
         "What did Portugal and the UNHCR say about COVID-19 in Europe's east?"
