@@ -77,6 +77,9 @@ def test_abstention_names_a_missing_name(fake_index: Settings) -> None:
     answer = pipeline.ask("What did Denmark report about family reunification?")
     assert answer.abstained
     assert answer.abstention_reason == "the closest passages do not mention Denmark"
+    # A name used as an adjective counts as much: the report names no Danish city at all.
+    answer = pipeline.ask("Which Danish city hosts a taskforce on migrant inclusion?")
+    assert answer.abstention_reason == "the closest passages do not mention Danish"
     assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
 
 
