@@ -14,7 +14,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from rag.questions import missing_names, names_in
+from rag.mentions import missing_names
+from rag.questions import names_in
 from rag.text import content_terms, normalise_whitespace, split_sentences
 from rag.types import Citation, Evidence
 

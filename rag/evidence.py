@@ -14,18 +14,8 @@ from dataclasses import replace
 import numpy as np
 
 from rag.citations import COMPANION_RELEVANCE
-from rag.questions import (
-    DATE,
-    LABEL,
-    NUMBER,
-    PLACES,
-    TITLE,
-    QuestionProfile,
-    has_answer_kind,
-    missing_literals,
-    missing_names,
-    names_office_holder,
-)
+from rag.mentions import has_answer_kind, missing_literals, missing_names, names_office_holder
+from rag.questions import DATE, LABEL, NUMBER, PLACES, TITLE, QuestionProfile
 from rag.retrieval import Retriever, lexical_terms
 from rag.text import (
     PARAGRAPH_BREAK,

@@ -18,8 +18,9 @@ from rag.embedding import Embedder
 from rag.errors import InvalidQuestionError
 from rag.evidence import abstention_reason, select_evidence
 from rag.generation import Generator
+from rag.mentions import has_answer_kind
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
-from rag.questions import QuestionProfile, has_answer_kind, profile_question
+from rag.questions import QuestionProfile, profile_question
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
 from rag.text import content_terms

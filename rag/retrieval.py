@@ -21,7 +21,8 @@ import numpy as np
 from rag.embedding import Embedder
 from rag.errors import RagError
 from rag.index import PassageIndex
-from rag.questions import missing_literals, profile_question
+from rag.mentions import missing_literals
+from rag.questions import profile_question
 from rag.text import content_terms
 from rag.types import Hit
 

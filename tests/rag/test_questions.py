@@ -12,10 +12,7 @@ from rag.questions import (
     NUMBER,
     PLACES,
     TITLE,
-    has_answer_kind,
-    missing_literals,
-    missing_names,
-    names_office_holder,
+    numbered_part_asked,
     profile_question,
 )
 
@@ -127,109 +124,6 @@ def test_numbered_references_leave_years_out() -> None:
     assert profile.references == ("Roundtable 3",)
 
 
-def test_missing_literals_accept_references_listed_together() -> None:
-    texts = ["Roundtable 3: Objectives 4, 8, 11 and 13", "Belgium introduced it in 2019."]
-    assert missing_literals(["Objective 11", "Objective 13", "2019"], texts) == []
-    assert missing_literals(["Objective 1", "Roundtable 1", "2018"], texts) == [
-        "Objective 1",
-        "Roundtable 1",
-        "2018",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("sentence", "kind", "expected"),
-    [
-        ("A total of 28 Member States reported.", NUMBER, True),
-        ("Twelve states reported.", NUMBER, True),
-        ("The COVID-19 pandemic changed this.", NUMBER, False),
-        ("In 2019 the review began.", NUMBER, False),
-        ("In 2019 the review began.", DATE, True),
-        ("It met on 12 November.", DATE, True),
-        ("It met after the pandemic.", DATE, False),
-        ("Permits are issued for more than 90 days.", DURATION, True),
-        ("Training lasts three to six months.", DURATION, True),
-        ("Interpretation was available throughout the meeting.", DURATION, True),
-        ("A number of projects were launched in 2019.", DURATION, False),
-        ("Anything at all.", None, True),
-    ],
-)
-def test_answer_kind_in_sentence(sentence: str, kind: str | None, expected: bool) -> None:
-    assert has_answer_kind(sentence, kind) is expected
-
-
-def test_missing_names_match_words_not_spelling() -> None:
-    texts = ["The COVID-19 pandemic in Europe", "Portugal's initiative"]
-    assert missing_names(["COVID", "Europe's", "Portugal", "Denmark"], texts) == ["Denmark"]
-    assert missing_names(["Objective"], ["Roundtable 3: Objectives 4, 8 and 11"]) == []
-
-
-def test_numbers_that_label_are_not_counts() -> None:
-    assert not has_answer_kind("Objective 11 concerns borders.", NUMBER)
-    assert has_answer_kind("A total of 28 UNECE Member States reported.", NUMBER)
-    # A list of labels labels throughout; a preposition opening a sentence labels nothing.
-    heading = "Roundtable 3: Objectives 4, 8, 9, 10 and 21"
-    assert not has_answer_kind(heading, NUMBER, "How many states took part in Roundtable 3?")
-    assert has_answer_kind("In 2 countries: Greece and Croatia.", NUMBER)
-
-
-def test_days_of_the_month_and_lengths_of_time_are_not_counts() -> None:
-    question = "How many people took part on 13 November?"
-    assert not has_answer_kind("It opened on 12 November 2020.", NUMBER, question)
-    assert not has_answer_kind("It opened on November 12, 2020.", NUMBER, question)
-    assert has_answer_kind("On 12 November, 300 people took part.", NUMBER, question)
-    stay = "Nationals wishing to stay for more than 90 days may apply."
-    assert not has_answer_kind(stay, NUMBER, "How many nationals received a permit?")
-    assert has_answer_kind(stay, NUMBER, "How many days may they stay?")
-
-
-def test_a_list_of_labels_answers_how_many_of_the_labelled_things() -> None:
-    heading = "Roundtable 3: Objectives 4, 8, 9, 10 and 21"
-    assert has_answer_kind(heading, NUMBER, "How many objectives did Roundtable 3 cover?")
-
-
-def test_names_kind_wants_a_name_the_question_lacks() -> None:
-    question = "Which states regularised migrants?"
-    common = {"many", "so", "the"}
-    assert has_answer_kind("Italy and the Republic of Moldova reported it.", PLACES, question)
-    assert not has_answer_kind("Many Member States reported it.", PLACES, question, common)
-    assert not has_answer_kind("So did the UNECE and the GCM network.", PLACES, question, common)
-
-
-def test_names_count_as_mentioned_in_related_forms() -> None:
-    texts = ["The United Kingdom, Sweden and Tunisia; research by UNHCR in Portugal."]
-    names = ["UK's", "Swedish", "Tunisian", "UN", "Portuguese", "EU", "Dutch", "Denmark"]
-    # Adjectives of places named, acronyms spelled by initials or opening a longer acronym;
-    # not a name merely sharing a letter or two ("Denmark", "Dutch").
-    assert missing_names(names, texts) == ["EU", "Dutch", "Denmark"]
-
-
-def test_names_kind_ignores_words_the_corpus_also_writes_in_lower_case() -> None:
-    question = "Who served as Rapporteur for the meeting?"
-    sentence = "In view of the pandemic, the Network opted for a virtual format in December."
-    assert has_answer_kind(sentence, NAMES, question)
-    # "network" also occurs in lower case: capitalised here as a title, it names no one;
-    # a month is a date, not a name; "In" opens the sentence.
-    assert not has_answer_kind(sentence, NAMES, question, common_words={"network", "view"})
-    assert has_answer_kind("It was chaired by Ms Rossi.", NAMES, question, {"network"})
-    # A name opening the sentence is a name; a common word opening it is not.
-    states = "Which states regularised migrants?"
-    assert has_answer_kind("Italy and the others regularised.", PLACES, states, {"the"})
-    assert not has_answer_kind("Several regularised.", PLACES, states, {"several"})
-
-
-def test_names_kind_wants_a_name_not_in_the_question_in_any_form() -> None:
-    question = "With which Tunisian cities are Milan and Turin cooperating?"
-    assert not has_answer_kind(
-        "The cities of Milan and Turin work with Tunisia.", PLACES, question, {"the"}
-    )
-    assert has_answer_kind("Milan works with Sousse in Tunisia.", PLACES, question)
-    # A word broken at a line end ("State-") is no name of its own.
-    assert not has_answer_kind(
-        "Reviews follow a State- led approach.", PLACES, "Which states?", {"reviews"}
-    )
-
-
 @pytest.mark.parametrize(
     ("question", "office"),
     [
@@ -250,29 +144,9 @@ def test_office_whose_holder_is_asked_for(question: str, office: str) -> None:
     assert profile_question(question).office == office
 
 
-def test_office_holder_is_named_within_the_title_or_beside_it() -> None:
-    question = "What is the name of the UN Special Rapporteur on the Human Rights of Migrants?"
-    common = {"the", "said", "expressed", "concern", "summary", "report", "is", "available"}
-
-    def named(sentence: str) -> bool:
-        return names_office_holder(sentence, "Special Rapporteur", question, common)
-
-    # The title spelled out names no one the question does not.
-    assert not named(
-        "The United Nations Special Rapporteur on the Human Rights of Migrants expressed concern."
+def test_numbered_part_asked_for() -> None:
+    assert numbered_part_asked("Under which numbered objective are returns dealt with?") == (
+        "objective"
     )
-    assert named("The Special Rapporteur, Felipe González Morales, said so.")
-    assert named("Felipe González Morales, the UN Special Rapporteur, said so.")
-    assert named("The Special Rapporteur (Felipe González Morales) said so.")
-    assert named("The Special Rapporteur for the region was Felipe González Morales.")
-    assert not named("The Special Rapporteur's summary report is available.")
-    assert not named("In March 2020, the Special Rapporteur, together with the EU, said so.")
-    assert not named("The Special Rapporteur expressed concern about Greece and Italy.")
-    assert not named("Sweden funds the Network.")
-
-
-def test_label_kind_wants_the_numbered_part_asked_for() -> None:
-    question = "Which objective deals with returns?"
-    assert has_answer_kind("Objective 21: Cooperate in facilitating safe return", LABEL, question)
-    assert not has_answer_kind("Roundtable 3: Objectives 4, 8 and 21", LABEL, "Which section?")
-    assert not has_answer_kind("Returns were discussed at length.", LABEL, question)
+    assert numbered_part_asked("Which roundtables covered returns?") == "roundtable"
+    assert numbered_part_asked("Which states regularised migrants?") is None
