@@ -125,6 +125,11 @@ class AnswerResponse(BaseModel):
     answer: str = Field(description="Answer text with `[n]` markers.")
     abstained: bool
     mode: str = Field(description="generated, extractive or abstained.")
+    weak_evidence: bool = Field(
+        False,
+        description="The answer rests on passages that match the question only loosely: "
+        "the reports may not answer it. Show it as a caution.",
+    )
     citations: list[CitationOut]
     passages: list[RetrievedPassage]
     model: str

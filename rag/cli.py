@@ -198,6 +198,12 @@ def _batch_question(line: str) -> tuple[str, str | None]:
         return text, str(error)
 
 
+WEAK_EVIDENCE_NOTE = (
+    "Note: the closest passages match this question only loosely; the reports may not "
+    "answer it. Check the sources."
+)
+
+
 def format_answer(answer: Any) -> str:
     """The answer and its numbered sources, for reading in a terminal."""
     lines = [answer.answer, ""]
@@ -206,6 +212,8 @@ def format_answer(answer: Any) -> str:
         for hit in answer.hits[:3]:
             lines.append(f"  - {hit.passage.anchor} ({hit.passage.section or 'no section'})")
         return "\n".join(lines)
+    if answer.weak_evidence:
+        lines += [WEAK_EVIDENCE_NOTE, ""]
     lines.append("Sources:")
     for citation in answer.citations:
         where = citation.section or "no section"

@@ -61,5 +61,6 @@ def build_pipeline(
             evidence_sentences=settings.evidence_sentences,
             max_answer_tokens=settings.max_answer_tokens,
             abstain_threshold=settings.abstain_threshold,
+            weak_evidence_match=settings.weak_evidence_match,
         ),
     )

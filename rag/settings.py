@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     abstain_threshold: float = Field(
         0.2, description="Least evidence match (0..1) below which the assistant abstains."
     )
+    weak_evidence_match: float = Field(
+        0.33,
+        ge=0,
+        le=1,
+        description="Evidence match (0..1) below which an answer is flagged as resting on "
+        "weak evidence.",
+    )
     # HTTP server.
     host: str = "127.0.0.1"
     port: int = 8000

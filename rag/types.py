@@ -124,6 +124,9 @@ class Answer:
     # Why the assistant abstained (None when it answered), e.g. "the closest passages do not
     # mention Denmark".
     abstention_reason: str | None = None
+    # Whether the answer rests on evidence that matches the question only loosely, so that
+    # the reports may not answer it (never for an abstention).
+    weak_evidence: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +135,7 @@ class Answer:
             "abstained": self.abstained,
             "mode": self.mode,
             "abstention_reason": self.abstention_reason,
+            "weak_evidence": self.weak_evidence,
             "citations": [citation.to_dict() for citation in self.citations],
             "passages": [hit.to_dict() for hit in self.hits],
             "model": self.model,

@@ -634,6 +634,16 @@
         }
         text.appendChild(document.createTextNode(answer.answer.slice(last)));
         append(article, [text]);
+        if (answer.weak_evidence) {
+          article.appendChild(
+            h(
+              "p",
+              { class: "note weak-evidence", role: "note" },
+              "The closest passages match this question only loosely: the reports may " +
+                "not answer it. Check the sources."
+            )
+          );
+        }
         if (answer.mode === "extractive") {
           article.appendChild(
             h("p", { class: "note" }, "Quoted from the reports, word for word.")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import EXIT_PARTIAL, EXIT_USAGE, main
+from rag.cli import EXIT_PARTIAL, EXIT_USAGE, WEAK_EVIDENCE_NOTE, main
 from rag.models import bundled_gguf_path
 from rag.settings import Settings
 
@@ -59,6 +59,21 @@ def test_ask_prints_answer_and_numbered_sources(
     assert "[1]" in out.splitlines()[0]
     assert "Sources:" in out
     assert "  [1] gcm-unece-2020#p" in out
+    assert WEAK_EVIDENCE_NOTE not in out
+
+
+def test_an_answer_on_weak_evidence_says_so_before_its_sources(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    monkeypatch.setenv("RAG_WEAK_EVIDENCE_MATCH", "1.0")  # every answer's evidence is weak
+    assert main(["ask", "Which states instituted regularisation in the pandemic?"]) == 0
+    out = capsys.readouterr().out
+    assert WEAK_EVIDENCE_NOTE in out
+    assert out.index(WEAK_EVIDENCE_NOTE) < out.index("Sources:")
+    assert main(["ask", "--json", "Which states instituted regularisation?"]) == 0
+    assert json.loads(capsys.readouterr().out)["weak_evidence"] is True
 
 
 def test_ask_json_has_the_documented_fields(
@@ -72,6 +87,7 @@ def test_ask_json_has_the_documented_fields(
         "question",
         "answer",
         "abstained",
+        "weak_evidence",
         "citations",
         "passages",
         "model",

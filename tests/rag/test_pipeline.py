@@ -8,7 +8,7 @@ import pytest
 
 from rag.citations import check_citations
 from rag.errors import InvalidQuestionError
-from rag.evidence import abstention_reason
+from rag.evidence import abstention_reason, select_evidence
 from rag.factory import build_pipeline
 from rag.pipeline import ABSTENTION_TEXT
 from rag.questions import profile_question
@@ -30,6 +30,31 @@ def test_events_come_in_order_and_done_is_the_answer(fake_index: Settings) -> No
     # The fake model quotes source [1]; verification keeps it, so the text survives intact.
     assert answer.answer == streamed
     assert answer.citations == events[-2].data
+
+
+def test_an_answer_is_flagged_when_its_best_evidence_matches_weakly(fake_index: Settings) -> None:
+    question = "Which states instituted regularisation in the pandemic?"
+    answer = build_pipeline(fake_index).ask(question)
+    assert not answer.abstained
+    best_match = answer_match(fake_index, question)
+    stricter = fake_index.model_copy(update={"weak_evidence_match": best_match + 0.01})
+    looser = fake_index.model_copy(update={"weak_evidence_match": best_match})
+    assert build_pipeline(stricter).ask(question).weak_evidence is True
+    assert build_pipeline(looser).ask(question).weak_evidence is False
+    assert build_pipeline(stricter).ask(question).to_dict()["weak_evidence"] is True
+    # An abstention rests on no evidence, so it carries no caution.
+    refused = build_pipeline(stricter).ask("What did Denmark report about family reunification?")
+    assert refused.abstained and refused.weak_evidence is False
+
+
+def answer_match(settings: Settings, question: str) -> float:
+    """The match of the best evidence sentence the pipeline selects for `question`."""
+    pipeline = build_pipeline(settings)
+    hits = pipeline.retriever.retrieve(question, settings.top_k)
+    evidence = select_evidence(
+        profile_question(question), hits, pipeline.retriever, settings.evidence_sentences
+    )
+    return evidence[0].match
 
 
 def test_answer_cites_only_retrieved_passages_with_verbatim_quotes(fake_index: Settings) -> None:

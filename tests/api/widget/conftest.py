@@ -288,6 +288,15 @@ def keyed_server(fake_settings_with_markup: Settings, host_pages: HostPages) -> 
         yield ApiServer(url, app)
 
 
+@pytest.fixture
+def cautious_server(fake_settings_with_markup: Settings) -> Iterator[ApiServer]:
+    """The API on fake components, flagging every answer as resting on weak evidence."""
+    settings = fake_settings_with_markup.model_copy(update={"weak_evidence_match": 1.0})
+    app = create_app(settings)
+    with live_server(app) as url:
+        yield ApiServer(url, app)
+
+
 @pytest.fixture(scope="session")
 def real_widget_server(
     real_settings: Settings,

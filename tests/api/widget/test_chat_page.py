@@ -99,6 +99,25 @@ def test_an_abstention_says_so_and_offers_the_closest_passages(page_ui: ChatUi) 
     page_ui.screenshot("abstention.png")
 
 
+def test_an_answer_on_weak_evidence_carries_a_caution(
+    page_ui: ChatUi, ui: ChatUi, cautious_server: ApiServer
+) -> None:
+    answer = page_ui.ask(FAKE_QUESTION)
+    (done,) = page_ui.stored_answers()
+    assert done["weak_evidence"] is False
+    assert answer.locator(".weak-evidence").count() == 0
+
+    ui.page.goto(f"{cautious_server.url}/")
+    ui.page.locator(".chat").wait_for()
+    answer = ui.ask(FAKE_QUESTION)
+    done = ui.stored_answers()[-1]
+    assert done["weak_evidence"] is True and done["abstained"] is False
+    caution = answer.locator(".weak-evidence")
+    assert caution.get_attribute("role") == "note"
+    assert "may not answer it" in caution.inner_text()
+    assert answer.locator("button.cite").count() == len(done["citations"]) > 0
+
+
 def test_a_busy_server_says_when_to_retry_and_the_retry_answers(
     page_ui: ChatUi, fake_server: ApiServer
 ) -> None:
