@@ -2,8 +2,8 @@
 chat front-ends.
 
 The last user message is the question; earlier messages are ignored, since every answer
-must rest on the reports alone. Citations ride in an extra `citations` field (in the final
-chunk when streaming). A streamed answer arrives in one content chunk after verification,
+must rest on the reports alone. Citations ride in an extra `citations` field, and the
+weak-evidence flag in `weak_evidence` (in the final chunk when streaming). A streamed answer arrives in one content chunk after verification,
 not token by token: OpenAI clients append deltas and cannot take back a claim that
 verification removes, so no unverified text is sent.
 """
@@ -88,6 +88,7 @@ async def chat_completions(
                 }
             ],
             "citations": [citation.to_dict() for citation in answer.citations],
+            "weak_evidence": answer.weak_evidence,
         }
     )
 
@@ -154,6 +155,7 @@ async def _chunks(
                 yield sse_data(chunk({"content": answer.answer}))
                 final = chunk({}, finish_reason="stop")
                 final["citations"] = [citation.to_dict() for citation in answer.citations]
+                final["weak_evidence"] = answer.weak_evidence
                 yield sse_data(final)
     except (RagError, ApiError) as error:
         yield sse_data({"error": {"message": str(error), "type": "server_error"}})

@@ -48,6 +48,7 @@ def test_completion_answers_the_last_user_message_with_citations(
         }
     ]
     assert completion["citations"] == [citation.to_dict() for citation in expected.citations]
+    assert completion["weak_evidence"] is expected.weak_evidence
 
 
 def test_streamed_completion_uses_openai_chunks_and_ends_with_done(
@@ -67,6 +68,7 @@ def test_streamed_completion_uses_openai_chunks_and_ends_with_done(
     assert text == expected.answer
     assert chunks[-1]["choices"][0] == {"index": 0, "delta": {}, "finish_reason": "stop"}
     assert chunks[-1]["citations"] == [citation.to_dict() for citation in expected.citations]
+    assert chunks[-1]["weak_evidence"] is expected.weak_evidence
     assert all("citations" not in chunk for chunk in chunks[:-1])
 
 
