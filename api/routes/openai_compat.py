@@ -3,9 +3,10 @@ chat front-ends.
 
 The last user message is the question; earlier messages are ignored, since every answer
 must rest on the reports alone. Citations ride in an extra `citations` field, and the
-weak-evidence flag in `weak_evidence` (in the final chunk when streaming). A streamed answer arrives in one content chunk after verification,
-not token by token: OpenAI clients append deltas and cannot take back a claim that
-verification removes, so no unverified text is sent.
+weak-evidence flag in `weak_evidence` (in the final chunk when streaming). A streamed
+answer arrives in one content chunk after verification, not token by token: OpenAI
+clients append deltas and cannot take back a claim that verification removes, so no
+unverified text is sent.
 """
 
 from __future__ import annotations
