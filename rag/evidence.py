@@ -220,7 +220,8 @@ def abstention_reason(
     # named in one; when none names one the question does not ("several countries", "cities
     # in Tunisia"), the report does not say which. Likewise for who holds an office.
     best = evidence[0].relevance
-    quotable = [item.sentence for item in evidence if item.relevance >= COMPANION_RELEVANCE * best]
+    quotable_evidence = [item for item in evidence if item.relevance >= COMPANION_RELEVANCE * best]
+    quotable = [item.sentence for item in quotable_evidence]
     if profile.expects == PLACES and not any(
         has_answer_kind(sentence, PLACES, profile.question, common_words) for sentence in quotable
     ):
@@ -235,11 +236,7 @@ def abstention_reason(
     # A heading counts: the actor may be named once, above the passage.
     unnamed = missing_names(
         profile.actor,
-        [
-            f"{item.passage.section or ''} {item.sentence}"
-            for item in evidence
-            if item.relevance >= COMPANION_RELEVANCE * best
-        ],
+        [f"{item.passage.section or ''} {item.sentence}" for item in quotable_evidence],
     )
     if unnamed:
         return f"the sentences that could answer do not mention {', '.join(unnamed)}"
