@@ -160,13 +160,8 @@ def _shared_prefix(llama: Any, system: str) -> list[int]:
         for _ in chunks:
             pass
         prompts.append(list(llama.input_ids[: llama.n_tokens]))
-    shared = 0
-    for first, second in zip(*prompts, strict=False):
-        if first != second:
-            break
-        shared += 1
     llama.reset()
-    return prompts[0][:shared]
+    return list(os.path.commonprefix(prompts))
 
 
 def has_chat_template(llama: Any) -> bool:
