@@ -1,4 +1,4 @@
-"""Retrieval: reciprocal-rank fusion, and dense/BM25/hybrid rankings on the report."""
+"""Retrieval: score fusion, and dense/BM25/hybrid rankings on the report."""
 
 from __future__ import annotations
 
@@ -6,18 +6,28 @@ import pytest
 
 from rag.errors import RagError
 from rag.factory import build_embedder, load_configured_index
-from rag.retrieval import RRF_K, Retriever, fuse_reciprocal_rank, lexical_terms
+from rag.retrieval import Retriever, fuse_scores, lexical_terms
 from rag.settings import Settings
 from tests.conftest import HEADLINE_QUESTION, REGULARISATION_TEXT
 
 
-def test_fusion_rewards_agreement_between_rankings() -> None:
-    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
-    lexical = [(3, 12.0), (1, 10.0), (4, 9.0)]
-    fused = fuse_reciprocal_rank([dense, lexical])
-    assert [position for position, _ in fused] == [1, 3, 2, 4]
-    assert fused[0][1] == pytest.approx(1 / (RRF_K + 1) + 1 / (RRF_K + 2))
-    assert fused[3][1] == pytest.approx(1 / (RRF_K + 3))
+def test_fusion_keeps_a_dominant_lexical_margin() -> None:
+    # BM25 scores passage 3 far above any other; dense does not rank it at all. Rank fusion
+    # with the same weights would put passage 1 first (1/61 + 3/62 > 3/61).
+    dense = [(1, 0.60), (2, 0.59), (4, 0.50)]
+    lexical = [(3, 9.0), (1, 2.0), (2, 1.8)]
+    fused = fuse_scores([dense, lexical], weights=[1.0, 3.0], floors=[None, 0.0])
+    assert [position for position, _ in fused] == [3, 1, 2, 4]
+    assert fused[0][1] == pytest.approx(3.0)
+    assert fused[1][1] == pytest.approx(1.0 + 3.0 * 2.0 / 9.0)
+    assert fused[3][1] == pytest.approx(0.0)
+
+
+def test_fusion_scales_a_ranking_of_equal_scores_to_one() -> None:
+    assert fuse_scores([[(5, 0.4), (6, 0.4)]], weights=[2.0], floors=[None]) == [
+        (5, pytest.approx(2.0)),
+        (6, pytest.approx(2.0)),
+    ]
 
 
 def test_unknown_mode_is_refused(fake_index: Settings) -> None:
@@ -51,6 +61,15 @@ def test_hybrid_finds_a_paraphrase(real_settings: Settings) -> None:
     assert any(REGULARISATION_TEXT in hit.passage.text for hit in hits)
 
 
+@pytest.mark.integration
+def test_hybrid_keeps_the_one_paragraph_bm25_singles_out(real_settings: Settings) -> None:
+    # Dense retrieval ranks other paragraphs on migrants' status above it; BM25 scores it
+    # three times above any other. Rank fusion left it sixth, out of the five answered from.
+    retriever = Retriever(load_configured_index(real_settings), build_embedder(real_settings))
+    hits = retriever.retrieve("Which states regularised migrants?", 5)
+    assert any(REGULARISATION_TEXT in hit.passage.text for hit in hits)
+
+
 def test_numbered_references_are_one_lexical_term() -> None:
     terms = lexical_terms("What is the title of Objective 12 and resolution 73/195?")
     assert "objective#12" in terms
@@ -60,9 +79,10 @@ def test_numbered_references_are_one_lexical_term() -> None:
 def test_weighted_fusion_can_silence_a_ranking() -> None:
     dense = [(1, 0.9), (2, 0.8)]
     lexical = [(2, 12.0), (3, 10.0)]
-    assert fuse_reciprocal_rank([dense, lexical], weights=[1.0, 0.0])[:2] == [
-        (1, pytest.approx(1 / (RRF_K + 1))),
-        (2, pytest.approx(1 / (RRF_K + 2))),
+    assert fuse_scores([dense, lexical], weights=[1.0, 0.0], floors=[None, 0.0]) == [
+        (1, pytest.approx(1.0)),
+        (2, pytest.approx(0.0)),
+        (3, pytest.approx(0.0)),
     ]
 
 
