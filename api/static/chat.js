@@ -4,8 +4,10 @@
    `GcmRagChat.mount(host, options)` draws the chat inside a shadow root of `host`, so that its
    styles (chat.css) and the page's never meet. Questions go to POST /api/ask with
    "stream": true; the server-sent events are read from the fetch body, since EventSource
-   cannot POST. Tokens are drawn as they come; the `done` answer then replaces them, because it
-   is the verified text (verification may drop or re-cite what the model wrote).
+   cannot POST. The `token` events are the model's unverified draft and are never shown:
+   officials must be able to trust every sentence on screen, and verification often drops or
+   re-cites what the model wrote. Until the `done` event brings the verified answer, a status
+   says that the answer is being checked.
 
    Everything from the server or the user is put in as text (createTextNode, textContent),
    never parsed as HTML. The conversation is kept in sessionStorage, so that it survives a
@@ -22,6 +24,8 @@
   const ABSTENTION_HEADING = "The indexed reports do not answer this";
   const EXAMPLE_QUESTION = "Which states regularised migrants during COVID?";
   const CITATION_MARKER = /\[(\d+)\]/g;
+  const SEARCHING = "Searching the reports…";
+  const CHECKING = "Checking the answer against the reports…";
 
   let instances = 0;
 
@@ -462,15 +466,16 @@
       this.intro.hidden = true;
       this.announce("");
       this.log.appendChild(this.renderQuestion(question));
-      const progress = h("p", { class: "progress" }, "Searching the reports…");
-      const draft = h("p", { class: "draft" });
+      // Progress only, never the draft: the log is busy meanwhile, so the progress is also
+      // announced through the status region.
+      const progress = h("p", { class: "progress" }, SEARCHING);
       const pending = h(
         "article",
         { class: "turn answer pending", "data-state": "streaming", "aria-busy": "true" },
-        progress,
-        draft
+        progress
       );
       this.log.appendChild(pending);
+      this.announce(SEARCHING);
       this.scrollToEnd();
       const controller = new AbortController();
       this.inFlight = controller;
@@ -483,12 +488,8 @@
           question,
           (name, data) => {
             if (name === "passages") {
-              progress.textContent = `Found ${data.length} passage${
-                data.length === 1 ? "" : "s"
-              }. Writing the answer…`;
-            } else if (name === "token") {
-              draft.appendChild(document.createTextNode(data.text));
-              this.scrollToEnd();
+              progress.textContent = CHECKING;
+              this.announce(CHECKING);
             } else if (name === "done") {
               settled = data;
             } else if (name === "error") {
@@ -525,13 +526,13 @@
         }
       }
       if (settled) {
-        // The verified answer replaces whatever the tokens said.
         pending.replaceWith(this.renderAnswer(settled));
         this.turns.push({ question, answer: settled });
         this.save();
         this.announce(settled.abstained ? "No answer in the reports." : "Answer ready.");
       } else {
         pending.replaceWith(this.renderError(failure, question));
+        this.announce(""); // the error box is an alert of its own
         if (!this.input.value) this.input.value = question; // to edit or resend
       }
       this.scrollToEnd();
