@@ -112,6 +112,9 @@ def _message(item: dict[str, Any]) -> str:
         return "unknown field (not part of this request)"
     if item.get("type") == "model_attributes_type":
         return "the body must be a JSON object"
+    if item.get("type") == "string_unicode":
+        # A string fails this only by holding a surrogate, which JSON lets in as an escape.
+        return "the text holds an invalid character (a lone surrogate such as \\ud800); remove it"
     return str(item.get("msg", "invalid"))
 
 

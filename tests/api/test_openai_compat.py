@@ -112,6 +112,30 @@ def test_bad_requests_get_openai_errors_naming_the_param(
     assert error["message"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"messages": [{"role": "user", "content": "Is the GCM \\ud800 legally binding?"}]}',
+        b'{"stream": true, "messages": [{"role": "user", "content": "Is it \\udfff binding?"}]}',
+        b'{"messages": [{"role": "system", "content": "Hi"}, {"role": "user", "content": '
+        b'[{"type": "text", "text": "Is the GCM "}, {"type": "text", "text": "\\ud800?"}]}]}',
+    ],
+)
+def test_a_lone_surrogate_is_refused_like_in_api_ask(client: TestClient, body: bytes) -> None:
+    headers = {"Content-Type": "application/json"}
+    response = client.post("/v1/chat/completions", content=body, headers=headers)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    user = 1 if b"system" in body else 0
+    assert (error["param"], error["code"]) == (f"messages.{user}.content", "string_unicode")
+    assert "remove it" in error["message"]
+    asked = client.post(
+        "/api/ask", content=b'{"question": "Is the \\ud800 GCM binding?"}', headers=headers
+    )
+    assert (asked.status_code, asked.json()["rule"]) == (422, "string_unicode")
+    assert asked.json()["error"] == f"question: {error['message'].split(': ', 1)[1]}"
+
+
 def test_malformed_json_gets_an_openai_error(client: TestClient) -> None:
     response = client.post(
         "/v1/chat/completions", content=b"{", headers={"Content-Type": "application/json"}
