@@ -56,8 +56,9 @@ class QueueFullError(ApiError):
 def from_rag_error(error: RagError) -> ApiError:
     """The HTTP form of a pipeline error: a bad question is the client's (422); anything
     else (no index, model missing, generation server down) means the service cannot answer
-    now (503)."""
-    message = str(error)
+    now (503). The message is the problem alone: `fix` carries the fix, and the `/v1/` shape
+    joins the two (`str(error)` holds both already)."""
+    message = error.problem
     if isinstance(error, InvalidQuestionError):
         return ApiError(422, message, field="question", rule="valid_question", fix=error.fix)
     if isinstance(error, IndexMissingError):

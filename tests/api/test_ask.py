@@ -144,7 +144,15 @@ def test_a_pipeline_error_mid_stream_ends_with_an_error_event(
 
         plain = client.post("/api/ask", json={"question": FAKE_QUESTION})
         assert plain.status_code == 503
-        assert plain.json()["error"] == "the generation server went away; start it again"
+        error = plain.json()
+        assert (error["error"], error["fix"]) == (
+            "the generation server went away",
+            "start it again",
+        )
+        chat = client.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": FAKE_QUESTION}]}
+        )
+        assert chat.json()["error"]["message"] == "the generation server went away; start it again"
         assert client.app.state.service.generation.admitted == 0  # type: ignore[attr-defined]
 
 
