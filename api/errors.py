@@ -22,6 +22,9 @@ from rag.errors import IndexMismatchError, IndexMissingError, InvalidQuestionErr
 log = logging.getLogger("api")
 
 OPENAI_PREFIX = "/v1/"
+# OpenAI's error types for the statuses that have one of their own; other 4xx are
+# invalid_request_error, 5xx server_error.
+OPENAI_ERROR_TYPES = {401: "authentication_error"}
 
 
 @dataclasses.dataclass(eq=False)  # compared by identity, hashable, like any exception
@@ -124,7 +127,9 @@ def error_response(request_path: str, error: ApiError) -> JSONResponse:
     body: dict[str, Any]
     if request_path.startswith(OPENAI_PREFIX):
         message = f"{error.message}; {error.fix}" if error.fix else error.message
-        kind = "invalid_request_error" if error.status < 500 else "server_error"
+        kind = OPENAI_ERROR_TYPES.get(
+            error.status, "invalid_request_error" if error.status < 500 else "server_error"
+        )
         body = {
             "error": {"message": message, "type": kind, "param": error.field, "code": error.rule}
         }
