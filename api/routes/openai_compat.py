@@ -32,7 +32,9 @@ from api.schemas import (
     ChatMessage,
     ModelCard,
     ModelList,
+    OpenAIErrorResponse,
     Question,
+    error_responses,
 )
 from api.service import AssistantService
 from api.streaming import EventStreamResponse, answer_and_audit, answer_events, sse_data
@@ -51,7 +53,9 @@ _STARTED = int(time.time())
 QUESTION: TypeAdapter[str] = TypeAdapter(Question)
 
 
-@router.get("/models", response_model=ModelList)
+@router.get(
+    "/models", response_model=ModelList, responses=error_responses(401, model=OpenAIErrorResponse)
+)
 async def list_models() -> ModelList:
     """The assistant, as the one model to choose."""
     return ModelList(data=[ModelCard(id=SERVED_MODEL, created=_STARTED, owned_by="gcm-rag")])
@@ -60,7 +64,10 @@ async def list_models() -> ModelList:
 @router.post(
     "/chat/completions",
     response_model=ChatCompletionResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        **error_responses(400, 401, 413, 422, 503, model=OpenAIErrorResponse),
+    },
 )
 async def chat_completions(
     body: ChatCompletionRequest, request: Request, service: ServiceDep, pipeline: PipelineDep
