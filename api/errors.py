@@ -47,11 +47,13 @@ class QueueFullError(ApiError):
     """Too many generation requests are admitted already; `Retry-After` says when to retry."""
 
     def __init__(self, admitted: int, retry_after_s: int) -> None:
+        questions = "1 question is" if admitted == 1 else f"{admitted} questions are"
+        seconds = "1 second" if retry_after_s == 1 else f"{retry_after_s} seconds"
         super().__init__(
             status=503,
-            message=f"the assistant is busy: {admitted} questions are being answered or waiting",
+            message=f"the assistant is busy: {questions} being answered or waiting",
             rule="queue_full",
-            fix=f"retry after {retry_after_s} seconds",
+            fix=f"retry after {seconds}",
             headers={"Retry-After": str(retry_after_s)},
         )
 
