@@ -206,6 +206,10 @@ class HealthResponse(BaseModel):
     documents: int
     passages: int
     queue: QueueStatus
+    max_question_chars: int = Field(
+        description="The longest question accepted, in characters: longer ones are a 422. "
+        "The chat widget holds its text box to it."
+    )
     versions: dict[str, str | None]
     problems: dict[str, str] = Field(description="What keeps the assistant from being ready.")
 

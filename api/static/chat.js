@@ -9,6 +9,11 @@
    re-cites what the model wrote. Until the `done` event brings the verified answer, a status
    says that the answer is being checked.
 
+   Questions are held to the API's length limit, read from GET /api/health
+   (`max_question_chars`): a counter shows it, and a longer question is not sent. The limit
+   is not put in `maxlength`, which cuts pasted text without a word: a question cut short
+   would be answered as if it were whole.
+
    Everything from the server or the user is put in as text (createTextNode, textContent),
    never parsed as HTML. The conversation is kept in sessionStorage, so that it survives a
    reload in the same tab; "New conversation" clears it.
@@ -74,7 +79,7 @@
   class ChatError extends Error {
     constructor(kind, title, detail, retryAfter) {
       super(detail ? `${title} ${detail}` : title);
-      this.kind = kind; // unreachable, busy, invalid, unauthorized, unavailable, interrupted
+      this.kind = kind; // unreachable, busy, invalid, too_long, unauthorized, unavailable, interrupted
       this.title = title;
       this.detail = detail || "";
       this.retryAfter = retryAfter || null;
@@ -140,6 +145,10 @@
         seconds
       );
     }
+    if (body.rule === "string_too_long" && body.field === "question") {
+      // The reader's limit message replaces the validator's wording (see Chat.ask).
+      return new ChatError("too_long", "This question is too long; shorten it.");
+    }
     if (response.status === 401 || response.status === 403) {
       return new ChatError("unauthorized", "This page may not use the assistant.", detail);
     }
@@ -147,6 +156,16 @@
       return new ChatError("invalid", "The question could not be answered as sent.", detail);
     }
     return new ChatError("unavailable", "The assistant cannot answer right now.", detail);
+  }
+
+  /* Numbers as the chat's messages write them: 2000 as "2,000". */
+  function formatNumber(number) {
+    return number.toLocaleString("en");
+  }
+
+  /* Characters as the API counts them (code points: an emoji is one, not two). */
+  function characters(text) {
+    return [...text].length;
   }
 
   function sentence(text) {
@@ -288,6 +307,8 @@
       this.turns = []; // settled {question, answer} pairs, as stored
       this.inFlight = null; // AbortController of the question being answered
       this.titles = null; // promise of {doc id: title}, fetched when first needed
+      this.maxChars = null; // the API's question limit, once GET /api/health has said it
+      this.limits = null; // promise of that answer
       this.element = this.build();
       this.restore();
     }
@@ -301,6 +322,7 @@
       this.titleId = this.id("title");
       const inputId = this.id("question");
       const hintId = this.id("hint");
+      const countId = this.id("count");
       this.log = h("div", {
         class: "log",
         role: "log",
@@ -334,10 +356,12 @@
         name: "question",
         rows: "2",
         autocomplete: "off",
-        "aria-describedby": hintId,
+        "aria-describedby": `${hintId} ${countId}`,
         placeholder: "Type your question",
         onkeydown: (event) => this.onInputKey(event),
+        oninput: () => this.updateCount(),
       });
+      this.count = h("p", { class: "count", id: countId, hidden: true });
       this.sendButton = h("button", { type: "submit", class: "primary send" }, "Send");
       this.status = h("p", { class: "status", role: "status" });
       const form = h(
@@ -346,6 +370,7 @@
         h("label", { for: inputId }, "Your question"),
         h("div", { class: "row" }, this.input, this.sendButton),
         h("p", { class: "hint", id: hintId }, "Enter sends; Shift+Enter starts a new line."),
+        this.count,
         this.status
       );
       const bar = h(
@@ -426,7 +451,54 @@
 
     useExample() {
       this.input.value = EXAMPLE_QUESTION;
+      this.updateCount();
       this.input.focus();
+    }
+
+    /* Ask GET /api/health, once, for the longest question the API accepts; asked again
+       later when it fails. Health needs no key and sends no preflight. */
+    loadLimits() {
+      if (this.limits) return this.limits;
+      this.limits = fetch(`${this.options.baseUrl}/api/health`)
+        .then((response) => (response.ok ? response.json() : {}))
+        .then((health) => {
+          if (Number.isInteger(health.max_question_chars)) {
+            this.maxChars = health.max_question_chars;
+            this.updateCount();
+          } else {
+            this.limits = null;
+          }
+        })
+        .catch(() => {
+          this.limits = null;
+        });
+      return this.limits;
+    }
+
+    limitMessage() {
+      return `Questions are limited to ${formatNumber(this.maxChars)} characters; shorten it.`;
+    }
+
+    tooLong(text) {
+      return this.maxChars !== null && characters(text) > this.maxChars;
+    }
+
+    /* The counter under the box; over the limit the box is marked invalid and the status
+       says so (once, not at every key). */
+    updateCount() {
+      if (this.maxChars === null) return;
+      const used = characters(this.input.value);
+      const over = used > this.maxChars;
+      this.count.hidden = false;
+      this.count.textContent = `${formatNumber(used)} of ${formatNumber(this.maxChars)} characters`;
+      this.count.classList.toggle("over", over);
+      if (over) {
+        this.input.setAttribute("aria-invalid", "true");
+        if (this.status.textContent !== this.limitMessage()) this.announce(this.limitMessage());
+      } else {
+        this.input.removeAttribute("aria-invalid");
+        if (this.status.textContent === this.limitMessage()) this.announce("");
+      }
     }
 
     onInputKey(event) {
@@ -452,7 +524,13 @@
         this.input.focus();
         return;
       }
+      if (this.tooLong(question)) {
+        this.announce(this.limitMessage());
+        this.input.focus();
+        return;
+      }
       this.input.value = "";
+      this.updateCount();
       this.ask(question);
     }
 
@@ -519,6 +597,9 @@
           return;
         }
         failure = error instanceof ChatError ? error : new ChatError("unavailable", String(error));
+        if (failure.kind === "too_long" && this.maxChars !== null) {
+          failure = new ChatError("too_long", this.limitMessage());
+        }
       } finally {
         if (this.inFlight === controller) {
           this.inFlight = null;
@@ -534,6 +615,7 @@
         pending.replaceWith(this.renderError(failure, question));
         this.announce(""); // the error box is an alert of its own
         if (!this.input.value) this.input.value = question; // to edit or resend
+        this.updateCount();
       }
       this.scrollToEnd();
     }
@@ -761,6 +843,7 @@
         if (asked && asked.classList.contains("question")) asked.remove();
         box.remove();
         if (this.input.value.trim() === question) this.input.value = "";
+        this.updateCount();
         this.input.focus();
         this.ask(question);
       });
@@ -813,6 +896,7 @@
     if (settings.mode === "page") {
       const chat = new Chat(shadow, settings);
       root.appendChild(chat.element);
+      chat.loadLimits();
       return chat;
     }
     return mountWidget(shadow, root, settings);
@@ -836,6 +920,8 @@
     );
     const panel = h("div", { class: "panel", id: panelId, role: "dialog", "aria-modal": "false", hidden: true });
     const setOpen = (open, focus) => {
+      // The limit is asked for when the chat is first opened, not on every page view.
+      if (open) chat.loadLimits();
       panel.hidden = !open;
       launcher.setAttribute("aria-expanded", open ? "true" : "false");
       try {

@@ -8,7 +8,7 @@ from importlib import metadata
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rag.settings import Settings
+from rag.settings import MAX_QUESTION_CHARS, Settings
 from tests.api.conftest import FAKE_QUESTION
 from tests.conftest import ingest_seeds
 
@@ -25,6 +25,7 @@ def test_health_reports_readiness_versions_and_corpus(client: TestClient) -> Non
     assert health["versions"]["gcm-rag"] == metadata.version("gcm-rag")
     assert health["versions"]["llama-cpp-python"] == metadata.version("llama-cpp-python")
     assert health["queue"] == {"admitted": 0, "capacity": 8}
+    assert health["max_question_chars"] == MAX_QUESTION_CHARS
     assert health["problems"] == {}
 
 

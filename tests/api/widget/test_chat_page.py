@@ -1,14 +1,14 @@
 """The chat page at / on fake components: only the verified `done` answer is shown, never the
-model's streamed draft,
-abstentions, readable errors (busy, invalid question) after which the chat still works,
-copying an answer with its references, a conversation that survives a reload, and markup in a
-passage shown as text."""
+model's streamed draft; abstentions; readable errors (busy, a question over the length
+limit) after which the chat still works; copying an answer with its references; a
+conversation that survives a reload; and markup in a passage shown as text."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
+from rag.settings import MAX_QUESTION_CHARS
 from tests.api.conftest import FAKE_QUESTION, GATE_TIMEOUT_S
 from tests.api.widget.conftest import (
     MARKUP,
@@ -39,6 +39,7 @@ RECORD_SHOWN_TEXT = """() => {
                {childList: true, subtree: true, characterData: true});
 }"""
 CHECKING = "Checking the answer against the reports…"
+TOO_LONG = "Questions are limited to 2,000 characters; shorten it."
 
 
 def flat(text: str) -> str:
@@ -177,16 +178,55 @@ def test_a_busy_server_says_when_to_retry_and_the_retry_answers(
     assert page_ui.page.locator("textarea").input_value() == ""
 
 
-def test_an_invalid_question_shows_the_apis_message_and_the_chat_goes_on(
+def test_a_question_over_the_limit_is_held_back_in_plain_words(
     page_ui: ChatUi, fake_server: ApiServer
 ) -> None:
+    limit = httpx.get(f"{fake_server.url}/api/health").json()["max_question_chars"]
+    assert limit == MAX_QUESTION_CHARS == 2000
+    box = page_ui.page.locator("textarea")
+    counter = page_ui.page.locator(".count")
+    counter.filter(has_text="0 of 2,000 characters").wait_for()  # once health has answered
+    assert counter.get_attribute("id") in (box.get_attribute("aria-describedby") or "").split()
+    asked: list[str] = []
+    page_ui.page.on("request", lambda request: asked.append(request.url))
+    too_long = "Which states regularised migrants? " * 60
+    box.fill(too_long)
+    assert box.input_value() == too_long, "nothing is cut off"
+    assert counter.inner_text() == "2,100 of 2,000 characters"
+    assert box.get_attribute("aria-invalid") == "true"
+    status = page_ui.page.locator(".status")
+    assert status.inner_text() == TOO_LONG
+    box.press("Enter")
+    assert status.inner_text() == TOO_LONG
+    assert not any(url.endswith("/api/ask") for url in asked), "not sent"
+    assert page_ui.page.locator(".turn").count() == 0
+    page_ui.screenshot("question-too-long.png")
+
+    box.fill(FAKE_QUESTION)
+    assert box.get_attribute("aria-invalid") is None
+    assert status.text_content() == ""
+    answer = page_ui.ask(FAKE_QUESTION)
+    assert answer.get_attribute("data-abstained") == "false"
+    assert counter.inner_text() == "0 of 2,000 characters"
+
+
+def test_the_apis_refusal_of_a_long_question_reads_plainly(
+    ui: ChatUi, fake_server: ApiServer
+) -> None:
+    # Fault: the limit never arrives, so the question goes to the API, which refuses it.
+    ui.page.route("**/api/health", lambda route: route.abort())
+    ui.page.goto(f"{fake_server.url}/")
+    ui.page.locator(".chat").wait_for()
     too_long = "Which states regularised migrants? " * 60
     refused = httpx.post(f"{fake_server.url}/api/ask", json={"question": too_long, "stream": True})
-    assert refused.status_code == 422
-    error = page_ui.ask(too_long)
-    assert error.get_attribute("data-kind") == "invalid"
-    assert refused.json()["error"] in error.inner_text()
-    answer = page_ui.ask(FAKE_QUESTION)
+    assert (refused.status_code, refused.json()["rule"]) == (422, "string_too_long")
+    error = ui.ask(too_long)
+    assert error.get_attribute("role") == "alert"
+    assert error.inner_text().startswith("This question is too long; shorten it.")
+    assert refused.json()["error"] not in error.inner_text()
+    assert "String should have" not in ui.chat.inner_text()
+    assert ui.page.locator("textarea").input_value() == too_long.strip()  # to shorten
+    answer = ui.ask(FAKE_QUESTION)
     assert answer.get_attribute("data-abstained") == "false"
 
 
