@@ -175,10 +175,16 @@ class PassageResponse(BaseModel):
 class DocumentOut(BaseModel):
     doc: str
     title: str
-    path: str
+    path: str = Field(
+        description="The source file, relative to the seeds folder (RAG_SEEDS_DIR); the file "
+        "name alone for a file ingested from elsewhere.",
+        examples=["gcm-unece-2020.txt"],
+    )
     content_hash: str
     passages: int
-    duplicates: list[str] = Field(description="Other files with the same content, not indexed.")
+    duplicates: list[str] = Field(
+        description="Other files with the same content, not indexed (paths as `path`)."
+    )
 
 
 class DocumentsResponse(BaseModel):
