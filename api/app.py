@@ -4,7 +4,8 @@ The lifespan loads the embedder, the generator and the index once, through rag/f
 into an `AssistantService` on `app.state`; routes reach it through the dependencies in
 api/deps.py. The app starts even without an index (health says "not ready", answers say
 "run 'rag ingest'"). The chat widget's files, when present in api/static/, are served at
-`/` (`/` is its index.html). API docs at /docs, served from local files: no CDN is reachable.
+`/` (`/` is its index.html), behind every API route. API docs at /docs, served from local
+files: no CDN is reachable.
 
 Run it with `rag serve`, or `uvicorn --factory api.app:create_app`.
 """
@@ -20,6 +21,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import ASGIApp, Scope
 
 from api.errors import install_error_handlers
 from api.limits import MAX_BODY_BYTES, BodySizeLimitMiddleware
@@ -76,8 +79,27 @@ def create_app(
         )
     if static_dir is not None:
         # Checked per request, so that widget files added later are served without a restart.
-        app.mount("/", WidgetFiles(directory=static_dir, html=True, check_dir=False), "static")
+        files = WidgetFiles(directory=static_dir, html=True, check_dir=False)
+        app.router.routes.append(BehindRoutes("/", app.router.routes, files, "static"))
     return app
+
+
+class BehindRoutes(Mount):
+    """A mount that yields to every route before it in `routes`, also when only the
+    method differs: such a request is that route's 405 with its `Allow` header (GET
+    /api/ask: `Allow: POST`), where a plain mount would take it for a file and answer 404."""
+
+    def __init__(self, path: str, routes: list[BaseRoute], app: ASGIApp, name: str) -> None:
+        super().__init__(path, app=app, name=name)
+        self._routes = routes
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        for route in self._routes:
+            if route is self:
+                break
+            if route.matches(scope)[0] is Match.PARTIAL:
+                return Match.NONE, {}
+        return super().matches(scope)
 
 
 class WidgetFiles(StaticFiles):

@@ -22,6 +22,9 @@ from rag.errors import IndexMismatchError, IndexMissingError, InvalidQuestionErr
 log = logging.getLogger("api")
 
 OPENAI_PREFIX = "/v1/"
+# OpenAI's error types for the statuses that have one of their own; other 4xx are
+# invalid_request_error, 5xx server_error.
+OPENAI_ERROR_TYPES = {401: "authentication_error"}
 
 
 @dataclasses.dataclass(eq=False)  # compared by identity, hashable, like any exception
@@ -44,11 +47,13 @@ class QueueFullError(ApiError):
     """Too many generation requests are admitted already; `Retry-After` says when to retry."""
 
     def __init__(self, admitted: int, retry_after_s: int) -> None:
+        questions = "1 question is" if admitted == 1 else f"{admitted} questions are"
+        seconds = "1 second" if retry_after_s == 1 else f"{retry_after_s} seconds"
         super().__init__(
             status=503,
-            message=f"the assistant is busy: {admitted} questions are being answered or waiting",
+            message=f"the assistant is busy: {questions} being answered or waiting",
             rule="queue_full",
-            fix=f"retry after {retry_after_s} seconds",
+            fix=f"retry after {seconds}",
             headers={"Retry-After": str(retry_after_s)},
         )
 
@@ -56,8 +61,9 @@ class QueueFullError(ApiError):
 def from_rag_error(error: RagError) -> ApiError:
     """The HTTP form of a pipeline error: a bad question is the client's (422); anything
     else (no index, model missing, generation server down) means the service cannot answer
-    now (503)."""
-    message = str(error)
+    now (503). The message is the problem alone: `fix` carries the fix, and the `/v1/` shape
+    joins the two (`str(error)` holds both already)."""
+    message = error.problem
     if isinstance(error, InvalidQuestionError):
         return ApiError(422, message, field="question", rule="valid_question", fix=error.fix)
     if isinstance(error, IndexMissingError):
@@ -112,6 +118,9 @@ def _message(item: dict[str, Any]) -> str:
         return "unknown field (not part of this request)"
     if item.get("type") == "model_attributes_type":
         return "the body must be a JSON object"
+    if item.get("type") == "string_unicode":
+        # A string fails this only by holding a surrogate, which JSON lets in as an escape.
+        return "the text holds an invalid character (a lone surrogate such as \\ud800); remove it"
     return str(item.get("msg", "invalid"))
 
 
@@ -120,7 +129,9 @@ def error_response(request_path: str, error: ApiError) -> JSONResponse:
     body: dict[str, Any]
     if request_path.startswith(OPENAI_PREFIX):
         message = f"{error.message}; {error.fix}" if error.fix else error.message
-        kind = "invalid_request_error" if error.status < 500 else "server_error"
+        kind = OPENAI_ERROR_TYPES.get(
+            error.status, "invalid_request_error" if error.status < 500 else "server_error"
+        )
         body = {
             "error": {"message": message, "type": kind, "param": error.field, "code": error.rule}
         }

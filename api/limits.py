@@ -11,6 +11,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiError, error_response
+from rag.settings import MAX_QUESTION_CHARS
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -59,7 +60,7 @@ class BodySizeLimitMiddleware:
             f"the request body is {amount} bytes; the limit is {self.max_bytes} bytes (64 KiB)",
             field="body",
             rule="max_body_bytes",
-            fix="send a shorter request (questions are at most 2,000 characters)",
+            fix=f"send a shorter request (questions are at most {MAX_QUESTION_CHARS:,} characters)",
         )
 
     @staticmethod

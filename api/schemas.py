@@ -58,22 +58,41 @@ class ErrorResponse(BaseModel):
     errors: list[FieldError] | None = None
 
 
+class OpenAIError(BaseModel):
+    message: str = Field(description="What is wrong, then the fix.")
+    type: str = Field(
+        description="invalid_request_error, authentication_error (401) or server_error."
+    )
+    param: str | None = Field(description="The field at fault, dotted (`messages.0.content`).")
+    code: str | None = Field(description="The rule broken (`string_too_long`, `queue_full`…).")
+
+
+class OpenAIErrorResponse(BaseModel):
+    """Every `/v1` error, in OpenAI's shape."""
+
+    error: OpenAIError
+
+
+# Worded for both shapes: `/api` names the field and rule in `field` and `rule`, `/v1` in
+# `param` and `code`.
 ERROR_DESCRIPTIONS = {
-    400: "The body is not valid JSON.",
+    400: "The body is not valid JSON, or was not sent as JSON.",
     401: "An API key is required (RAG_API_KEYS) and none or a wrong one was sent.",
     404: "No passage has this anchor.",
     413: "The body is over 64 KiB.",
-    422: "A field breaks a rule: `field` and `rule` say which.",
-    503: "No index (`fix`: run 'rag ingest'), a model that cannot load, or a full queue "
-    "(`Retry-After` says when to come back).",
+    422: "A field breaks a rule; the error names the field and the rule.",
+    503: "No index (the error says to run 'rag ingest'), a model that cannot load, or a full "
+    "queue (`Retry-After` says when to come back).",
 }
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI documentation of the error answers a route may give."""
+def error_responses(
+    *statuses: int, model: type[BaseModel] = ErrorResponse
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the error answers a route may give (`/v1` routes pass
+    `model=OpenAIErrorResponse`)."""
     return {
-        status: {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[status]}
-        for status in statuses
+        status: {"model": model, "description": ERROR_DESCRIPTIONS[status]} for status in statuses
     }
 
 
@@ -156,10 +175,16 @@ class PassageResponse(BaseModel):
 class DocumentOut(BaseModel):
     doc: str
     title: str
-    path: str
+    path: str = Field(
+        description="The source file, relative to the seeds folder (RAG_SEEDS_DIR); the file "
+        "name alone for a file ingested from elsewhere.",
+        examples=["gcm-unece-2020.txt"],
+    )
     content_hash: str
     passages: int
-    duplicates: list[str] = Field(description="Other files with the same content, not indexed.")
+    duplicates: list[str] = Field(
+        description="Other files with the same content, not indexed (paths as `path`)."
+    )
 
 
 class DocumentsResponse(BaseModel):
@@ -187,6 +212,10 @@ class HealthResponse(BaseModel):
     documents: int
     passages: int
     queue: QueueStatus
+    max_question_chars: int = Field(
+        description="The longest question accepted, in characters: longer ones are a 422. "
+        "The chat widget holds its text box to it."
+    )
     versions: dict[str, str | None]
     problems: dict[str, str] = Field(description="What keeps the assistant from being ready.")
 
@@ -243,6 +272,10 @@ class ChatCompletionResponse(BaseModel):
     model: str
     choices: list[ChatChoice]
     citations: list[CitationOut] = Field(description="What the answer's `[n]` markers cite.")
+    weak_evidence: bool = Field(
+        description="The answer rests on passages that match the question only loosely: "
+        "the reports may not answer it. Show it as a caution."
+    )
 
 
 class ModelCard(BaseModel):

@@ -29,7 +29,7 @@ from rag.factory import (
 from rag.generation import Generator
 from rag.index import PassageIndex
 from rag.pipeline import Pipeline
-from rag.settings import Settings
+from rag.settings import MAX_QUESTION_CHARS, Settings
 from rag.types import Answer
 
 log = logging.getLogger("api")
@@ -161,6 +161,7 @@ class AssistantService:
             "documents": len(index.documents) if index else 0,
             "passages": len(index.passages) if index else 0,
             "queue": {"admitted": self.generation.admitted, "capacity": self.generation.capacity},
+            "max_question_chars": MAX_QUESTION_CHARS,
             "versions": versions(),
             "problems": dict(self.problems),
         }

@@ -2,8 +2,12 @@
 
 Events, in order: `passages` (the retrieved passages, before generation starts), `token`
 (text deltas as the model writes), `citations` (the verified citations), `done` (the whole
-answer, the same object as the JSON answer). The `done` text is the authority: verification
-may drop or re-cite what the tokens said. On failure an `error` event ends the stream.
+answer, the same object as the JSON answer). On failure an `error` event ends the stream.
+
+The `token` events are the model's unverified draft, kept for clients that show progress:
+verification often drops or re-cites what they said (a draft may state things no report
+says). Only the `done` answer may be shown to a reader; the chat widget shows none of the
+tokens.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ SSE_EXAMPLE = (
     response_model=AnswerResponse,
     responses={
         200: {
-            "description": "The answer (JSON), or with `stream: true` its events.",
+            "description": "The answer (JSON), or with `stream: true` its events; `token` "
+            "events are the unverified draft, and only `done` may be shown.",
             "content": {"text/event-stream": {"example": SSE_EXAMPLE}},
         },
         **error_responses(400, 401, 413, 422, 503),
@@ -51,7 +56,14 @@ SSE_EXAMPLE = (
 async def ask(
     body: AskRequest, request: Request, service: ServiceDep, pipeline: PipelineDep
 ) -> Response:
-    """Answer `question` from the indexed reports, every claim cited to its passage."""
+    """Answer `question` from the indexed reports, every claim cited to its passage.
+
+    With `stream: true` the answer comes as server-sent events: `passages`, then `token`s,
+    then `citations` and `done`. **The `token` events are the model's unverified draft**:
+    verification may drop or re-cite any of it, and a draft can state things no report
+    says. Show only the `done` answer (the same object as the JSON answer) to readers; use
+    the tokens, if at all, as a sign of progress.
+    """
     admission = service.generation.admit()
     started = time.perf_counter()
     events = answer_events(pipeline, body.question, body.k, service.generation, admission)

@@ -1,29 +1,46 @@
-"""`GET /api/documents`: the indexed documents, their passage counts and content hashes."""
+"""`GET /api/documents`: the indexed documents, their passage counts and content hashes.
+
+Paths are given relative to the seeds folder (RAG_SEEDS_DIR), or as the file name alone for
+a file ingested from elsewhere: clients need to tell the files apart, not to learn where
+the server keeps them.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter
 
-from api.deps import ApiKeyDep, IndexDep
+from api.deps import ApiKeyDep, IndexDep, ServiceDep
 from api.schemas import DocumentOut, DocumentsResponse, error_responses
 
 router = APIRouter(tags=["documents"], dependencies=[ApiKeyDep])
 
 
 @router.get("/documents", response_model=DocumentsResponse, responses=error_responses(401, 503))
-async def list_documents(index: IndexDep) -> DocumentsResponse:
+async def list_documents(index: IndexDep, service: ServiceDep) -> DocumentsResponse:
     """Every indexed document; `corpus_hash` changes whenever any of them does."""
+    seeds = service.settings.seeds_dir.resolve()
     return DocumentsResponse(
         corpus_hash=index.corpus_hash,
         documents=[
             DocumentOut(
                 doc=record.doc_id,
                 title=record.title,
-                path=record.path,
+                path=public_path(record.path, seeds),
                 content_hash=record.content_hash,
                 passages=record.passages,
-                duplicates=list(record.duplicates),
+                duplicates=[public_path(duplicate, seeds) for duplicate in record.duplicates],
             )
             for _doc, record in sorted(index.documents.items())
         ],
     )
+
+
+def public_path(path: str, seeds: Path) -> str:
+    """`path` relative to the (resolved) seeds folder `seeds`, or its file name when it lies
+    outside it."""
+    source = Path(path).resolve()
+    if source.is_relative_to(seeds):
+        return source.relative_to(seeds).as_posix()
+    return source.name

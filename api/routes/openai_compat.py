@@ -20,7 +20,9 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import TypeAdapter, ValidationError
 
 from api.deps import ApiKeyDep, PipelineDep, ServiceDep, client_of
 from api.errors import ApiError
@@ -30,12 +32,14 @@ from api.schemas import (
     ChatMessage,
     ModelCard,
     ModelList,
+    OpenAIErrorResponse,
+    Question,
+    error_responses,
 )
 from api.service import AssistantService
 from api.streaming import EventStreamResponse, answer_and_audit, answer_events, sse_data
 from rag.errors import RagError
 from rag.pipeline import StreamEvent
-from rag.settings import MAX_QUESTION_CHARS
 from rag.types import Answer
 
 log = logging.getLogger("api")
@@ -45,9 +49,13 @@ router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], dependencies=[ApiKe
 SERVED_MODEL = "gcm-rag"
 ENDPOINT = "/v1/chat/completions"
 _STARTED = int(time.time())
+# A message's text goes through the validator of `/api/ask`'s question.
+QUESTION: TypeAdapter[str] = TypeAdapter(Question)
 
 
-@router.get("/models", response_model=ModelList)
+@router.get(
+    "/models", response_model=ModelList, responses=error_responses(401, model=OpenAIErrorResponse)
+)
 async def list_models() -> ModelList:
     """The assistant, as the one model to choose."""
     return ModelList(data=[ModelCard(id=SERVED_MODEL, created=_STARTED, owned_by="gcm-rag")])
@@ -56,7 +64,10 @@ async def list_models() -> ModelList:
 @router.post(
     "/chat/completions",
     response_model=ChatCompletionResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        **error_responses(400, 401, 413, 422, 503, model=OpenAIErrorResponse),
+    },
 )
 async def chat_completions(
     body: ChatCompletionRequest, request: Request, service: ServiceDep, pipeline: PipelineDep
@@ -95,27 +106,18 @@ async def chat_completions(
 
 
 def question_of(messages: list[ChatMessage]) -> str:
-    """The text of the last user message, checked like any question."""
+    """The text of the last user message, checked by the same rules as `/api/ask`'s
+    `question` (words, length, valid Unicode); a failure is a 422 naming
+    `messages.N.content`."""
     for position in range(len(messages) - 1, -1, -1):
         if messages[position].role == "user":
-            text = messages[position].text()
-            field = f"messages.{position}.content"
-            if not text.strip():
-                raise ApiError(
-                    422,
-                    f"{field}: the question must contain words",
-                    field=field,
-                    rule="whitespace_only",
-                )
-            if len(text) > MAX_QUESTION_CHARS:
-                raise ApiError(
-                    422,
-                    f"{field}: the question is {len(text)} characters long, "
-                    f"at most {MAX_QUESTION_CHARS} are accepted",
-                    field=field,
-                    rule="string_too_long",
-                )
-            return text
+            try:
+                return QUESTION.validate_python(messages[position].text())
+            except ValidationError as error:
+                where = ("body", "messages", position, "content")
+                raise RequestValidationError(
+                    [{**item, "loc": (*where, *item["loc"])} for item in error.errors()]
+                ) from None
     raise ApiError(
         422,
         "messages: no message has the role 'user' (its text is the question)",

@@ -4,8 +4,15 @@
    `GcmRagChat.mount(host, options)` draws the chat inside a shadow root of `host`, so that its
    styles (chat.css) and the page's never meet. Questions go to POST /api/ask with
    "stream": true; the server-sent events are read from the fetch body, since EventSource
-   cannot POST. Tokens are drawn as they come; the `done` answer then replaces them, because it
-   is the verified text (verification may drop or re-cite what the model wrote).
+   cannot POST. The `token` events are the model's unverified draft and are never shown:
+   officials must be able to trust every sentence on screen, and verification often drops or
+   re-cites what the model wrote. Until the `done` event brings the verified answer, a status
+   says that the answer is being checked.
+
+   Questions are held to the API's length limit, read from GET /api/health
+   (`max_question_chars`): a counter shows it, and a longer question is not sent. The limit
+   is not put in `maxlength`, which cuts pasted text without a word: a question cut short
+   would be answered as if it were whole.
 
    Everything from the server or the user is put in as text (createTextNode, textContent),
    never parsed as HTML. The conversation is kept in sessionStorage, so that it survives a
@@ -22,6 +29,8 @@
   const ABSTENTION_HEADING = "The indexed reports do not answer this";
   const EXAMPLE_QUESTION = "Which states regularised migrants during COVID?";
   const CITATION_MARKER = /\[(\d+)\]/g;
+  const SEARCHING = "Searching the reports…";
+  const CHECKING = "Checking the answer against the reports…";
 
   let instances = 0;
 
@@ -70,7 +79,7 @@
   class ChatError extends Error {
     constructor(kind, title, detail, retryAfter) {
       super(detail ? `${title} ${detail}` : title);
-      this.kind = kind; // unreachable, busy, invalid, unauthorized, unavailable, interrupted
+      this.kind = kind; // unreachable, busy, invalid, too_long, unauthorized, unavailable, interrupted
       this.title = title;
       this.detail = detail || "";
       this.retryAfter = retryAfter || null;
@@ -136,6 +145,10 @@
         seconds
       );
     }
+    if (body.rule === "string_too_long" && body.field === "question") {
+      // The reader's limit message replaces the validator's wording (see Chat.ask).
+      return new ChatError("too_long", "This question is too long; shorten it.");
+    }
     if (response.status === 401 || response.status === 403) {
       return new ChatError("unauthorized", "This page may not use the assistant.", detail);
     }
@@ -143,6 +156,16 @@
       return new ChatError("invalid", "The question could not be answered as sent.", detail);
     }
     return new ChatError("unavailable", "The assistant cannot answer right now.", detail);
+  }
+
+  /* Numbers as the chat's messages write them: 2000 as "2,000". */
+  function formatNumber(number) {
+    return number.toLocaleString("en");
+  }
+
+  /* Characters as the API counts them (code points: an emoji is one, not two). */
+  function characters(text) {
+    return [...text].length;
   }
 
   function sentence(text) {
@@ -284,6 +307,8 @@
       this.turns = []; // settled {question, answer} pairs, as stored
       this.inFlight = null; // AbortController of the question being answered
       this.titles = null; // promise of {doc id: title}, fetched when first needed
+      this.maxChars = null; // the API's question limit, once GET /api/health has said it
+      this.limits = null; // promise of that answer
       this.element = this.build();
       this.restore();
     }
@@ -297,6 +322,7 @@
       this.titleId = this.id("title");
       const inputId = this.id("question");
       const hintId = this.id("hint");
+      const countId = this.id("count");
       this.log = h("div", {
         class: "log",
         role: "log",
@@ -330,10 +356,12 @@
         name: "question",
         rows: "2",
         autocomplete: "off",
-        "aria-describedby": hintId,
+        "aria-describedby": `${hintId} ${countId}`,
         placeholder: "Type your question",
         onkeydown: (event) => this.onInputKey(event),
+        oninput: () => this.updateCount(),
       });
+      this.count = h("p", { class: "count", id: countId, hidden: true });
       this.sendButton = h("button", { type: "submit", class: "primary send" }, "Send");
       this.status = h("p", { class: "status", role: "status" });
       const form = h(
@@ -342,6 +370,7 @@
         h("label", { for: inputId }, "Your question"),
         h("div", { class: "row" }, this.input, this.sendButton),
         h("p", { class: "hint", id: hintId }, "Enter sends; Shift+Enter starts a new line."),
+        this.count,
         this.status
       );
       const bar = h(
@@ -422,7 +451,54 @@
 
     useExample() {
       this.input.value = EXAMPLE_QUESTION;
+      this.updateCount();
       this.input.focus();
+    }
+
+    /* Ask GET /api/health, once, for the longest question the API accepts; asked again
+       later when it fails. Health needs no key and sends no preflight. */
+    loadLimits() {
+      if (this.limits) return this.limits;
+      this.limits = fetch(`${this.options.baseUrl}/api/health`)
+        .then((response) => (response.ok ? response.json() : {}))
+        .then((health) => {
+          if (Number.isInteger(health.max_question_chars)) {
+            this.maxChars = health.max_question_chars;
+            this.updateCount();
+          } else {
+            this.limits = null;
+          }
+        })
+        .catch(() => {
+          this.limits = null;
+        });
+      return this.limits;
+    }
+
+    limitMessage() {
+      return `Questions are limited to ${formatNumber(this.maxChars)} characters; shorten it.`;
+    }
+
+    tooLong(text) {
+      return this.maxChars !== null && characters(text) > this.maxChars;
+    }
+
+    /* The counter under the box; over the limit the box is marked invalid and the status
+       says so (once, not at every key). */
+    updateCount() {
+      if (this.maxChars === null) return;
+      const used = characters(this.input.value);
+      const over = used > this.maxChars;
+      this.count.hidden = false;
+      this.count.textContent = `${formatNumber(used)} of ${formatNumber(this.maxChars)} characters`;
+      this.count.classList.toggle("over", over);
+      if (over) {
+        this.input.setAttribute("aria-invalid", "true");
+        if (this.status.textContent !== this.limitMessage()) this.announce(this.limitMessage());
+      } else {
+        this.input.removeAttribute("aria-invalid");
+        if (this.status.textContent === this.limitMessage()) this.announce("");
+      }
     }
 
     onInputKey(event) {
@@ -448,7 +524,13 @@
         this.input.focus();
         return;
       }
+      if (this.tooLong(question)) {
+        this.announce(this.limitMessage());
+        this.input.focus();
+        return;
+      }
       this.input.value = "";
+      this.updateCount();
       this.ask(question);
     }
 
@@ -462,15 +544,16 @@
       this.intro.hidden = true;
       this.announce("");
       this.log.appendChild(this.renderQuestion(question));
-      const progress = h("p", { class: "progress" }, "Searching the reports…");
-      const draft = h("p", { class: "draft" });
+      // Progress only, never the draft: the log is busy meanwhile, so the progress is also
+      // announced through the status region.
+      const progress = h("p", { class: "progress" }, SEARCHING);
       const pending = h(
         "article",
         { class: "turn answer pending", "data-state": "streaming", "aria-busy": "true" },
-        progress,
-        draft
+        progress
       );
       this.log.appendChild(pending);
+      this.announce(SEARCHING);
       this.scrollToEnd();
       const controller = new AbortController();
       this.inFlight = controller;
@@ -483,12 +566,8 @@
           question,
           (name, data) => {
             if (name === "passages") {
-              progress.textContent = `Found ${data.length} passage${
-                data.length === 1 ? "" : "s"
-              }. Writing the answer…`;
-            } else if (name === "token") {
-              draft.appendChild(document.createTextNode(data.text));
-              this.scrollToEnd();
+              progress.textContent = CHECKING;
+              this.announce(CHECKING);
             } else if (name === "done") {
               settled = data;
             } else if (name === "error") {
@@ -518,6 +597,9 @@
           return;
         }
         failure = error instanceof ChatError ? error : new ChatError("unavailable", String(error));
+        if (failure.kind === "too_long" && this.maxChars !== null) {
+          failure = new ChatError("too_long", this.limitMessage());
+        }
       } finally {
         if (this.inFlight === controller) {
           this.inFlight = null;
@@ -525,14 +607,15 @@
         }
       }
       if (settled) {
-        // The verified answer replaces whatever the tokens said.
         pending.replaceWith(this.renderAnswer(settled));
         this.turns.push({ question, answer: settled });
         this.save();
         this.announce(settled.abstained ? "No answer in the reports." : "Answer ready.");
       } else {
         pending.replaceWith(this.renderError(failure, question));
+        this.announce(""); // the error box is an alert of its own
         if (!this.input.value) this.input.value = question; // to edit or resend
+        this.updateCount();
       }
       this.scrollToEnd();
     }
@@ -760,6 +843,7 @@
         if (asked && asked.classList.contains("question")) asked.remove();
         box.remove();
         if (this.input.value.trim() === question) this.input.value = "";
+        this.updateCount();
         this.input.focus();
         this.ask(question);
       });
@@ -812,6 +896,7 @@
     if (settings.mode === "page") {
       const chat = new Chat(shadow, settings);
       root.appendChild(chat.element);
+      chat.loadLimits();
       return chat;
     }
     return mountWidget(shadow, root, settings);
@@ -835,6 +920,8 @@
     );
     const panel = h("div", { class: "panel", id: panelId, role: "dialog", "aria-modal": "false", hidden: true });
     const setOpen = (open, focus) => {
+      // The limit is asked for when the chat is first opened, not on every page view.
+      if (open) chat.loadLimits();
       panel.hidden = !open;
       launcher.setAttribute("aria-expanded", open ? "true" : "false");
       try {

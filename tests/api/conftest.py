@@ -29,6 +29,7 @@ from tests.conftest import ROOT
 
 FAKE_QUESTION = "Which states instituted regularisation in the pandemic?"
 SERVER_START_TIMEOUT_S = 240
+GATE_TIMEOUT_S = 20
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,37 @@ def parse_sse(text: str) -> list[Event]:
         if data:
             events.append(Event(name, "\n".join(data)))
     return events
+
+
+class InventingGenerator:
+    """Writes `DRAFT`, an invented claim that no report supports (as the small model does
+    now and then), then holds its stream open until `gate` is set, so that a test can look
+    at the chat while the draft has been streamed but not yet verified. Verification drops
+    the claim, and the answer falls back to quoting the best evidence."""
+
+    DRAFT = "In 2024, Portugal implemented a new policy on regularisation."
+
+    name = "inventing"
+    context_tokens = 2048
+
+    def __init__(self) -> None:
+        self.drafted = threading.Event()
+        self.gate = threading.Event()
+
+    def load(self) -> None:
+        return None
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream_chat(
+        self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None
+    ) -> Iterator[str]:
+        for position, word in enumerate(self.DRAFT.split(" ")):
+            yield word if position == 0 else " " + word
+        self.drafted.set()
+        if not self.gate.wait(GATE_TIMEOUT_S):
+            raise TimeoutError("the test never opened the gate")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from rag.cli import main as rag_main
 from rag.errors import RagError
 from rag.factory import build_pipeline
 from rag.settings import MAX_QUESTION_CHARS, Settings
-from tests.api.conftest import FAKE_QUESTION, parse_sse
+from tests.api.conftest import FAKE_QUESTION, InventingGenerator, parse_sse
 from tests.conftest import REGULARISATION_TEXT
 
 
@@ -67,6 +67,27 @@ def test_stream_sends_passages_tokens_citations_then_the_done_answer(client: Tes
     )
     # The fake model's text passes verification unchanged, so the deltas add up to it.
     assert "".join(event.json()["text"] for event in events[1:-2]) == done["answer"]
+
+
+def test_token_events_are_the_unverified_draft_and_documented_as_such(
+    fake_index: Settings,
+) -> None:
+    generator = InventingGenerator()
+    generator.gate.set()
+    pipeline = build_pipeline(fake_index, generator=generator)
+    with TestClient(create_app(fake_index, pipeline=pipeline, static_dir=None)) as client:
+        response = client.post("/api/ask", json={"question": FAKE_QUESTION, "stream": True})
+        events = parse_sse(response.text)
+        draft = "".join(event.json()["text"] for event in events if event.name == "token")
+        done = events[-1].json()
+        # Kept for compatibility: the tokens carry the invented draft, `done` the checked answer.
+        assert draft == InventingGenerator.DRAFT
+        assert done["mode"] == "extractive"
+        assert "2024" not in done["answer"] and REGULARISATION_TEXT in done["answer"]
+
+        operation = client.get("/openapi.json").json()["paths"]["/api/ask"]["post"]
+        assert "The `token` events are the model's unverified draft" in operation["description"]
+        assert "only `done` may be shown" in operation["responses"]["200"]["description"]
 
 
 def test_k_sets_the_number_of_retrieved_passages(client: TestClient) -> None:
@@ -123,7 +144,15 @@ def test_a_pipeline_error_mid_stream_ends_with_an_error_event(
 
         plain = client.post("/api/ask", json={"question": FAKE_QUESTION})
         assert plain.status_code == 503
-        assert plain.json()["error"] == "the generation server went away; start it again"
+        error = plain.json()
+        assert (error["error"], error["fix"]) == (
+            "the generation server went away",
+            "start it again",
+        )
+        chat = client.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": FAKE_QUESTION}]}
+        )
+        assert chat.json()["error"]["message"] == "the generation server went away; start it again"
         assert client.app.state.service.generation.admitted == 0  # type: ignore[attr-defined]
 
 

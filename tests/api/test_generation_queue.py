@@ -23,6 +23,15 @@ def test_admission_is_bounded_and_release_is_idempotent() -> None:
     assert queue.admitted == 2
 
 
+def test_the_busy_message_counts_in_words() -> None:
+    alone = QueueFullError(admitted=1, retry_after_s=1)
+    assert alone.message == "the assistant is busy: 1 question is being answered or waiting"
+    assert alone.fix == "retry after 1 second"
+    several = QueueFullError(admitted=3, retry_after_s=9)
+    assert several.message == "the assistant is busy: 3 questions are being answered or waiting"
+    assert several.fix == "retry after 9 seconds"
+
+
 def test_retry_after_grows_with_the_queue() -> None:
     queue = GenerationQueue(capacity=8)
     queue.admit()

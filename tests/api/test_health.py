@@ -8,7 +8,7 @@ from importlib import metadata
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rag.settings import Settings
+from rag.settings import MAX_QUESTION_CHARS, Settings
 from tests.api.conftest import FAKE_QUESTION
 from tests.conftest import ingest_seeds
 
@@ -25,6 +25,7 @@ def test_health_reports_readiness_versions_and_corpus(client: TestClient) -> Non
     assert health["versions"]["gcm-rag"] == metadata.version("gcm-rag")
     assert health["versions"]["llama-cpp-python"] == metadata.version("llama-cpp-python")
     assert health["queue"] == {"admitted": 0, "capacity": 8}
+    assert health["max_question_chars"] == MAX_QUESTION_CHARS
     assert health["problems"] == {}
 
 
@@ -44,13 +45,18 @@ def test_without_an_index_the_app_starts_and_points_at_rag_ingest(
             client.get("/api/passages/gcm-unece-2020%23p1"),
         ):
             assert response.status_code == 503
-            assert response.json()["rule"] == "index_missing"
-            assert "run 'rag ingest'" in response.json()["error"]
+            error = response.json()
+            assert error["rule"] == "index_missing"
+            assert error["error"] == f"no index at {fake_settings.index_dir}/"
+            assert error["fix"] == "run 'rag ingest' to build it"
         chat = client.post(
             "/v1/chat/completions", json={"messages": [{"role": "user", "content": "Why?"}]}
         )
         assert chat.status_code == 503
-        assert "run 'rag ingest'" in chat.json()["error"]["message"]
+        # The fix once, not once from the error's text and again from its `fix`.
+        assert chat.json()["error"]["message"] == (
+            f"no index at {fake_settings.index_dir}/; run 'rag ingest' to build it"
+        )
 
         ingest_seeds(fake_settings)
         assert client.get("/api/health").json()["ready"] is True
@@ -68,7 +74,8 @@ def test_a_model_that_cannot_load_is_reported_not_raised(fake_index: Settings) -
         assert client.get("/api/passages/gcm-unece-2020%23p1").status_code == 200
         response = client.post("/api/ask", json={"question": FAKE_QUESTION})
         assert response.status_code == 503
-        assert "RAG_MODEL_PATH" in response.json()["error"]
+        assert "none.gguf" in response.json()["error"]
+        assert "RAG_MODEL_PATH" in response.json()["fix"]
 
 
 def test_an_index_built_with_other_settings_is_a_503_until_rebuilt(fake_index: Settings) -> None:

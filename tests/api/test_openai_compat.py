@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.routes.openai_compat import SERVED_MODEL
+from api.schemas import ChatCompletionResponse, OpenAIErrorResponse
 from rag.factory import build_pipeline
 from rag.settings import Settings
 from tests.api.conftest import FAKE_QUESTION, parse_sse
@@ -49,6 +50,8 @@ def test_completion_answers_the_last_user_message_with_citations(
     ]
     assert completion["citations"] == [citation.to_dict() for citation in expected.citations]
     assert completion["weak_evidence"] is expected.weak_evidence
+    # Every field sent is documented in the OpenAPI schema.
+    assert set(completion) == set(ChatCompletionResponse.model_fields)
 
 
 def test_streamed_completion_uses_openai_chunks_and_ends_with_done(
@@ -112,9 +115,58 @@ def test_bad_requests_get_openai_errors_naming_the_param(
     assert error["message"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"messages": [{"role": "user", "content": "Is the GCM \\ud800 legally binding?"}]}',
+        b'{"stream": true, "messages": [{"role": "user", "content": "Is it \\udfff binding?"}]}',
+        b'{"messages": [{"role": "system", "content": "Hi"}, {"role": "user", "content": '
+        b'[{"type": "text", "text": "Is the GCM "}, {"type": "text", "text": "\\ud800?"}]}]}',
+    ],
+)
+def test_a_lone_surrogate_is_refused_like_in_api_ask(client: TestClient, body: bytes) -> None:
+    headers = {"Content-Type": "application/json"}
+    response = client.post("/v1/chat/completions", content=body, headers=headers)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    user = 1 if b"system" in body else 0
+    assert (error["param"], error["code"]) == (f"messages.{user}.content", "string_unicode")
+    assert "remove it" in error["message"]
+    asked = client.post(
+        "/api/ask", content=b'{"question": "Is the \\ud800 GCM binding?"}', headers=headers
+    )
+    assert (asked.status_code, asked.json()["rule"]) == (422, "string_unicode")
+    assert asked.json()["error"] == f"question: {error['message'].split(': ', 1)[1]}"
+
+
 def test_malformed_json_gets_an_openai_error(client: TestClient) -> None:
     response = client.post(
         "/v1/chat/completions", content=b"{", headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "json_invalid"
+
+
+def test_openapi_documents_the_v1_errors_in_openai_shape(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    documented = {
+        "/v1/chat/completions": paths["/v1/chat/completions"]["post"]["responses"],
+        "/v1/models": paths["/v1/models"]["get"]["responses"],
+    }
+    assert set(documented["/v1/chat/completions"]) == {"200", "400", "401", "413", "422", "503"}
+    assert set(documented["/v1/models"]) == {"200", "401"}
+    for responses in documented.values():
+        for status, response in responses.items():
+            if status != "200":
+                schema = response["content"]["application/json"]["schema"]
+                assert schema["$ref"].endswith("/OpenAIErrorResponse"), status
+    api_error = paths["/api/ask"]["post"]["responses"]["422"]["content"]["application/json"]
+    assert api_error["schema"]["$ref"].endswith("/ErrorResponse")
+    # What is documented is what is sent.
+    for refused in (
+        client.post("/v1/chat/completions", json={"messages": []}),
+        client.post(
+            "/v1/chat/completions", content=b"{", headers={"Content-Type": "application/json"}
+        ),
+    ):
+        OpenAIErrorResponse.model_validate(refused.json(), strict=True)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
-from rag.factory import index_config
+from api.app import create_app
+from rag.factory import build_embedder, index_config
 from rag.index import load_index
+from rag.ingest import ingest
 from rag.settings import Settings
 from tests.conftest import REGULARISATION_TEXT
+
+NOTE = """Border desk note
+
+1. Arrivals
+
+The border desk counted arrivals at the northern crossing every morning.
+"""
 
 
 def test_a_passage_is_found_by_its_url_encoded_anchor(
@@ -74,9 +85,40 @@ def test_documents_lists_passage_counts_and_content_hashes(
         {
             "doc": "gcm-unece-2020",
             "title": record.title,
-            "path": record.path,
+            "path": "gcm-unece-2020.txt",  # not the server's absolute path
             "content_hash": record.content_hash,
             "passages": len(index.passages),
             "duplicates": [],
         }
     ]
+
+
+def test_document_paths_never_reveal_where_the_server_keeps_them(
+    fake_settings: Settings, tmp_path: Path
+) -> None:
+    seeds = fake_settings.seeds_dir
+    (seeds / "notes").mkdir()
+    (seeds / "notes" / "border.txt").write_text(NOTE)
+    (seeds / "notes" / "border-copy.txt").write_text(NOTE)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "other-desk.txt").write_text(NOTE.replace("border", "harbour"))
+    ingest(
+        [seeds, elsewhere],
+        fake_settings.index_dir,
+        index_config(fake_settings),
+        build_embedder(fake_settings),
+        progress=False,
+        log=lambda _line: None,
+    )
+    with TestClient(create_app(fake_settings, static_dir=None)) as client:
+        response = client.get("/api/documents")
+    assert str(tmp_path) not in response.text
+    paths = {document["path"]: document["duplicates"] for document in response.json()["documents"]}
+    # Below the seeds folder: relative to it; elsewhere: the file name alone.
+    assert paths.keys() - {"notes/border.txt", "notes/border-copy.txt"} == {
+        "gcm-unece-2020.txt",
+        "other-desk.txt",
+    }
+    (kept,) = paths.keys() & {"notes/border.txt", "notes/border-copy.txt"}
+    assert paths[kept] == list({"notes/border.txt", "notes/border-copy.txt"} - {kept})

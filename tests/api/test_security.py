@@ -36,8 +36,20 @@ def test_every_route_but_health_needs_a_key(keyed: TestClient, method: str, path
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
     body = response.json()
-    rule = body["error"]["code"] if path.startswith("/v1/") else body["rule"]
-    assert rule == "api_key_required"
+    if path.startswith("/v1/"):  # OpenAI's shape and type for a missing or wrong key
+        assert (body["error"]["code"], body["error"]["type"]) == (
+            "api_key_required",
+            "authentication_error",
+        )
+    else:
+        assert body["rule"] == "api_key_required"
+
+
+def test_a_wrong_key_is_an_authentication_error_under_v1(keyed: TestClient) -> None:
+    response = keyed.get("/v1/models", headers={"Authorization": "Bearer alpha-key-2"})
+    assert response.status_code == 401
+    error = response.json()["error"]
+    assert (error["code"], error["type"]) == ("api_key_invalid", "authentication_error")
 
 
 def test_keys_are_accepted_as_bearer_or_x_api_key(keyed: TestClient) -> None:

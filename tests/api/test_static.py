@@ -1,32 +1,74 @@
 """The chat widget's files: served at `/` when api/static/ (here: a temporary folder) has
-them; without the folder every path is a JSON 404, never a 500."""
+them, behind the API (a wrong method on an API path is still its 405); without the folder
+every path is a JSON 404, never a 500."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rag.settings import Settings
 
 
-def test_widget_files_are_served_at_the_root(fake_index: Settings, tmp_path: Path) -> None:
+@pytest.fixture
+def client_with_files(fake_index: Settings, tmp_path: Path) -> Iterator[TestClient]:
     static = tmp_path / "static"
     static.mkdir()
     (static / "index.html").write_text("<!doctype html><title>GCM assistant</title>")
     (static / "widget.js").write_text("console.log('widget');")
     with TestClient(create_app(fake_index, static_dir=static)) as client:
-        page = client.get("/")
-        assert page.status_code == 200
-        assert page.headers["content-type"].startswith("text/html")
-        assert "GCM assistant" in page.text
-        script = client.get("/widget.js")
-        assert script.status_code == 200 and script.text == "console.log('widget');"
-        assert "javascript" in script.headers["content-type"]
-        # The API still takes precedence over the files.
-        assert client.get("/api/health").json()["ready"] is True
-        assert client.get("/missing.js").status_code == 404
+        yield client
+
+
+def test_widget_files_are_served_at_the_root(client_with_files: TestClient) -> None:
+    client = client_with_files
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "GCM assistant" in page.text
+    script = client.get("/widget.js")
+    assert script.status_code == 200 and script.text == "console.log('widget');"
+    assert "javascript" in script.headers["content-type"]
+    # The API still takes precedence over the files.
+    assert client.get("/api/health").json()["ready"] is True
+    assert client.get("/missing.js").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", "/api/ask", "POST"),
+        ("PUT", "/api/ask", "POST"),
+        ("GET", "/v1/chat/completions", "POST"),
+        ("POST", "/api/health", "GET"),
+        ("POST", "/api/documents", "GET"),
+        ("DELETE", "/api/passages/gcm-unece-2020%23p1", "GET"),
+        ("POST", "/v1/models", "GET"),
+        ("POST", "/docs", "GET"),
+        ("POST", "/widget.js", "GET, HEAD"),
+        ("POST", "/", "GET, HEAD"),
+    ],
+)
+def test_a_wrong_method_is_a_405_naming_the_allowed_ones(
+    client_with_files: TestClient, method: str, path: str, allow: str
+) -> None:
+    response = client_with_files.request(method, path)
+    assert response.status_code == 405, response.text
+    assert response.headers["Allow"] == allow
+    body = response.json()
+    rule = body["error"]["code"] if path.startswith("/v1/") else body["rule"]
+    assert rule == "method_not_allowed"
+
+
+def test_an_unknown_api_path_is_a_404_beside_the_files(client_with_files: TestClient) -> None:
+    response = client_with_files.get("/api/answers")
+    assert response.status_code == 404
+    assert response.json()["rule"] == "not_found"
+    assert client_with_files.get("/widget.js").status_code == 200
 
 
 def test_files_added_after_start_up_are_served(fake_index: Settings, tmp_path: Path) -> None:

@@ -31,9 +31,10 @@ from playwright.sync_api import (
 
 from api.app import create_app
 from api.service import AssistantService
+from rag.factory import build_pipeline
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from tests.api.conftest import live_server
+from tests.api.conftest import InventingGenerator, live_server
 from tests.conftest import ROOT, SEED_REPORT, ingest_seeds
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -295,6 +296,25 @@ def cautious_server(fake_settings_with_markup: Settings) -> Iterator[ApiServer]:
     app = create_app(settings)
     with live_server(app) as url:
         yield ApiServer(url, app)
+
+
+@dataclass(frozen=True)
+class DraftingServer:
+    url: str
+    generator: InventingGenerator
+
+
+@pytest.fixture
+def drafting_server(fake_settings_with_markup: Settings) -> Iterator[DraftingServer]:
+    """The API whose model streams an invented draft that verification then replaces."""
+    generator = InventingGenerator()
+    pipeline = build_pipeline(fake_settings_with_markup, generator=generator)
+    app = create_app(fake_settings_with_markup, pipeline=pipeline)
+    with live_server(app) as url:
+        try:
+            yield DraftingServer(url, generator)
+        finally:
+            generator.gate.set()  # else the server would wait for the held answer to stop
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,23 @@
-"""The chat page at / on fake components: streaming then settling on the `done` answer,
-abstentions, readable errors (busy, invalid question) after which the chat still works,
-copying an answer with its references, a conversation that survives a reload, and markup in a
-passage shown as text."""
+"""The chat page at / on fake components: only the verified `done` answer is shown, never the
+model's streamed draft; abstentions; readable errors (busy, a question over the length
+limit) after which the chat still works; copying an answer with its references; a
+conversation that survives a reload; and markup in a passage shown as text."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from tests.api.conftest import FAKE_QUESTION
+from rag.settings import MAX_QUESTION_CHARS
+from tests.api.conftest import FAKE_QUESTION, GATE_TIMEOUT_S
 from tests.api.widget.conftest import (
     MARKUP,
     MARKUP_QUESTION,
     ApiServer,
     ChatUi,
+    DraftingServer,
 )
+from tests.conftest import REGULARISATION_TEXT
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +26,20 @@ SEED_TITLE = (
     "Regional Review of the Global Compact for Safe, Orderly and Regular Migration "
     "Member States of the United Nations Economic Commission for Europe"
 )
-# Records every text node the chat appends to a streaming draft, in order.
-RECORD_TOKENS = """() => {
-    window.tokens = [];
+# Records every piece of text the chat ever puts on screen, however briefly: added text
+# nodes and elements, and text changed in place.
+RECORD_SHOWN_TEXT = """() => {
+    window.shownText = [];
     new MutationObserver((mutations) => {
         for (const mutation of mutations) {
-            if (!mutation.target.classList?.contains("draft")) continue;
-            for (const node of mutation.addedNodes) window.tokens.push(node.data);
+            if (mutation.type === "characterData") window.shownText.push(mutation.target.data);
+            for (const node of mutation.addedNodes) window.shownText.push(node.textContent);
         }
-    }).observe(document.getElementById("chat").shadowRoot, {childList: true, subtree: true});
+    }).observe(document.getElementById("chat").shadowRoot,
+               {childList: true, subtree: true, characterData: true});
 }"""
+CHECKING = "Checking the answer against the reports…"
+TOO_LONG = "Questions are limited to 2,000 characters; shorten it."
 
 
 def flat(text: str) -> str:
@@ -46,21 +53,47 @@ def page_ui(ui: ChatUi, fake_server: ApiServer) -> ChatUi:
     return ui
 
 
-def test_the_answer_streams_in_then_is_redrawn_from_done(page_ui: ChatUi) -> None:
-    page_ui.page.evaluate(RECORD_TOKENS)
+def test_only_the_verified_answer_is_shown_never_the_models_draft(
+    ui: ChatUi, drafting_server: DraftingServer
+) -> None:
+    ui.page.goto(f"{drafting_server.url}/")
+    ui.page.locator(".chat").wait_for()
+    ui.page.evaluate(RECORD_SHOWN_TEXT)
+    box = ui.page.locator("textarea")
+    box.fill(FAKE_QUESTION)
+    box.press("Enter")
+    assert drafting_server.generator.drafted.wait(GATE_TIMEOUT_S), "the model never wrote"
+    # The whole draft has been streamed as `token` events: the chat shows none of it, and
+    # says that it is checking.
+    ui.page.wait_for_timeout(300)  # time to draw the tokens, had the chat meant to
+    assert "2024" not in ui.chat.inner_text()
+    pending = ui.page.locator("article.answer[data-state=streaming]")
+    pending.get_by_text(CHECKING).wait_for()
+    assert ui.page.get_by_role("status").inner_text() == CHECKING
+
+    drafting_server.generator.gate.set()
+    answer = ui.answers().first
+    answer.wait_for()
+    (done,) = ui.stored_answers()
+    assert done["mode"] == "extractive"  # verification dropped the invented claim
+    assert flat(answer.locator(".answer-text").inner_text()) == flat(done["answer"])
+    assert REGULARISATION_TEXT in done["answer"]
+    shown = ui.page.evaluate("window.shownText")
+    assert CHECKING in shown
+    invented = [text for text in shown if "2024" in text or "new policy" in text]
+    assert invented == [], "unverified text reached the screen"
+    assert ui.page.locator("[data-state=streaming]").count() == 0
+    assert ui.page.get_by_role("log").get_attribute("aria-busy") == "false"
+
+
+def test_an_answer_shows_its_citations_and_sources(page_ui: ChatUi) -> None:
     answer = page_ui.ask(FAKE_QUESTION)
-    tokens = page_ui.page.evaluate("window.tokens")
     (done,) = page_ui.stored_answers()
-    # The fake model writes the verified sentence a word at a time.
-    assert len(tokens) > 5
-    assert "".join(tokens) == done["answer"]
-    assert page_ui.page.locator(".draft, [data-state=streaming]").count() == 0
     assert flat(answer.locator(".answer-text").inner_text()) == flat(done["answer"])
     assert answer.locator("button.cite").all_inner_texts() == ["[1]"]
     sources = answer.locator("ol.sources li")
     assert sources.count() == len(done["citations"]) == 1
     assert done["citations"][0]["anchor"] in sources.first.inner_text()
-    assert page_ui.page.get_by_role("log").get_attribute("aria-busy") == "false"
 
 
 def test_a_source_in_the_list_opens_the_same_passage_as_its_marker(page_ui: ChatUi) -> None:
@@ -145,16 +178,55 @@ def test_a_busy_server_says_when_to_retry_and_the_retry_answers(
     assert page_ui.page.locator("textarea").input_value() == ""
 
 
-def test_an_invalid_question_shows_the_apis_message_and_the_chat_goes_on(
+def test_a_question_over_the_limit_is_held_back_in_plain_words(
     page_ui: ChatUi, fake_server: ApiServer
 ) -> None:
+    limit = httpx.get(f"{fake_server.url}/api/health").json()["max_question_chars"]
+    assert limit == MAX_QUESTION_CHARS == 2000
+    box = page_ui.page.locator("textarea")
+    counter = page_ui.page.locator(".count")
+    counter.filter(has_text="0 of 2,000 characters").wait_for()  # once health has answered
+    assert counter.get_attribute("id") in (box.get_attribute("aria-describedby") or "").split()
+    asked: list[str] = []
+    page_ui.page.on("request", lambda request: asked.append(request.url))
+    too_long = "Which states regularised migrants? " * 60
+    box.fill(too_long)
+    assert box.input_value() == too_long, "nothing is cut off"
+    assert counter.inner_text() == "2,100 of 2,000 characters"
+    assert box.get_attribute("aria-invalid") == "true"
+    status = page_ui.page.locator(".status")
+    assert status.inner_text() == TOO_LONG
+    box.press("Enter")
+    assert status.inner_text() == TOO_LONG
+    assert not any(url.endswith("/api/ask") for url in asked), "not sent"
+    assert page_ui.page.locator(".turn").count() == 0
+    page_ui.screenshot("question-too-long.png")
+
+    box.fill(FAKE_QUESTION)
+    assert box.get_attribute("aria-invalid") is None
+    assert status.text_content() == ""
+    answer = page_ui.ask(FAKE_QUESTION)
+    assert answer.get_attribute("data-abstained") == "false"
+    assert counter.inner_text() == "0 of 2,000 characters"
+
+
+def test_the_apis_refusal_of_a_long_question_reads_plainly(
+    ui: ChatUi, fake_server: ApiServer
+) -> None:
+    # Fault: the limit never arrives, so the question goes to the API, which refuses it.
+    ui.page.route("**/api/health", lambda route: route.abort())
+    ui.page.goto(f"{fake_server.url}/")
+    ui.page.locator(".chat").wait_for()
     too_long = "Which states regularised migrants? " * 60
     refused = httpx.post(f"{fake_server.url}/api/ask", json={"question": too_long, "stream": True})
-    assert refused.status_code == 422
-    error = page_ui.ask(too_long)
-    assert error.get_attribute("data-kind") == "invalid"
-    assert refused.json()["error"] in error.inner_text()
-    answer = page_ui.ask(FAKE_QUESTION)
+    assert (refused.status_code, refused.json()["rule"]) == (422, "string_too_long")
+    error = ui.ask(too_long)
+    assert error.get_attribute("role") == "alert"
+    assert error.inner_text().startswith("This question is too long; shorten it.")
+    assert refused.json()["error"] not in error.inner_text()
+    assert "String should have" not in ui.chat.inner_text()
+    assert ui.page.locator("textarea").input_value() == too_long.strip()  # to shorten
+    answer = ui.ask(FAKE_QUESTION)
     assert answer.get_attribute("data-abstained") == "false"
 
 

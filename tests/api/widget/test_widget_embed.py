@@ -63,6 +63,8 @@ def test_keyboard_only_open_ask_read_a_citation_and_close(
     ui.page.keyboard.press("Enter")
     ui.page.get_by_role("dialog").wait_for()
     assert ui.focused()["tag"] == "textarea"
+    # The question limit comes from /api/health, across origins, once the panel opens.
+    ui.page.locator(".count").filter(has_text="0 of 2,000 characters").wait_for()
     ui.page.keyboard.type(FAKE_QUESTION)
     ui.page.keyboard.press("Enter")
     answer = ui.answers().first
