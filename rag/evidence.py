@@ -20,6 +20,7 @@ from rag.retrieval import Retriever, lexical_terms
 from rag.text import (
     PARAGRAPH_BREAK,
     content_terms,
+    latin_share,
     normalise_whitespace,
     split_sentences,
     stem,
@@ -43,6 +44,11 @@ REFERENCE_BONUS = 0.10
 # A question asking for a title ("What is the title of Objective 11?") is answered by a
 # section heading, whatever a body sentence about the same objective shares with it.
 HEADING_BONUS = 1.0
+# Below this share of Latin letters a question is in another script (Cyrillic, Arabic…):
+# no word of it matches the report, and the bundled embedder knows English only, so the
+# closest sentences are unrelated. A name in another script inside an English question
+# stays well above it.
+MIN_LATIN_SHARE = 0.5
 
 
 def select_evidence(
@@ -196,6 +202,8 @@ def abstention_reason(
 
     Checked before any generation, so an abstention costs no model time.
     """
+    if latin_share(profile.question) < MIN_LATIN_SHARE:
+        return "the question is not in English; the reports are searched in English"
     if not evidence:
         return "no passage was retrieved"
     if max(item.match for item in evidence) < threshold:

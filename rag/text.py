@@ -61,6 +61,18 @@ def _split_block_sentences(text: str) -> list[str]:
     return sentences
 
 
+_LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
+
+
+def latin_share(text: str) -> float:
+    """Share of the letters of `text` in the Latin alphabet, the one `words` reads (1.0 when
+    `text` has no letters)."""
+    letters = [character for character in text if character.isalpha()]
+    if not letters:
+        return 1.0
+    return sum(1 for letter in letters if _LATIN_LETTER.match(letter)) / len(letters)
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens of `text`."""
     return [word.lower().replace("’", "'") for word in _WORD.findall(text)]

@@ -7,7 +7,7 @@ from pathlib import Path
 from rag.chunking import chunk_document
 from rag.loaders import load_document
 from rag.loaders.text import is_heading, split_blocks
-from rag.text import count_tokens, split_sentences
+from rag.text import count_tokens, latin_share, split_sentences
 
 
 def test_headings_are_recognised_by_their_numbering() -> None:
@@ -100,3 +100,11 @@ def test_sentences_are_verbatim_and_respect_abbreviations() -> None:
         "The End",
     ]
     assert all(s in text for s in sentences)
+
+
+def test_latin_share_counts_letters_only() -> None:
+    assert latin_share("Which states? 2020") == 1.0
+    assert latin_share("Молдова 2020") == 0.0
+    assert latin_share("Qué países") == 1.0
+    assert latin_share("Moldova Молдова") == 0.5
+    assert latin_share("2020 ?!") == 1.0

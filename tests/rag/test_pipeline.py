@@ -108,6 +108,18 @@ def test_abstention_names_a_missing_name(fake_index: Settings) -> None:
     assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
 
 
+def test_a_question_in_another_script_is_refused_with_the_reason(fake_index: Settings) -> None:
+    pipeline = build_pipeline(fake_index)
+    answer = pipeline.ask("Какие государства легализовали мигрантов во время COVID?")
+    assert answer.abstained
+    assert answer.abstention_reason is not None
+    assert "not in English" in answer.abstention_reason
+    assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
+    # A name in its own script does not make an English question foreign.
+    answer = pipeline.ask("Which states regularised migrants, as reported by Молдова?")
+    assert not answer.abstained
+
+
 def test_abstention_when_a_how_many_question_meets_no_number() -> None:
     text = "Italy, the Republic of Moldova and Portugal reported having instituted regularisation."
     passage, hits, best = one_passage(text)
