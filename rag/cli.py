@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
-from rag.settings import Settings
+from rag.settings import ENV_PREFIX, Settings, unknown_variable_warnings
 
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3  # some inputs failed (skipped files, bad batch lines); the rest succeeded
@@ -95,16 +95,47 @@ def build_parser() -> argparse.ArgumentParser:
 SUBCOMMAND_MODULES: tuple[str, ...] = ("eval.cli", "rag.docs_cli", "api.cli")
 
 
+# The options that override a setting, by setting: an invalid value is reported under the
+# name the user gave it, the option's or the environment variable's.
+OPTION_FOR_SETTING = {
+    "index_dir": "--index-dir",
+    "embedding_model": "--embedding-model",
+    "model_path": "--model",
+    "top_k": "-k",
+    "retrieval": "--retrieval",
+}
+_OPTION_DESTINATIONS = {"model_path": "model"}
+# Never echoed in an error message: they may hold credentials.
+SECRET_SETTINGS = {"api_keys", "llm_api_key"}
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Environment settings with the flags given on the command line laid over them."""
+    """Environment settings with the flags given on the command line laid over them;
+    `RagError` naming each invalid value and where it came from."""
+    from pydantic import ValidationError
+
     overrides = {
-        "index_dir": getattr(args, "index_dir", None),
-        "embedding_model": getattr(args, "embedding_model", None),
-        "model_path": getattr(args, "model", None),
-        "top_k": getattr(args, "top_k", None),
-        "retrieval": getattr(args, "retrieval", None),
+        field: getattr(args, _OPTION_DESTINATIONS.get(field, field), None)
+        for field in OPTION_FOR_SETTING
     }
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    given = {field: value for field, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        problems = "; ".join(_invalid_value(problem, given) for problem in error.errors())
+        raise RagError(problems) from None
+
+
+def _invalid_value(problem: Any, given: dict[str, Any]) -> str:
+    field = str(problem["loc"][0])  # (field,) or, inside a list, (field, position)
+    if field in given:
+        name = f"{OPTION_FOR_SETTING[field]} {given[field]}"
+    else:
+        name = f"{ENV_PREFIX}{field.upper()}"
+        if field not in SECRET_SETTINGS:
+            name += f"={problem['input']}"
+    message = problem["msg"]
+    return f"{name} is invalid: {message[:1].lower()}{message[1:]}"
 
 
 @command("ingest")
@@ -232,6 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    for warning in unknown_variable_warnings(os.environ):
+        print(f"rag {args.command}: warning: {warning}", file=sys.stderr)
     try:
         settings = settings_from(args)
         return _COMMANDS[args.command](args, settings)
@@ -241,17 +274,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"rag {args.command}: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:  # pydantic ValidationError for bad RAG_* values, mainly
-        from pydantic import ValidationError
-
-        if isinstance(error, ValidationError):
-            problems = "; ".join(
-                f"RAG_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
-                for e in error.errors()
-            )
-            print(f"rag {args.command}: error: invalid setting ({problems})", file=sys.stderr)
-            return EXIT_USAGE
-        raise
 
 
 if __name__ == "__main__":

@@ -249,6 +249,69 @@ def test_invalid_setting_is_named(
     assert_one_error_line(capsys.readouterr().err, "RAG_TOP_K")
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "RAG_ABSTAIN_THRESHOLD",
+            "2",
+            "RAG_ABSTAIN_THRESHOLD=2 is invalid: input should be less than or equal to 1",
+        ),
+        (
+            "RAG_WEAK_EVIDENCE_MATCH",
+            "-1",
+            "RAG_WEAK_EVIDENCE_MATCH=-1 is invalid: input should be greater than or equal to 0",
+        ),
+        (
+            "RAG_THREADS",
+            "0",
+            "RAG_THREADS=0 is invalid: input should be greater than or equal to 1",
+        ),
+    ],
+)
+def test_out_of_range_setting_is_refused_with_its_value(
+    fake_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["ask", "Which states?"]) == EXIT_USAGE
+    assert capsys.readouterr().err == f"rag ask: error: {message}\n"
+
+
+def test_an_invalid_option_is_named_as_given_not_as_its_variable(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "-k", "0", "Which states?"]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "rag ask: error: -k 0 is invalid: input should be greater than or equal to 1\n"
+    )
+
+
+def test_a_secret_setting_is_not_echoed_in_its_error(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_API_KEYS", '["s3cret-key",')
+    assert main(["ask", "Which states?"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert_one_error_line(err, "RAG_API_KEYS is invalid")
+    assert "s3cret" not in err
+
+
+def test_a_misspelt_variable_is_warned_about_once_and_the_command_runs(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_TOPK", "3")
+    assert main(["ingest", "--quiet"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == [
+        "rag ingest: warning: RAG_TOPK is not a setting and is ignored; did you mean RAG_TOP_K?"
+    ]
+
+
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
