@@ -143,6 +143,33 @@ def test_bad_questions_get_one_error_line(
     assert index_files(fake_env) == before
 
 
+def test_a_question_that_is_not_utf8_gets_one_error_line(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    # What Python makes of the argument bytes b"\xff\xfe what" on a UTF-8 system.
+    assert main(["ask", "\udcff\udcfe what"]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "rag ask: error: the question is not UTF-8 text; type or pass it as UTF-8 "
+        "(check the encoding of the terminal or script)\n"
+    )
+
+
+def test_a_batch_question_that_is_not_utf8_is_skipped(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text('{"question": "\\udcff what"}\nWhich states instituted regularisation?\n')
+    assert main(["ask", "--json", "--batch", str(batch)]) == EXIT_PARTIAL
+    skipped, answered = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert skipped["line"] == 1
+    assert skipped["error"].startswith("the question is not UTF-8 text")
+    assert answered["question"] == "Which states instituted regularisation?"
+
+
 def test_missing_seeds_folder(
     fake_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
