@@ -40,13 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog='Start with: rag ingest; rag ask "Which states regularised migrants?"',
     )
-    parser.add_argument(
-        "--index-dir", type=Path, help="index folder (RAG_INDEX_DIR, default index/)"
-    )
-    parser.add_argument(
-        "--embedding-model",
-        help="sentence-transformers model folder or bundled name (RAG_EMBEDDING_MODEL)",
-    )
+    add_global_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ingest = commands.add_parser(
@@ -87,7 +81,39 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(module_name)
         module.add_parser(commands)
         _COMMANDS[module.NAME] = module.run
+    for subcommand in _subcommand_parsers(parser):
+        # SUPPRESS: left out after the command, an option keeps the value given before it
+        # (a default of None here would overwrite it).
+        add_global_options(subcommand, default=argparse.SUPPRESS)
     return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """The options every command takes, before or after its name."""
+    options = parser.add_argument_group("global options (before or after the command)")
+    options.add_argument(
+        "--index-dir",
+        type=Path,
+        metavar="DIR",
+        default=default,
+        help="index folder (RAG_INDEX_DIR, default index/)",
+    )
+    options.add_argument(
+        "--embedding-model",
+        metavar="MODEL",
+        default=default,
+        help="sentence-transformers model folder or bundled name (RAG_EMBEDDING_MODEL)",
+    )
+
+
+def _subcommand_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every command's parser, nested ones (`docs list`) included, whichever module made it.
+    argparse has no public way to list them."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subcommand in action.choices.values():
+                yield subcommand
+                yield from _subcommand_parsers(subcommand)
 
 
 # Modules adding a sub-command each expose NAME, add_parser(subparsers) and

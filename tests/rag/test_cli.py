@@ -339,6 +339,68 @@ def test_a_misspelt_variable_is_warned_about_once_and_the_command_runs(
     ]
 
 
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--index-dir", "{index}", "ask", "Which states?"],
+        ["ask", "--index-dir", "{index}", "Which states?"],
+        ["ask", "Which states?", "--index-dir", "{index}"],
+        ["--index-dir", "{absent}", "ask", "--index-dir", "{index}", "Which states?"],
+    ],
+    ids=["before", "after", "last", "after-wins"],
+)
+def test_index_dir_is_taken_before_or_after_the_command(
+    fake_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    arguments: list[str],
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    absent = tmp_path / "absent"
+    monkeypatch.setenv("RAG_INDEX_DIR", str(absent))
+    filled = [part.format(index=fake_env.index_dir, absent=absent) for part in arguments]
+    assert main(filled) == 0
+    assert "Sources:" in capsys.readouterr().out
+
+
+def test_embedding_model_is_taken_after_the_command(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", "other-model")
+    assert main(["ask", "Which states?"]) == EXIT_USAGE  # the index was built with "hashing"
+    capsys.readouterr()
+    assert main(["ask", "--embedding-model", "hashing", "Which states?"]) == 0
+
+
+def test_docs_list_takes_index_dir_after_its_action(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    monkeypatch.delenv("RAG_INDEX_DIR")
+    assert main(["docs", "list", "--index-dir", str(fake_env.index_dir)]) == 0
+    assert capsys.readouterr().out.startswith("gcm-unece-2020  45 passages")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ingest"], ["ask"], ["docs", "list"], ["serve"], ["eval"]],
+    ids=["ingest", "ask", "docs-list", "serve", "eval"],
+)
+def test_every_command_help_shows_the_global_options(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--index-dir DIR" in out and "--embedding-model MODEL" in out
+
+
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
