@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.errors import RagError
+from rag.errors import IndexMissingError, RagError
 from rag.settings import ENV_PREFIX, Settings, unknown_variable_warnings
 
 EXIT_USAGE = 2
@@ -170,6 +170,17 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from rag.ingest import ingest
 
     paths = args.paths or [settings.seeds_dir]
+    for path in paths:
+        # Named absolutely: a relative default such as seeds/ is looked for in the working
+        # folder, which is not the project folder when rag runs from elsewhere.
+        if not path.exists() and not args.paths:
+            raise RagError(
+                f"seeds folder {path.absolute()} does not exist",
+                "run from the project folder, set RAG_SEEDS_DIR, "
+                "or name the reports to index: rag ingest PATH...",
+            )
+        if not path.exists():
+            raise RagError(f"{path.absolute()} does not exist", "name a file or folder of reports")
     report = ingest(
         paths,
         settings.index_dir,
@@ -295,6 +306,21 @@ def format_answer(answer: Any) -> str:
     return "\n".join(lines)
 
 
+def run_command(args: argparse.Namespace) -> int:
+    """Run the command `args` name, with the settings they and the environment give."""
+    settings = settings_from(args)
+    try:
+        return _COMMANDS[args.command](args, settings)
+    except IndexMissingError:
+        # The index names its folder as configured, often the relative default index/: run
+        # from another folder, that reads as if no index had been built at all.
+        raise IndexMissingError(
+            f"no index at {settings.index_dir.absolute()}/",
+            "run 'rag ingest' to build it; if it was built in the project folder, run rag "
+            "from there or set RAG_INDEX_DIR (or --index-dir)",
+        ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -306,8 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in unknown_variable_warnings(os.environ):
         print(f"rag {args.command}: warning: {warning}", file=sys.stderr)
     try:
-        settings = settings_from(args)
-        return _COMMANDS[args.command](args, settings)
+        return run_command(args)
     except RagError as error:
         print(f"rag {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -232,6 +232,48 @@ def test_missing_index(fake_env: Settings, capsys: pytest.CaptureFixture[str]) -
     assert_one_error_line(capsys.readouterr().err, "no index", "run 'rag ingest'")
 
 
+@pytest.fixture
+def elsewhere(fake_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder outside the project, with the default (relative) folders in force."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("RAG_INDEX_DIR")
+    monkeypatch.delenv("RAG_SEEDS_DIR")
+    return Path.cwd()  # as the CLI sees it, symbolic links resolved
+
+
+@pytest.mark.parametrize("command", [["ask", "Which states?"], ["docs", "list"]])
+def test_missing_index_is_named_absolutely_with_where_to_run_from(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    assert main(command) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        f"rag {command[0]}: error: no index at {elsewhere}/index/; run 'rag ingest' to build "
+        "it; if it was built in the project folder, run rag from there or set RAG_INDEX_DIR "
+        "(or --index-dir)\n"
+    )
+
+
+def test_missing_seeds_folder_is_named_absolutely_with_where_to_run_from(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ingest"]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        f"rag ingest: error: seeds folder {elsewhere}/seeds does not exist; run from the "
+        "project folder, set RAG_SEEDS_DIR, or name the reports to index: rag ingest PATH...\n"
+    )
+
+
+def test_a_missing_path_to_ingest_is_named_absolutely(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ingest", "reports"]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        f"rag ingest: error: {elsewhere}/reports does not exist; name a file or folder of reports\n"
+    )
+
+
 def _write_not_a_model(path: Path) -> None:
     path.write_text("this is not a model")
 
