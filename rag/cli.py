@@ -208,7 +208,7 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     questions = list(read_batch(args.batch)) if args.batch else [(1, args.question, None)]
     pipeline = build_pipeline(settings)
     pipeline.warm_up()
-    failures = 0
+    failures = answered = 0
     for line_number, question, problem in questions:
         if problem is None:
             try:
@@ -216,17 +216,28 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
             except RagError as error:
                 problem = str(error)
             else:
-                print(
-                    json.dumps(answer.to_dict(), ensure_ascii=False)
-                    if args.json
-                    else format_answer(answer)
-                )
+                if args.json:
+                    print(json.dumps(answer.to_dict(), ensure_ascii=False))
+                elif args.batch is None:
+                    print(format_answer(answer))
+                else:
+                    # Each answer under its question, a blank line between: read in a
+                    # terminal, a batch's answers could not be told apart.
+                    if answered:
+                        print()
+                    print(f"Q: {question}")
+                    print(format_answer(answer))
+                answered += 1
                 sys.stdout.flush()
                 continue
         failures += 1
         if args.batch is None:
             raise RagError(problem)
-        print(json.dumps({"line": line_number, "question": question, "error": problem}), flush=True)
+        if args.json:
+            print(json.dumps({"line": line_number, "question": question, "error": problem}))
+            sys.stdout.flush()
+        else:
+            print(f"line {line_number} skipped: {problem}", file=sys.stderr, flush=True)
     return EXIT_PARTIAL if failures else 0
 
 

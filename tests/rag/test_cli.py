@@ -124,6 +124,27 @@ def test_batch_answers_each_line_and_reports_bad_lines(
     assert "not valid JSON" in lines[3]["error"]
 
 
+def test_batch_in_text_mode_heads_each_answer_with_its_question(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    main(["ingest"])
+    questions = ["Which states instituted regularisation?", "How many member states reported?"]
+    capsys.readouterr()
+    answers = []
+    for question in questions:
+        assert main(["ask", question]) == 0
+        answers.append(capsys.readouterr().out)
+    batch = tmp_path / "questions.txt"
+    batch.write_text(f'{questions[0]}\n{{not json\n\n{questions[1]}\n{{"id": 5}}\n')
+    assert main(["ask", "--batch", str(batch)]) == EXIT_PARTIAL
+    captured = capsys.readouterr()
+    assert captured.out == f"Q: {questions[0]}\n{answers[0]}\nQ: {questions[1]}\n{answers[1]}"
+    notices = captured.err.splitlines()
+    assert [notice.split(": ")[0] for notice in notices] == ["line 2 skipped", "line 5 skipped"]
+    assert notices[0].startswith("line 2 skipped: not valid JSON (")
+    assert notices[1] == "line 5 skipped: a JSON line needs a 'question' string field"
+
+
 @pytest.mark.parametrize(
     ("question", "fragment"),
     [
