@@ -301,6 +301,9 @@ def format_answer(answer: Any) -> str:
     """The answer and its numbered sources, for reading in a terminal."""
     lines = [answer.answer, ""]
     if answer.abstained:
+        if answer.abstention_reason:
+            # As --json and the widget give it: a bare refusal leaves the reader to guess.
+            lines.insert(1, f"Why: {answer.abstention_reason}")
         lines.append("Closest passages (they do not answer the question):")
         for hit in answer.hits[:3]:
             lines.append(f"  - {hit.passage.anchor} ({hit.passage.section or 'no section'})")

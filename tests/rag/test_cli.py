@@ -62,6 +62,21 @@ def test_ask_prints_answer_and_numbered_sources(
     assert WEAK_EVIDENCE_NOTE not in out
 
 
+def test_a_refusal_gives_its_reason_on_the_next_line(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["ingest"])
+    question = "What is the recommended dosage of ibuprofen for adults?"
+    capsys.readouterr()
+    assert main(["ask", "--json", question]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["abstained"] is True
+    assert main(["ask", question]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == [answer["answer"], f"Why: {answer['abstention_reason']}", ""]
+    assert lines[3] == "Closest passages (they do not answer the question):"
+
+
 def test_an_answer_on_weak_evidence_says_so_before_its_sources(
     fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
