@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
             "cited to the passage it comes from. Settings come from RAG_* environment "
             "variables; flags override them."
         ),
-        epilog='Start with: rag ingest; rag ask "Which states regularised migrants?"',
+        epilog='Start with: rag ingest; rag ask "Which states regularised migrants during COVID?"',
     )
     add_global_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
