@@ -23,6 +23,12 @@ def add_parser(subparsers: Any) -> None:
             "Serve the HTTP API on HOST:PORT. Models and index load once at start-up; "
             "GET /api/health says when the assistant is ready, /docs lists the endpoints."
         ),
+        epilog=(
+            "Examples:\n"
+            "  rag serve                           http://127.0.0.1:8000/, this machine only\n"
+            "  RAG_API_KEYS=key-one rag serve --host 0.0.0.0 --port 9000\n"
+            "                                      for other machines: with an API key"
+        ),
     )
     serve.add_argument("--host", help="address to listen on (RAG_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (RAG_PORT, default 8000)")

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from rag.errors import IndexMissingError, RagError
-from rag.settings import ENV_PREFIX, Settings, unknown_variable_warnings
+from rag.settings import ENV_PREFIX, RetrievalMode, Settings, unknown_variable_warnings
 
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3  # some inputs failed (skipped files, bad batch lines); the rest succeeded
@@ -30,6 +32,40 @@ def command(name: str) -> Callable[[Command], Command]:
     return register
 
 
+PACKAGE = "gcm-rag"
+EXIT_STATUS_HELP = "\n  ".join(
+    [
+        "Exit status:",
+        "0    done",
+        "1    unexpected failure (a bug: report it with the traceback)",
+        "2    a problem you can fix: usage, question, setting, index, model or port",
+        "     (the one-line message says what to do)",
+        "3    some inputs were skipped (unreadable files, bad batch lines); the rest succeeded",
+        "130  interrupted",
+    ]
+)
+ASK_EXAMPLE = "Which states regularised migrants during COVID?"
+
+
+def examples(*lines: str) -> str:
+    """A help epilog listing example command lines (kept as written by `HelpFormatter`)."""
+    return "\n  ".join(["Examples:", *lines])
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, except that a paragraph with indented lines (examples, the
+    exit statuses) is kept as written: the default one runs its lines together."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = text.split("\n\n")
+        return "\n\n".join(
+            textwrap.indent(paragraph, indent)
+            if "\n " in paragraph
+            else super(HelpFormatter, self)._fill_text(paragraph, width, indent)
+            for paragraph in paragraphs
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag",
@@ -38,8 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
             "cited to the passage it comes from. Settings come from RAG_* environment "
             "variables; flags override them."
         ),
-        epilog='Start with: rag ingest; rag ask "Which states regularised migrants during COVID?"',
+        epilog=(
+            f'Start with:\n  rag ingest\n  rag ask "{ASK_EXAMPLE}"\n\n'
+            f"Each command has its own help and examples: rag COMMAND --help.\n\n"
+            f"{EXIT_STATUS_HELP}"
+        ),
+        formatter_class=HelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     add_global_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -47,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
         "ingest",
         help="index reports (incremental: unchanged files are not re-embedded)",
         description="Read reports, split them into cited passages, embed them and save the index.",
+        epilog=examples(
+            "rag ingest                         seeds/ (RAG_SEEDS_DIR)",
+            "rag ingest reports/ review.pdf     these files and folders",
+            "rag ingest --index-dir /srv/rag/index reports/",
+        ),
     )
     ingest.add_argument(
         "paths",
@@ -62,7 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer a question with cited sources",
         description=(
             "Answer QUESTION from the indexed reports. Every claim cites its passage; when "
-            "the reports do not answer, the assistant says so."
+            "the reports do not answer, the assistant says so, and why."
+        ),
+        epilog=examples(
+            f'rag ask "{ASK_EXAMPLE}"',
+            f'rag ask --json "{ASK_EXAMPLE}"',
+            'rag ask --batch questions.txt      one question per line, or JSONL {"question": ...}',
+            f'rag ask -k 10 --retrieval bm25 "{ASK_EXAMPLE}"',
         ),
     )
     ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
@@ -73,9 +126,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="answer each line of FILE (plain text, or JSONL with a 'question' field)",
     )
-    ask.add_argument("--model", help="GGUF file to generate with (RAG_MODEL_PATH)")
-    ask.add_argument("-k", "--top-k", type=int, help="passages to retrieve (RAG_TOP_K)")
-    ask.add_argument("--retrieval", choices=["dense", "bm25", "hybrid"], help="RAG_RETRIEVAL")
+    ask.add_argument(
+        "--model",
+        metavar="GGUF",
+        help="GGUF file to generate with (RAG_MODEL_PATH; default the bundled SmolLM2-135M)",
+    )
+    ask.add_argument(
+        "-k",
+        "--top-k",
+        type=int,
+        metavar="N",
+        help=f"passages to retrieve, {_setting_range('top_k')} "
+        f"(RAG_TOP_K, default {_setting_default('top_k')})",
+    )
+    ask.add_argument(
+        "--retrieval",
+        choices=get_args(RetrievalMode),
+        help="how passages are found: dense (embedding similarity), bm25 (shared words) or "
+        "hybrid (both, fused by rank) "
+        f"(RAG_RETRIEVAL, default {_setting_default('retrieval')})",
+    )
 
     for module_name in SUBCOMMAND_MODULES:
         module = importlib.import_module(module_name)
@@ -85,7 +155,30 @@ def build_parser() -> argparse.ArgumentParser:
         # SUPPRESS: left out after the command, an option keeps the value given before it
         # (a default of None here would overwrite it).
         add_global_options(subcommand, default=argparse.SUPPRESS)
+        subcommand.formatter_class = HelpFormatter
+        own = subcommand.epilog
+        subcommand.epilog = f"{own}\n\n{EXIT_STATUS_HELP}" if own else EXIT_STATUS_HELP
     return parser
+
+
+def package_version() -> str:
+    """The installed package's version, as `rag --version` gives it."""
+    try:
+        return importlib.metadata.version(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        return f"(unknown: the {PACKAGE} package is not installed; run 'make setup')"
+
+
+def _setting_default(field: str) -> Any:
+    return Settings.model_fields[field].default
+
+
+def _setting_range(field: str) -> str:
+    """`field`'s bounds as in its declaration, so that the help cannot drift from them."""
+    constraints = Settings.model_fields[field].metadata  # [Ge(ge=1), Le(le=50)]
+    low = next(constraint.ge for constraint in constraints if hasattr(constraint, "ge"))
+    high = next(constraint.le for constraint in constraints if hasattr(constraint, "le"))
+    return f"{low} to {high}"
 
 
 def add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,13 @@ def assert_one_error_line(err: str, *fragments: str) -> None:
     assert "Traceback" not in err
     for fragment in fragments:
         assert fragment in lines[0]
+
+
+def help_text(capsys: pytest.CaptureFixture[str], *arguments: str) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*arguments, "--help"])
+    assert exit_info.value.code == 0
+    return capsys.readouterr().out
 
 
 def test_ingest_then_re_ingest_reports_nothing_to_embed(
@@ -472,18 +480,72 @@ def test_docs_list_takes_index_dir_after_its_action(
 def test_every_command_help_shows_the_global_options(
     capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main([*command, "--help"])
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out
+    out = help_text(capsys, *command)
     assert "--index-dir DIR" in out and "--embedding-model MODEL" in out
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--help"])
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out
+    out = help_text(capsys)
     assert "ingest" in out and "ask" in out
     # The shorter "Which states regularised migrants?" is refused for now (a retrieval issue).
     assert 'rag ask "Which states regularised migrants during COVID?"' in " ".join(out.split())
+
+
+def test_top_level_help_keeps_its_examples_and_exit_statuses_as_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = help_text(capsys).splitlines()
+    assert lines[lines.index("Start with:") :][:3] == [
+        "Start with:",
+        "  rag ingest",
+        '  rag ask "Which states regularised migrants during COVID?"',
+    ]
+    statuses = lines[lines.index("Exit status:") + 1 :]
+    assert [line.split()[0] for line in statuses if not line.startswith("     ")] == [
+        "0",
+        "1",
+        "2",
+        "3",
+        "130",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "example"),
+    [
+        (["ingest"], "  rag ingest reports/ review.pdf     these files and folders"),
+        (["ask"], '  rag ask --json "Which states regularised migrants during COVID?"'),
+        (["docs"], "  rag docs list --json"),
+        (["docs", "list"], "  rag docs list"),
+        (["docs", "remove"], "  rag docs remove ruritania-review"),
+        (["serve"], "  RAG_API_KEYS=key-one rag serve --host 0.0.0.0 --port 9000"),
+        (["eval"], None),  # eval/cli.py gives no examples yet
+    ],
+    ids=["ingest", "ask", "docs", "docs-list", "docs-remove", "serve", "eval"],
+)
+def test_every_command_help_has_examples_and_the_exit_statuses(
+    capsys: pytest.CaptureFixture[str], command: list[str], example: str | None
+) -> None:
+    lines = help_text(capsys, *command).splitlines()
+    if example is not None:
+        assert example in lines[lines.index("Examples:") :]
+    assert "  2    a problem you can fix: usage, question, setting, index, model or port" in lines
+    assert lines[-1] == "  130  interrupted"
+
+
+def test_ask_help_gives_the_range_default_and_modes_of_its_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = " ".join(help_text(capsys, "ask").split())
+    assert "-k N, --top-k N passages to retrieve, 1 to 50 (RAG_TOP_K, default 5)" in text
+    assert (
+        "--retrieval {dense,bm25,hybrid} how passages are found: dense (embedding similarity), "
+        "bm25 (shared words) or hybrid (both, fused by rank) (RAG_RETRIEVAL, default hybrid)"
+    ) in text
+
+
+def test_version_is_the_installed_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"rag {importlib.metadata.version('gcm-rag')}\n"
