@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import socket
 import sys
 from typing import Any
 
@@ -21,20 +23,30 @@ def add_parser(subparsers: Any) -> None:
             "Serve the HTTP API on HOST:PORT. Models and index load once at start-up; "
             "GET /api/health says when the assistant is ready, /docs lists the endpoints."
         ),
+        epilog=(
+            "Examples:\n"
+            "  rag serve                           http://127.0.0.1:8000/, this machine only\n"
+            "  RAG_API_KEYS=key-one rag serve --host 0.0.0.0 --port 9000\n"
+            "                                      for other machines: with an API key"
+        ),
     )
     serve.add_argument("--host", help="address to listen on (RAG_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (RAG_PORT, default 8000)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    if not 1 <= port <= 65535:
+        raise RagError(f"port {port} is out of range", "use a port between 1 and 65535")
+    # Before anything loads: uvicorn binds only after the lifespan has loaded the models,
+    # and then reports a taken port among its log lines with its start-up failure status 3.
+    check_can_listen(host, port)
+
     import uvicorn
 
     from api.app import create_app
 
-    host = args.host or settings.host
-    port = settings.port if args.port is None else args.port
-    if not 0 <= port <= 65535:
-        raise RagError(f"port {port} is out of range", "use a port between 1 and 65535")
     if not settings.api_keys and not is_loopback(host):
         print(
             f"rag serve: warning: listening on {host} without API keys; "
@@ -43,6 +55,31 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     return 0
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """`RagError` unless a server could listen on `host`:`port` now."""
+    # The probe binds as uvicorn will: same address family, and SO_REUSEADDR, so that a
+    # port whose last connections linger in TIME_WAIT is not reported as taken.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except socket.gaierror:
+            raise RagError(
+                f"host {host} is not known",
+                "give an address of this machine with --host or RAG_HOST",
+            ) from None
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise RagError(
+                    f"port {port} on {host} is in use", "choose another with --port or RAG_PORT"
+                ) from None
+            raise RagError(
+                f"cannot listen on {host} port {port} ({error.strerror})",
+                "choose another address or port with --host/--port or RAG_HOST/RAG_PORT",
+            ) from None
 
 
 def is_loopback(host: str) -> bool:

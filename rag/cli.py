@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from rag.errors import RagError
-from rag.settings import Settings
+from rag.errors import IndexMissingError, RagError
+from rag.settings import ENV_PREFIX, RetrievalMode, Settings, unknown_variable_warnings
 
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3  # some inputs failed (skipped files, bad batch lines); the rest succeeded
@@ -30,6 +32,40 @@ def command(name: str) -> Callable[[Command], Command]:
     return register
 
 
+PACKAGE = "gcm-rag"
+EXIT_STATUS_HELP = "\n  ".join(
+    [
+        "Exit status:",
+        "0    done",
+        "1    unexpected failure (a bug: report it with the traceback)",
+        "2    a problem you can fix: usage, question, setting, index, model or port",
+        "     (the one-line message says what to do)",
+        "3    some inputs were skipped (unreadable files, bad batch lines); the rest succeeded",
+        "130  interrupted",
+    ]
+)
+ASK_EXAMPLE = "Which states regularised migrants during COVID?"
+
+
+def examples(*lines: str) -> str:
+    """A help epilog listing example command lines (kept as written by `HelpFormatter`)."""
+    return "\n  ".join(["Examples:", *lines])
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, except that a paragraph with indented lines (examples, the
+    exit statuses) is kept as written: the default one runs its lines together."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = text.split("\n\n")
+        return "\n\n".join(
+            textwrap.indent(paragraph, indent)
+            if "\n " in paragraph
+            else super(HelpFormatter, self)._fill_text(paragraph, width, indent)
+            for paragraph in paragraphs
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag",
@@ -38,21 +74,26 @@ def build_parser() -> argparse.ArgumentParser:
             "cited to the passage it comes from. Settings come from RAG_* environment "
             "variables; flags override them."
         ),
-        epilog='Start with: rag ingest; rag ask "Which states regularised migrants?"',
+        epilog=(
+            f'Start with:\n  rag ingest\n  rag ask "{ASK_EXAMPLE}"\n\n'
+            f"Each command has its own help and examples: rag COMMAND --help.\n\n"
+            f"{EXIT_STATUS_HELP}"
+        ),
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument(
-        "--index-dir", type=Path, help="index folder (RAG_INDEX_DIR, default index/)"
-    )
-    parser.add_argument(
-        "--embedding-model",
-        help="sentence-transformers model folder or bundled name (RAG_EMBEDDING_MODEL)",
-    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    add_global_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ingest = commands.add_parser(
         "ingest",
         help="index reports (incremental: unchanged files are not re-embedded)",
         description="Read reports, split them into cited passages, embed them and save the index.",
+        epilog=examples(
+            "rag ingest                         seeds/ (RAG_SEEDS_DIR)",
+            "rag ingest reports/ review.pdf     these files and folders",
+            "rag ingest --index-dir /srv/rag/index reports/",
+        ),
     )
     ingest.add_argument(
         "paths",
@@ -68,7 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer a question with cited sources",
         description=(
             "Answer QUESTION from the indexed reports. Every claim cites its passage; when "
-            "the reports do not answer, the assistant says so."
+            "the reports do not answer, the assistant says so, and why."
+        ),
+        epilog=examples(
+            f'rag ask "{ASK_EXAMPLE}"',
+            f'rag ask --json "{ASK_EXAMPLE}"',
+            'rag ask --batch questions.txt      one question per line, or JSONL {"question": ...}',
+            f'rag ask -k 10 --retrieval bm25 "{ASK_EXAMPLE}"',
         ),
     )
     ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
@@ -79,15 +126,87 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="answer each line of FILE (plain text, or JSONL with a 'question' field)",
     )
-    ask.add_argument("--model", help="GGUF file to generate with (RAG_MODEL_PATH)")
-    ask.add_argument("-k", "--top-k", type=int, help="passages to retrieve (RAG_TOP_K)")
-    ask.add_argument("--retrieval", choices=["dense", "bm25", "hybrid"], help="RAG_RETRIEVAL")
+    ask.add_argument(
+        "--model",
+        metavar="GGUF",
+        help="GGUF file to generate with (RAG_MODEL_PATH; default the bundled SmolLM2-135M)",
+    )
+    ask.add_argument(
+        "-k",
+        "--top-k",
+        type=int,
+        metavar="N",
+        help=f"passages to retrieve, {_setting_range('top_k')} "
+        f"(RAG_TOP_K, default {_setting_default('top_k')})",
+    )
+    ask.add_argument(
+        "--retrieval",
+        choices=get_args(RetrievalMode),
+        help="how passages are found: dense (embedding similarity), bm25 (shared words) or "
+        "hybrid (both, fused by rank) "
+        f"(RAG_RETRIEVAL, default {_setting_default('retrieval')})",
+    )
 
     for module_name in SUBCOMMAND_MODULES:
         module = importlib.import_module(module_name)
         module.add_parser(commands)
         _COMMANDS[module.NAME] = module.run
+    for subcommand in _subcommand_parsers(parser):
+        # SUPPRESS: left out after the command, an option keeps the value given before it
+        # (a default of None here would overwrite it).
+        add_global_options(subcommand, default=argparse.SUPPRESS)
+        subcommand.formatter_class = HelpFormatter
+        own = subcommand.epilog
+        subcommand.epilog = f"{own}\n\n{EXIT_STATUS_HELP}" if own else EXIT_STATUS_HELP
     return parser
+
+
+def package_version() -> str:
+    """The installed package's version, as `rag --version` gives it."""
+    try:
+        return importlib.metadata.version(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        return f"(unknown: the {PACKAGE} package is not installed; run 'make setup')"
+
+
+def _setting_default(field: str) -> Any:
+    return Settings.model_fields[field].default
+
+
+def _setting_range(field: str) -> str:
+    """`field`'s bounds as in its declaration, so that the help cannot drift from them."""
+    constraints = Settings.model_fields[field].metadata  # [Ge(ge=1), Le(le=50)]
+    low = next(constraint.ge for constraint in constraints if hasattr(constraint, "ge"))
+    high = next(constraint.le for constraint in constraints if hasattr(constraint, "le"))
+    return f"{low} to {high}"
+
+
+def add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """The options every command takes, before or after its name."""
+    options = parser.add_argument_group("global options (before or after the command)")
+    options.add_argument(
+        "--index-dir",
+        type=Path,
+        metavar="DIR",
+        default=default,
+        help="index folder (RAG_INDEX_DIR, default index/)",
+    )
+    options.add_argument(
+        "--embedding-model",
+        metavar="MODEL",
+        default=default,
+        help="sentence-transformers model folder or bundled name (RAG_EMBEDDING_MODEL)",
+    )
+
+
+def _subcommand_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every command's parser, nested ones (`docs list`) included, whichever module made it.
+    argparse has no public way to list them."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subcommand in action.choices.values():
+                yield subcommand
+                yield from _subcommand_parsers(subcommand)
 
 
 # Modules adding a sub-command each expose NAME, add_parser(subparsers) and
@@ -95,16 +214,47 @@ def build_parser() -> argparse.ArgumentParser:
 SUBCOMMAND_MODULES: tuple[str, ...] = ("eval.cli", "rag.docs_cli", "api.cli")
 
 
+# The options that override a setting, by setting: an invalid value is reported under the
+# name the user gave it, the option's or the environment variable's.
+OPTION_FOR_SETTING = {
+    "index_dir": "--index-dir",
+    "embedding_model": "--embedding-model",
+    "model_path": "--model",
+    "top_k": "-k",
+    "retrieval": "--retrieval",
+}
+_OPTION_DESTINATIONS = {"model_path": "model"}
+# Never echoed in an error message: they may hold credentials.
+SECRET_SETTINGS = {"api_keys", "llm_api_key"}
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Environment settings with the flags given on the command line laid over them."""
+    """Environment settings with the flags given on the command line laid over them;
+    `RagError` naming each invalid value and where it came from."""
+    from pydantic import ValidationError
+
     overrides = {
-        "index_dir": getattr(args, "index_dir", None),
-        "embedding_model": getattr(args, "embedding_model", None),
-        "model_path": getattr(args, "model", None),
-        "top_k": getattr(args, "top_k", None),
-        "retrieval": getattr(args, "retrieval", None),
+        field: getattr(args, _OPTION_DESTINATIONS.get(field, field), None)
+        for field in OPTION_FOR_SETTING
     }
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    given = {field: value for field, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        problems = "; ".join(_invalid_value(problem, given) for problem in error.errors())
+        raise RagError(problems) from None
+
+
+def _invalid_value(problem: Any, given: dict[str, Any]) -> str:
+    field = str(problem["loc"][0])  # (field,) or, inside a list, (field, position)
+    if field in given:
+        name = f"{OPTION_FOR_SETTING[field]} {given[field]}"
+    else:
+        name = f"{ENV_PREFIX}{field.upper()}"
+        if field not in SECRET_SETTINGS:
+            name += f"={problem['input']}"
+    message = problem["msg"]
+    return f"{name} is invalid: {message[:1].lower()}{message[1:]}"
 
 
 @command("ingest")
@@ -113,6 +263,17 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from rag.ingest import ingest
 
     paths = args.paths or [settings.seeds_dir]
+    for path in paths:
+        # Named absolutely: a relative default such as seeds/ is looked for in the working
+        # folder, which is not the project folder when rag runs from elsewhere.
+        if not path.exists() and not args.paths:
+            raise RagError(
+                f"seeds folder {path.absolute()} does not exist",
+                "run from the project folder, set RAG_SEEDS_DIR, "
+                "or name the reports to index: rag ingest PATH...",
+            )
+        if not path.exists():
+            raise RagError(f"{path.absolute()} does not exist", "name a file or folder of reports")
     report = ingest(
         paths,
         settings.index_dir,
@@ -136,11 +297,11 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch is not None and args.question is not None:
         raise RagError("both a question and --batch given", "use one or the other")
     if args.question is not None:
-        validate_question(args.question)
+        validate_question(utf8_question(args.question))
     questions = list(read_batch(args.batch)) if args.batch else [(1, args.question, None)]
     pipeline = build_pipeline(settings)
     pipeline.warm_up()
-    failures = 0
+    failures = answered = 0
     for line_number, question, problem in questions:
         if problem is None:
             try:
@@ -148,17 +309,28 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
             except RagError as error:
                 problem = str(error)
             else:
-                print(
-                    json.dumps(answer.to_dict(), ensure_ascii=False)
-                    if args.json
-                    else format_answer(answer)
-                )
+                if args.json:
+                    print(json.dumps(answer.to_dict(), ensure_ascii=False))
+                elif args.batch is None:
+                    print(format_answer(answer))
+                else:
+                    # Each answer under its question, a blank line between: read in a
+                    # terminal, a batch's answers could not be told apart.
+                    if answered:
+                        print()
+                    print(f"Q: {question}")
+                    print(format_answer(answer))
+                answered += 1
                 sys.stdout.flush()
                 continue
         failures += 1
         if args.batch is None:
             raise RagError(problem)
-        print(json.dumps({"line": line_number, "question": question, "error": problem}), flush=True)
+        if args.json:
+            print(json.dumps({"line": line_number, "question": question, "error": problem}))
+            sys.stdout.flush()
+        else:
+            print(f"line {line_number} skipped: {problem}", file=sys.stderr, flush=True)
     return EXIT_PARTIAL if failures else 0
 
 
@@ -193,9 +365,23 @@ def _batch_question(line: str) -> tuple[str, str | None]:
             return line, "a JSON line needs a 'question' string field"
         text = question
     try:
-        return validate_question(text), None
+        return validate_question(utf8_question(text)), None
     except RagError as error:
         return text, str(error)
+
+
+def utf8_question(question: str) -> str:
+    """`question`, or `RagError` when it cannot be encoded as UTF-8. Bytes on the command
+    line that are not UTF-8 arrive as lone surrogates (as does a JSON "\\udcff" escape),
+    which the tokenizers reject with a TypeError deep inside the pipeline."""
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RagError(
+            "the question is not UTF-8 text",
+            "type or pass it as UTF-8 (check the encoding of the terminal or script)",
+        ) from None
+    return question
 
 
 WEAK_EVIDENCE_NOTE = (
@@ -208,6 +394,9 @@ def format_answer(answer: Any) -> str:
     """The answer and its numbered sources, for reading in a terminal."""
     lines = [answer.answer, ""]
     if answer.abstained:
+        if answer.abstention_reason:
+            # As --json and the widget give it: a bare refusal leaves the reader to guess.
+            lines.insert(1, f"Why: {answer.abstention_reason}")
         lines.append("Closest passages (they do not answer the question):")
         for hit in answer.hits[:3]:
             lines.append(f"  - {hit.passage.anchor} ({hit.passage.section or 'no section'})")
@@ -224,6 +413,21 @@ def format_answer(answer: Any) -> str:
     return "\n".join(lines)
 
 
+def run_command(args: argparse.Namespace) -> int:
+    """Run the command `args` name, with the settings they and the environment give."""
+    settings = settings_from(args)
+    try:
+        return _COMMANDS[args.command](args, settings)
+    except IndexMissingError:
+        # The index names its folder as configured, often the relative default index/: run
+        # from another folder, that reads as if no index had been built at all.
+        raise IndexMissingError(
+            f"no index at {settings.index_dir.absolute()}/",
+            "run 'rag ingest' to build it; if it was built in the project folder, run rag "
+            "from there or set RAG_INDEX_DIR (or --index-dir)",
+        ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -232,26 +436,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    for warning in unknown_variable_warnings(os.environ):
+        print(f"rag {args.command}: warning: {warning}", file=sys.stderr)
     try:
-        settings = settings_from(args)
-        return _COMMANDS[args.command](args, settings)
+        return run_command(args)
     except RagError as error:
         print(f"rag {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"rag {args.command}: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:  # pydantic ValidationError for bad RAG_* values, mainly
-        from pydantic import ValidationError
-
-        if isinstance(error, ValidationError):
-            problems = "; ".join(
-                f"RAG_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
-                for e in error.errors()
-            )
-            print(f"rag {args.command}: error: invalid setting ({problems})", file=sys.stderr)
-            return EXIT_USAGE
-        raise
 
 
 if __name__ == "__main__":

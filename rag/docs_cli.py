@@ -26,14 +26,30 @@ def add_parser(subparsers: Any) -> None:
         NAME,
         help="list the indexed documents, or remove some",
         description="Manage the documents in the index (add or update them with 'rag ingest').",
+        epilog=(
+            "Examples:\n"
+            "  rag docs list                       id, passages, title and file of each\n"
+            "  rag docs list --json\n"
+            "  rag docs remove ruritania-review    by id (see 'rag docs list') or by path"
+        ),
     )
     actions = parser.add_subparsers(dest="docs_action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="the indexed documents, one per line")
+    listing = actions.add_parser(
+        "list",
+        help="the indexed documents, one per line",
+        description="List the indexed documents: id, passages, title and file of each.",
+        epilog="Examples:\n  rag docs list\n  rag docs list --json --index-dir /srv/rag/index",
+    )
     listing.add_argument("--json", action="store_true", help="one JSON object per document")
     remove = actions.add_parser(
         "remove",
         help="remove documents from the index (their files are left alone)",
         description="Remove documents from the index; nothing is re-embedded.",
+        epilog=(
+            "Examples:\n"
+            "  rag docs remove ruritania-review\n"
+            "  rag docs remove seeds/old-report.pdf another-id"
+        ),
     )
     remove.add_argument(
         "documents", nargs="+", metavar="DOC", help="document id (see 'rag docs list') or path"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,13 @@ def assert_one_error_line(err: str, *fragments: str) -> None:
         assert fragment in lines[0]
 
 
+def help_text(capsys: pytest.CaptureFixture[str], *arguments: str) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*arguments, "--help"])
+    assert exit_info.value.code == 0
+    return capsys.readouterr().out
+
+
 def test_ingest_then_re_ingest_reports_nothing_to_embed(
     fake_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -60,6 +68,21 @@ def test_ask_prints_answer_and_numbered_sources(
     assert "Sources:" in out
     assert "  [1] gcm-unece-2020#p" in out
     assert WEAK_EVIDENCE_NOTE not in out
+
+
+def test_a_refusal_gives_its_reason_on_the_next_line(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["ingest"])
+    question = "What is the recommended dosage of ibuprofen for adults?"
+    capsys.readouterr()
+    assert main(["ask", "--json", question]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["abstained"] is True
+    assert main(["ask", question]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == [answer["answer"], f"Why: {answer['abstention_reason']}", ""]
+    assert lines[3] == "Closest passages (they do not answer the question):"
 
 
 def test_an_answer_on_weak_evidence_says_so_before_its_sources(
@@ -124,6 +147,27 @@ def test_batch_answers_each_line_and_reports_bad_lines(
     assert "not valid JSON" in lines[3]["error"]
 
 
+def test_batch_in_text_mode_heads_each_answer_with_its_question(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    main(["ingest"])
+    questions = ["Which states instituted regularisation?", "How many member states reported?"]
+    capsys.readouterr()
+    answers = []
+    for question in questions:
+        assert main(["ask", question]) == 0
+        answers.append(capsys.readouterr().out)
+    batch = tmp_path / "questions.txt"
+    batch.write_text(f'{questions[0]}\n{{not json\n\n{questions[1]}\n{{"id": 5}}\n')
+    assert main(["ask", "--batch", str(batch)]) == EXIT_PARTIAL
+    captured = capsys.readouterr()
+    assert captured.out == f"Q: {questions[0]}\n{answers[0]}\nQ: {questions[1]}\n{answers[1]}"
+    notices = captured.err.splitlines()
+    assert [notice.split(": ")[0] for notice in notices] == ["line 2 skipped", "line 5 skipped"]
+    assert notices[0].startswith("line 2 skipped: not valid JSON (")
+    assert notices[1] == "line 5 skipped: a JSON line needs a 'question' string field"
+
+
 @pytest.mark.parametrize(
     ("question", "fragment"),
     [
@@ -141,6 +185,33 @@ def test_bad_questions_get_one_error_line(
     assert main(["ask", question]) == EXIT_USAGE
     assert_one_error_line(capsys.readouterr().err, fragment)
     assert index_files(fake_env) == before
+
+
+def test_a_question_that_is_not_utf8_gets_one_error_line(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    # What Python makes of the argument bytes b"\xff\xfe what" on a UTF-8 system.
+    assert main(["ask", "\udcff\udcfe what"]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "rag ask: error: the question is not UTF-8 text; type or pass it as UTF-8 "
+        "(check the encoding of the terminal or script)\n"
+    )
+
+
+def test_a_batch_question_that_is_not_utf8_is_skipped(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text('{"question": "\\udcff what"}\nWhich states instituted regularisation?\n')
+    assert main(["ask", "--json", "--batch", str(batch)]) == EXIT_PARTIAL
+    skipped, answered = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert skipped["line"] == 1
+    assert skipped["error"].startswith("the question is not UTF-8 text")
+    assert answered["question"] == "Which states instituted regularisation?"
 
 
 def test_missing_seeds_folder(
@@ -205,6 +276,48 @@ def test_missing_index(fake_env: Settings, capsys: pytest.CaptureFixture[str]) -
     assert_one_error_line(capsys.readouterr().err, "no index", "run 'rag ingest'")
 
 
+@pytest.fixture
+def elsewhere(fake_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder outside the project, with the default (relative) folders in force."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("RAG_INDEX_DIR")
+    monkeypatch.delenv("RAG_SEEDS_DIR")
+    return Path.cwd()  # as the CLI sees it, symbolic links resolved
+
+
+@pytest.mark.parametrize("command", [["ask", "Which states?"], ["docs", "list"]])
+def test_missing_index_is_named_absolutely_with_where_to_run_from(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    assert main(command) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        f"rag {command[0]}: error: no index at {elsewhere}/index/; run 'rag ingest' to build "
+        "it; if it was built in the project folder, run rag from there or set RAG_INDEX_DIR "
+        "(or --index-dir)\n"
+    )
+
+
+def test_missing_seeds_folder_is_named_absolutely_with_where_to_run_from(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ingest"]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        f"rag ingest: error: seeds folder {elsewhere}/seeds does not exist; run from the "
+        "project folder, set RAG_SEEDS_DIR, or name the reports to index: rag ingest PATH...\n"
+    )
+
+
+def test_a_missing_path_to_ingest_is_named_absolutely(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ingest", "reports"]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        f"rag ingest: error: {elsewhere}/reports does not exist; name a file or folder of reports\n"
+    )
+
+
 def _write_not_a_model(path: Path) -> None:
     path.write_text("this is not a model")
 
@@ -249,9 +362,190 @@ def test_invalid_setting_is_named(
     assert_one_error_line(capsys.readouterr().err, "RAG_TOP_K")
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "RAG_ABSTAIN_THRESHOLD",
+            "2",
+            "RAG_ABSTAIN_THRESHOLD=2 is invalid: input should be less than or equal to 1",
+        ),
+        (
+            "RAG_WEAK_EVIDENCE_MATCH",
+            "-1",
+            "RAG_WEAK_EVIDENCE_MATCH=-1 is invalid: input should be greater than or equal to 0",
+        ),
+        (
+            "RAG_THREADS",
+            "0",
+            "RAG_THREADS=0 is invalid: input should be greater than or equal to 1",
+        ),
+    ],
+)
+def test_out_of_range_setting_is_refused_with_its_value(
+    fake_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["ask", "Which states?"]) == EXIT_USAGE
+    assert capsys.readouterr().err == f"rag ask: error: {message}\n"
+
+
+def test_an_invalid_option_is_named_as_given_not_as_its_variable(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "-k", "0", "Which states?"]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "rag ask: error: -k 0 is invalid: input should be greater than or equal to 1\n"
+    )
+
+
+def test_a_secret_setting_is_not_echoed_in_its_error(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_API_KEYS", '["s3cret-key",')
+    assert main(["ask", "Which states?"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert_one_error_line(err, "RAG_API_KEYS is invalid")
+    assert "s3cret" not in err
+
+
+def test_a_misspelt_variable_is_warned_about_once_and_the_command_runs(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_TOPK", "3")
+    assert main(["ingest", "--quiet"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == [
+        "rag ingest: warning: RAG_TOPK is not a setting and is ignored; did you mean RAG_TOP_K?"
+    ]
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--index-dir", "{index}", "ask", "Which states?"],
+        ["ask", "--index-dir", "{index}", "Which states?"],
+        ["ask", "Which states?", "--index-dir", "{index}"],
+        ["--index-dir", "{absent}", "ask", "--index-dir", "{index}", "Which states?"],
+    ],
+    ids=["before", "after", "last", "after-wins"],
+)
+def test_index_dir_is_taken_before_or_after_the_command(
+    fake_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    arguments: list[str],
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    absent = tmp_path / "absent"
+    monkeypatch.setenv("RAG_INDEX_DIR", str(absent))
+    filled = [part.format(index=fake_env.index_dir, absent=absent) for part in arguments]
+    assert main(filled) == 0
+    assert "Sources:" in capsys.readouterr().out
+
+
+def test_embedding_model_is_taken_after_the_command(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", "other-model")
+    assert main(["ask", "Which states?"]) == EXIT_USAGE  # the index was built with "hashing"
+    capsys.readouterr()
+    assert main(["ask", "--embedding-model", "hashing", "Which states?"]) == 0
+
+
+def test_docs_list_takes_index_dir_after_its_action(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    monkeypatch.delenv("RAG_INDEX_DIR")
+    assert main(["docs", "list", "--index-dir", str(fake_env.index_dir)]) == 0
+    assert capsys.readouterr().out.startswith("gcm-unece-2020  45 passages")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ingest"], ["ask"], ["docs", "list"], ["serve"], ["eval"]],
+    ids=["ingest", "ask", "docs-list", "serve", "eval"],
+)
+def test_every_command_help_shows_the_global_options(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    out = help_text(capsys, *command)
+    assert "--index-dir DIR" in out and "--embedding-model MODEL" in out
+
+
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--help"])
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out
+    out = help_text(capsys)
     assert "ingest" in out and "ask" in out
+    # The shorter "Which states regularised migrants?" is refused for now (a retrieval issue).
+    assert 'rag ask "Which states regularised migrants during COVID?"' in " ".join(out.split())
+
+
+def test_top_level_help_keeps_its_examples_and_exit_statuses_as_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = help_text(capsys).splitlines()
+    assert lines[lines.index("Start with:") :][:3] == [
+        "Start with:",
+        "  rag ingest",
+        '  rag ask "Which states regularised migrants during COVID?"',
+    ]
+    statuses = lines[lines.index("Exit status:") + 1 :]
+    assert [line.split()[0] for line in statuses if not line.startswith("     ")] == [
+        "0",
+        "1",
+        "2",
+        "3",
+        "130",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "example"),
+    [
+        (["ingest"], "  rag ingest reports/ review.pdf     these files and folders"),
+        (["ask"], '  rag ask --json "Which states regularised migrants during COVID?"'),
+        (["docs"], "  rag docs list --json"),
+        (["docs", "list"], "  rag docs list"),
+        (["docs", "remove"], "  rag docs remove ruritania-review"),
+        (["serve"], "  RAG_API_KEYS=key-one rag serve --host 0.0.0.0 --port 9000"),
+        (["eval"], None),  # eval/cli.py gives no examples yet
+    ],
+    ids=["ingest", "ask", "docs", "docs-list", "docs-remove", "serve", "eval"],
+)
+def test_every_command_help_has_examples_and_the_exit_statuses(
+    capsys: pytest.CaptureFixture[str], command: list[str], example: str | None
+) -> None:
+    lines = help_text(capsys, *command).splitlines()
+    if example is not None:
+        assert example in lines[lines.index("Examples:") :]
+    assert "  2    a problem you can fix: usage, question, setting, index, model or port" in lines
+    assert lines[-1] == "  130  interrupted"
+
+
+def test_ask_help_gives_the_range_default_and_modes_of_its_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = " ".join(help_text(capsys, "ask").split())
+    assert "-k N, --top-k N passages to retrieve, 1 to 50 (RAG_TOP_K, default 5)" in text
+    assert (
+        "--retrieval {dense,bm25,hybrid} how passages are found: dense (embedding similarity), "
+        "bm25 (shared words) or hybrid (both, fused by rank) (RAG_RETRIEVAL, default hybrid)"
+    ) in text
+
+
+def test_version_is_the_installed_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"rag {importlib.metadata.version('gcm-rag')}\n"
