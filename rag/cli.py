@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, get_args
 
+from rag.cli_settings import add_global_options, setting_default, setting_range, settings_from
 from rag.errors import IndexMissingError, RagError
-from rag.settings import ENV_PREFIX, RetrievalMode, Settings, unknown_variable_warnings
+from rag.settings import RetrievalMode, Settings, unknown_variable_warnings
 
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3  # some inputs failed (skipped files, bad batch lines); the rest succeeded
@@ -136,15 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--top-k",
         type=int,
         metavar="N",
-        help=f"passages to retrieve, {_setting_range('top_k')} "
-        f"(RAG_TOP_K, default {_setting_default('top_k')})",
+        help=f"passages to retrieve, {setting_range('top_k')} "
+        f"(RAG_TOP_K, default {setting_default('top_k')})",
     )
     ask.add_argument(
         "--retrieval",
         choices=get_args(RetrievalMode),
         help="how passages are found: dense (embedding similarity), bm25 (shared words) or "
         "hybrid (both, fused by rank) "
-        f"(RAG_RETRIEVAL, default {_setting_default('retrieval')})",
+        f"(RAG_RETRIEVAL, default {setting_default('retrieval')})",
     )
 
     for module_name in SUBCOMMAND_MODULES:
@@ -169,36 +170,6 @@ def package_version() -> str:
         return f"(unknown: the {PACKAGE} package is not installed; run 'make setup')"
 
 
-def _setting_default(field: str) -> Any:
-    return Settings.model_fields[field].default
-
-
-def _setting_range(field: str) -> str:
-    """`field`'s bounds as in its declaration, so that the help cannot drift from them."""
-    constraints = Settings.model_fields[field].metadata  # [Ge(ge=1), Le(le=50)]
-    low = next(constraint.ge for constraint in constraints if hasattr(constraint, "ge"))
-    high = next(constraint.le for constraint in constraints if hasattr(constraint, "le"))
-    return f"{low} to {high}"
-
-
-def add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:
-    """The options every command takes, before or after its name."""
-    options = parser.add_argument_group("global options (before or after the command)")
-    options.add_argument(
-        "--index-dir",
-        type=Path,
-        metavar="DIR",
-        default=default,
-        help="index folder (RAG_INDEX_DIR, default index/)",
-    )
-    options.add_argument(
-        "--embedding-model",
-        metavar="MODEL",
-        default=default,
-        help="sentence-transformers model folder or bundled name (RAG_EMBEDDING_MODEL)",
-    )
-
-
 def _subcommand_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
     """Every command's parser, nested ones (`docs list`) included, whichever module made it.
     argparse has no public way to list them."""
@@ -212,49 +183,6 @@ def _subcommand_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.Ar
 # Modules adding a sub-command each expose NAME, add_parser(subparsers) and
 # run(args, settings) -> exit status.
 SUBCOMMAND_MODULES: tuple[str, ...] = ("eval.cli", "rag.docs_cli", "api.cli")
-
-
-# The options that override a setting, by setting: an invalid value is reported under the
-# name the user gave it, the option's or the environment variable's.
-OPTION_FOR_SETTING = {
-    "index_dir": "--index-dir",
-    "embedding_model": "--embedding-model",
-    "model_path": "--model",
-    "top_k": "-k",
-    "retrieval": "--retrieval",
-}
-_OPTION_DESTINATIONS = {"model_path": "model"}
-# Never echoed in an error message: they may hold credentials.
-SECRET_SETTINGS = {"api_keys", "llm_api_key"}
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    """Environment settings with the flags given on the command line laid over them;
-    `RagError` naming each invalid value and where it came from."""
-    from pydantic import ValidationError
-
-    overrides = {
-        field: getattr(args, _OPTION_DESTINATIONS.get(field, field), None)
-        for field in OPTION_FOR_SETTING
-    }
-    given = {field: value for field, value in overrides.items() if value is not None}
-    try:
-        return Settings(**given)
-    except ValidationError as error:
-        problems = "; ".join(_invalid_value(problem, given) for problem in error.errors())
-        raise RagError(problems) from None
-
-
-def _invalid_value(problem: Any, given: dict[str, Any]) -> str:
-    field = str(problem["loc"][0])  # (field,) or, inside a list, (field, position)
-    if field in given:
-        name = f"{OPTION_FOR_SETTING[field]} {given[field]}"
-    else:
-        name = f"{ENV_PREFIX}{field.upper()}"
-        if field not in SECRET_SETTINGS:
-            name += f"={problem['input']}"
-    message = problem["msg"]
-    return f"{name} is invalid: {message[:1].lower()}{message[1:]}"
 
 
 @command("ingest")
