@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from rag.settings import Settings
+from rag.cli_settings import retrieval_help, top_k_help
+from rag.settings import RetrievalMode, Settings
 
 NAME = "eval"
 
@@ -32,6 +33,14 @@ def add_parser(subparsers: Any) -> None:
             "write results.jsonl, metrics.json (retrieval, answer, citation, abstention and "
             "latency metrics), per-split and per-kind metrics, and report.md / report.html."
         ),
+        epilog=(
+            "Examples:\n"
+            "  rag eval                                all of eval/gold.jsonl, bundled models\n"
+            "  rag eval --split dev --limit 20         a quick check on 20 dev questions\n"
+            "  rag eval --gold eval/gold_unseen6.jsonl --out eval/runs/unseen6\n"
+            "  rag eval --model other.gguf --compare eval/runs/unseen6\n"
+            "                                          another GGUF, against an earlier run"
+        ),
     )
     parser.add_argument(
         "--gold",
@@ -42,9 +51,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="run folder (default: eval/runs/<timestamp>/)"
     )
-    parser.add_argument("--retrieval", choices=["dense", "bm25", "hybrid"], help="RAG_RETRIEVAL")
-    parser.add_argument("--model", metavar="PATH", help="GGUF file to generate with")
-    parser.add_argument("-k", "--top-k", type=_positive_int, help="passages to retrieve")
+    parser.add_argument("--retrieval", choices=get_args(RetrievalMode), help=retrieval_help())
+    parser.add_argument(
+        "--model",
+        metavar="GGUF",
+        help="GGUF file to generate with (RAG_MODEL_PATH; default the bundled SmolLM2-135M)",
+    )
+    parser.add_argument("-k", "--top-k", type=int, metavar="N", help=top_k_help())
     parser.add_argument(
         "--limit", type=_positive_int, metavar="N", help="only the first N selected questions"
     )

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, get_args
 
-from rag.cli_settings import add_global_options, setting_default, setting_range, settings_from
+from rag.cli_settings import add_global_options, retrieval_help, settings_from, top_k_help
 from rag.errors import IndexMissingError, RagError
 from rag.settings import RetrievalMode, Settings, unknown_variable_warnings
 
@@ -137,15 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--top-k",
         type=int,
         metavar="N",
-        help=f"passages to retrieve, {setting_range('top_k')} "
-        f"(RAG_TOP_K, default {setting_default('top_k')})",
+        help=top_k_help(),
     )
     ask.add_argument(
         "--retrieval",
         choices=get_args(RetrievalMode),
-        help="how passages are found: dense (embedding similarity), bm25 (shared words) or "
-        "hybrid (both, fused by rank) "
-        f"(RAG_RETRIEVAL, default {setting_default('retrieval')})",
+        help=retrieval_help(),
     )
 
     for module_name in SUBCOMMAND_MODULES:

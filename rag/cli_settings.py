@@ -24,6 +24,23 @@ def setting_range(field: str) -> str:
     return f"{low} to {high}"
 
 
+def top_k_help() -> str:
+    """Help for `-k`, shared by the commands that retrieve."""
+    return (
+        f"passages to retrieve, {setting_range('top_k')} "
+        f"(RAG_TOP_K, default {setting_default('top_k')})"
+    )
+
+
+def retrieval_help() -> str:
+    """Help for `--retrieval`, shared by the commands that retrieve."""
+    return (
+        "how passages are found: dense (embedding similarity), bm25 (shared words) or "
+        "hybrid (both, their scores combined) "
+        f"(RAG_RETRIEVAL, default {setting_default('retrieval')})"
+    )
+
+
 def add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:
     """The options every command takes, before or after its name."""
     options = parser.add_argument_group("global options (before or after the command)")

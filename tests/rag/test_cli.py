@@ -519,28 +519,29 @@ def test_top_level_help_keeps_its_examples_and_exit_statuses_as_written(
         (["docs", "list"], "  rag docs list"),
         (["docs", "remove"], "  rag docs remove ruritania-review"),
         (["serve"], "  RAG_API_KEYS=key-one rag serve --host 0.0.0.0 --port 9000"),
-        (["eval"], None),  # eval/cli.py gives no examples yet
+        (["eval"], "  rag eval --split dev --limit 20         a quick check on 20 dev questions"),
     ],
     ids=["ingest", "ask", "docs", "docs-list", "docs-remove", "serve", "eval"],
 )
 def test_every_command_help_has_examples_and_the_exit_statuses(
-    capsys: pytest.CaptureFixture[str], command: list[str], example: str | None
+    capsys: pytest.CaptureFixture[str], command: list[str], example: str
 ) -> None:
     lines = help_text(capsys, *command).splitlines()
-    if example is not None:
-        assert example in lines[lines.index("Examples:") :]
+    assert example in lines[lines.index("Examples:") :]
     assert "  2    a problem you can fix: usage, question, setting, index, model or port" in lines
     assert lines[-1] == "  130  interrupted"
 
 
-def test_ask_help_gives_the_range_default_and_modes_of_its_options(
-    capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize("command", ["ask", "eval"])
+def test_help_gives_the_range_default_and_modes_of_the_retrieval_options(
+    capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    text = " ".join(help_text(capsys, "ask").split())
+    text = " ".join(help_text(capsys, command).split())
     assert "-k N, --top-k N passages to retrieve, 1 to 50 (RAG_TOP_K, default 5)" in text
     assert (
         "--retrieval {dense,bm25,hybrid} how passages are found: dense (embedding similarity), "
-        "bm25 (shared words) or hybrid (both, fused by rank) (RAG_RETRIEVAL, default hybrid)"
+        "bm25 (shared words) or hybrid (both, their scores combined) (RAG_RETRIEVAL, default "
+        "hybrid)"
     ) in text
 
 
