@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.mentions import missing_names
 from rag.questions import names_in
-from rag.text import content_terms, normalise_whitespace, split_sentences
+from rag.text import PARAGRAPH_BREAK, content_terms, normalise_whitespace, split_sentences
 from rag.types import Citation, Evidence
 
 # The one marker format of a verified answer: "[3]".
@@ -99,7 +99,8 @@ def verify_answer(
 def extractive_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
     """The best evidence sentence quoted and cited, with the next-best sentence of the same
     passage when it is nearly as relevant (an answer is often split over two sentences:
-    "…considered regularisation. Italy, Moldova and Portugal reported…")."""
+    "…considered regularisation. Italy, Moldova and Portugal reported…"); two sentences
+    that follow one another are one quote."""
     if not evidence:
         return VerifiedAnswer(text="", citations=())
     best = evidence[0]
@@ -112,9 +113,29 @@ def extractive_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
     in_reading_order = sorted(
         chosen, key=lambda n: best.passage.text.find(evidence[n - 1].sentence)
     )
+    quoted = _joined_if_adjacent([evidence[n - 1] for n in in_reading_order])
     return _number(
-        [(_marked_if_cut_off(evidence[n - 1].sentence), [n]) for n in in_reading_order], evidence
+        [(_marked_if_cut_off(item.sentence), [n]) for n, item in enumerate(quoted, start=1)],
+        quoted,
     )
+
+
+def _joined_if_adjacent(items: Sequence[Evidence]) -> list[Evidence]:
+    """Two sentences that follow one another in their paragraph, as one quote: one marker
+    and one source, where two markers would list the same passage twice."""
+    if len(items) != 2:
+        return list(items)
+    first, second = items
+    text = first.passage.text
+    start = text.find(first.sentence)
+    end_of_first = start + len(first.sentence)
+    following = text.find(second.sentence, end_of_first)
+    if start < 0 or following < 0:
+        return list(items)
+    between = text[end_of_first:following]
+    if between.strip() or PARAGRAPH_BREAK.search(between):
+        return list(items)
+    return [replace(first, sentence=text[start : following + len(second.sentence)])]
 
 
 # How a sentence the source breaks off ends: a conjunction, preposition or article, a comma,

@@ -119,9 +119,24 @@ def test_model_marker_styles_are_understood() -> None:
 
 def test_extractive_answer_quotes_the_best_sentences_in_reading_order() -> None:
     verified = extractive_answer(evidence())
-    first, second = PARAGRAPH.split(". ", 1)
     # The runner-up is from the same paragraph and nearly as relevant: both are quoted, in
-    # the order the report has them.
+    # the order the report has them, and as they follow one another, as one quote.
+    assert verified.text == f"{PARAGRAPH[:-1]} [1]."
+    assert [c.quote for c in verified.citations] == [PARAGRAPH]
+    assert check_citations(verified.text, verified.citations, {"doc#p22"}) == []
+
+
+def test_extractive_answer_quotes_sentences_apart_in_their_paragraph_separately() -> None:
+    first, second = PARAGRAPH.split(". ", 1)
+    between = "Others are considering it."
+    text = f"{first}. {between} {second}"
+    regularisation = passage("doc#p22", text)
+    verified = extractive_answer(
+        [
+            Evidence(regularisation, second, relevance=0.6, match=0.4),
+            Evidence(regularisation, first + ".", relevance=0.5, match=0.5),
+        ]
+    )
     assert verified.text == f"{first} [1]. {second[:-1]} [2]."
     assert [c.quote for c in verified.citations] == [first + ".", second]
     assert check_citations(verified.text, verified.citations, {"doc#p22"}) == []
