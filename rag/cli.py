@@ -324,16 +324,21 @@ def format_answer(answer: Any) -> str:
             lines.insert(1, f"Why: {answer.abstention_reason}")
         lines.append("Closest passages (they do not answer the question):")
         for hit in answer.hits[:3]:
-            lines.append(f"  - {hit.passage.anchor} ({hit.passage.section or 'no section'})")
+            passage = hit.passage
+            lines.append(
+                f"  - {passage.doc_title}, {passage.section or 'no section'} ({passage.anchor})"
+            )
         return "\n".join(lines)
     if answer.weak_evidence:
         lines += [WEAK_EVIDENCE_NOTE, ""]
     lines.append("Sources:")
     for citation in answer.citations:
-        where = citation.section or "no section"
+        # The document's title first: an official cites the report, the anchor is for
+        # looking the passage up ('rag ask' JSON, /api/passages).
+        where = f"{citation.doc_title}, {citation.section or 'no section'}"
         if citation.page is not None:
             where += f", p. {citation.page}"
-        lines.append(f"  [{citation.n}] {citation.anchor} — {where}")
+        lines.append(f"  [{citation.n}] {where} ({citation.anchor})")
         lines.append(f'      "{citation.quote}"')
     return "\n".join(lines)
 

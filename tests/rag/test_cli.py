@@ -66,7 +66,9 @@ def test_ask_prints_answer_and_numbered_sources(
     out = capsys.readouterr().out
     assert "[1]" in out.splitlines()[0]
     assert "Sources:" in out
-    assert "  [1] gcm-unece-2020#p" in out
+    # The document by its title, then the section, then the anchor to look it up by.
+    assert "  [1] Regional Review of the Global Compact for Safe, Orderly and Regular " in out
+    assert "Roundtable 3: Objectives 4, 8, 9, 10, 11, 13, 21 (gcm-unece-2020#p22)" in out
     assert WEAK_EVIDENCE_NOTE not in out
 
 

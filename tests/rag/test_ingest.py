@@ -144,7 +144,10 @@ def test_pdf_passage_is_cited_with_its_page(
     cited = next(c for c in answer.citations if c.doc == "ruritania-review")
     assert cited.page == PDF_FACT_PAGE
     assert cited.to_dict()["page"] == PDF_FACT_PAGE
-    assert f"{cited.anchor} — 3. Labour migration, p. {PDF_FACT_PAGE}" in format_answer(answer)
+    assert (
+        f"{cited.doc_title}, 3. Labour migration, p. {PDF_FACT_PAGE} ({cited.anchor})"
+        in format_answer(answer)
+    )
 
 
 @pytest.mark.integration
@@ -170,7 +173,10 @@ def test_acceptance_question_answered_only_in_the_pdf_cites_its_page(
     assert cited and cited[0].doc == "ruritania-review"
     assert cited[0].anchor.startswith("ruritania-review#p")
     assert cited[0].page == PDF_FACT_PAGE
-    assert f"{cited[0].anchor} — 3. Labour migration, p. {PDF_FACT_PAGE}" in format_answer(answer)
+    assert (
+        f"{cited[0].doc_title}, 3. Labour migration, p. {PDF_FACT_PAGE} ({cited[0].anchor})"
+        in format_answer(answer)
+    )
 
     again = CountingEmbedder(real_pipeline.embedder)
     rerun = ingest([corpus], settings.index_dir, config, again, progress=False)
