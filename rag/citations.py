@@ -14,8 +14,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
-from rag.mentions import missing_names
-from rag.questions import names_in
+from rag.mentions import has_answer_kind, missing_names
+from rag.questions import DATE, NUMBER, QuestionProfile, names_in
 from rag.text import PARAGRAPH_BREAK, content_terms, normalise_whitespace, split_sentences
 from rag.types import Citation, Evidence
 
@@ -138,6 +138,48 @@ def _joined_if_adjacent(items: Sequence[Evidence]) -> list[Evidence]:
     return [replace(first, sentence=text[start : following + len(second.sentence)])]
 
 
+# A figure as a report writes it: "28", "1.2", "2,340", "2021".
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def with_rival_figure(
+    verified: VerifiedAnswer, evidence: Sequence[Evidence], profile: QuestionProfile
+) -> VerifiedAnswer:
+    """`verified`, with one more quote when another report gives a different figure.
+
+    A how-many or when question answered from one report hides what another indexed report
+    says: asked the same thing in other words, the assistant would quote the other figure.
+    When an evidence sentence of a document the answer does not cite holds a number (or
+    date) of its own and is nearly as relevant as the best one, it is quoted and cited
+    too, so the official sees both figures and both sources."""
+    if profile.expects not in (NUMBER, DATE) or not evidence or not verified.citations:
+        return verified
+    cited_documents = {citation.doc for citation in verified.citations}
+    cited_figures = {
+        figure for citation in verified.citations for figure in _FIGURE.findall(citation.quote)
+    }
+    least = COMPANION_RELEVANCE * evidence[0].relevance
+    for item in evidence:
+        if (
+            item.passage.doc_id not in cited_documents
+            and item.relevance >= least
+            and has_answer_kind(item.sentence, profile.expects, profile.question)
+            and not set(_FIGURE.findall(item.sentence)) <= cited_figures
+        ):
+            number = len(verified.citations) + 1
+            body, end = _sentence_body(_marked_if_cut_off(item.sentence))
+            return VerifiedAnswer(
+                text=f"{verified.text} {body} [{number}]{end}",
+                citations=(*verified.citations, _citation(number, item)),
+            )
+    return verified
+
+
+def _sentence_body(text: str) -> tuple[str, str]:
+    """A sentence without its closing punctuation, and that punctuation ("." if none)."""
+    return (text[:-1], text[-1]) if text[-1:] in ".!?" else (text, ".")
+
+
 # How a sentence the source breaks off ends: a conjunction, preposition or article, a comma,
 # or a word hyphenated across a page ("…in response to the pandemic, whilst").
 _CUT_OFF = re.compile(
@@ -161,7 +203,7 @@ def _number(
     parts: list[str] = []
     for text, sources in sentences:
         markers = "".join(f"[{numbering.setdefault(s, len(numbering) + 1)}]" for s in sources)
-        body, end = (text[:-1], text[-1]) if text[-1:] in ".!?" else (text, ".")
+        body, end = _sentence_body(text)
         parts.append(f"{body} {markers}{end}")
     citations = tuple(
         _citation(number, evidence[source - 1]) for source, number in numbering.items()

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rag.citations import VerifiedAnswer, extractive_answer, verify_answer
+from rag.citations import VerifiedAnswer, extractive_answer, verify_answer, with_rival_figure
 from rag.embedding import Embedder
 from rag.errors import InvalidQuestionError
 from rag.evidence import abstention_reason, select_evidence
@@ -177,6 +177,7 @@ class Pipeline:
         timings["generation"] = elapsed_ms()
 
         verified, mode = self._verify(profile, "".join(raw_parts), evidence, common_words)
+        verified = with_rival_figure(verified, evidence, profile)
         weak = evidence[0].match < self.config.weak_evidence_match
         yield from self._finish(
             question, hits, verified, mode, timings, elapsed_ms, weak_evidence=weak

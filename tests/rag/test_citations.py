@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from rag.citations import (
     CITATION_MARKER,
@@ -11,7 +12,9 @@ from rag.citations import (
     parse_markers,
     supports,
     verify_answer,
+    with_rival_figure,
 )
+from rag.questions import profile_question
 from rag.types import Evidence, Passage
 
 PARAGRAPH = (
@@ -164,3 +167,33 @@ def test_check_citations_names_every_breach() -> None:
     assert check_citations(verified.text, verified.citations, {"doc#p1"}) == [
         "citation [1] cites doc#p22, not retrieved"
     ]
+
+
+def test_a_different_figure_in_another_report_is_quoted_too() -> None:
+    ours = "Personal remittances received by Ruritania reached USD 1.2 billion in 2021."
+    theirs = "In 2021 the Ruritanian diaspora sent home USD 1.9 billion in remittances."
+    agreeing = "Remittances to Ruritania were USD 1.2 billion in 2021, the central bank says."
+    first = Evidence(passage("review#p2", ours), ours, relevance=0.8, match=0.7)
+    other = Evidence(
+        Passage("brief#p3", "brief", "Brief", None, theirs, 0, len(theirs), "h"),
+        theirs,
+        relevance=0.7,
+        match=0.6,
+    )
+    same = replace(other, sentence=agreeing, passage=replace(other.passage, text=agreeing))
+    how_much = profile_question("How much did Ruritania receive in remittances in 2021?")
+    verified = extractive_answer([first, other])
+
+    with_both = with_rival_figure(verified, [first, other], how_much)
+    assert with_both.text == f"{ours[:-1]} [1]. {theirs[:-1]} [2]."
+    assert [(c.n, c.anchor, c.quote) for c in with_both.citations] == [
+        (1, "review#p2", ours),
+        (2, "brief#p3", theirs),
+    ]
+    assert check_citations(with_both.text, with_both.citations, {"review#p2", "brief#p3"}) == []
+    # The same figure, a weaker sentence, or a question asking for no figure: one quote.
+    assert with_rival_figure(verified, [first, same], how_much) == verified
+    weaker = replace(other, relevance=0.5)
+    assert with_rival_figure(verified, [first, weaker], how_much) == verified
+    what = profile_question("What did Ruritania receive in remittances in 2021?")
+    assert with_rival_figure(verified, [first, other], what) == verified

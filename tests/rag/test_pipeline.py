@@ -14,7 +14,7 @@ from rag.pipeline import ABSTENTION_TEXT
 from rag.questions import profile_question
 from rag.settings import Settings
 from rag.types import Evidence
-from tests.conftest import REGULARISATION_TEXT, one_passage
+from tests.conftest import REGULARISATION_TEXT, ingest_seeds, one_passage
 
 
 def test_events_come_in_order_and_done_is_the_answer(fake_index: Settings) -> None:
@@ -118,6 +118,22 @@ def test_a_question_in_another_script_is_refused_with_the_reason(fake_index: Set
     # A name in its own script does not make an English question foreign.
     answer = pipeline.ask("Which states regularised migrants, as reported by Молдова?")
     assert not answer.abstained
+
+
+def test_a_rival_figure_in_another_report_is_quoted_beside_the_answer(
+    fake_settings: Settings,
+) -> None:
+    rival = "A total of 31 UNECE Member States and 17 stakeholders submitted reports."
+    (fake_settings.seeds_dir / "ministry-brief.md").write_text(
+        f"# Ministry brief\n\n{rival}\n", encoding="utf-8"
+    )
+    ingest_seeds(fake_settings)
+    answer = build_pipeline(fake_settings).ask(
+        "How many UNECE Member States submitted reports to the Network?"
+    )
+    assert [citation.doc for citation in answer.citations] == ["gcm-unece-2020", "ministry-brief"]
+    assert "28 UNECE Member States" in answer.answer
+    assert answer.answer.endswith(f"{rival[:-1]} [2].")
 
 
 def test_abstention_when_a_how_many_question_meets_no_number() -> None:
