@@ -237,6 +237,18 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     return manifest
 
 
+def read_documents(index_dir: Path) -> dict[str, DocumentRecord]:
+    """The documents the manifest at `index_dir` lists, whatever the index was built with
+    (`IndexMismatchError` when the manifest is unreadable or does not list them properly)."""
+    manifest = read_manifest(index_dir)
+    try:
+        return {d: _record_from_dict(d, r) for d, r in manifest["documents"].items()}
+    except (KeyError, TypeError, AttributeError) as error:
+        raise IndexMismatchError(
+            f"{index_dir}/{MANIFEST} lists its documents wrongly ({error!r})", REBUILD_HINT
+        ) from None
+
+
 def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
     """Load the index at `index_dir`, refusing one built with a configuration other than
     `expected` (the message names what differs and the command that rebuilds)."""

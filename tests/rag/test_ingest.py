@@ -80,11 +80,13 @@ class CountingEmbedder:
 class Run:
     """One ingest run's report, log lines and embedder."""
 
-    def __init__(self, paths: Sequence[Path], index_dir: Path) -> None:
+    def __init__(
+        self, paths: Sequence[Path], index_dir: Path, config: IndexConfig = CONFIG
+    ) -> None:
         self.embedder = CountingEmbedder()
         self.log: list[str] = []
         self.report: IngestReport = ingest(
-            list(paths), index_dir, CONFIG, self.embedder, progress=False, log=self.log.append
+            list(paths), index_dir, config, self.embedder, progress=False, log=self.log.append
         )
 
 
@@ -258,6 +260,64 @@ def test_incremental_index_equals_one_built_at_once(corpus: Path, tmp_path: Path
     assert step.passages == once.passages
     assert np.array_equal(step.vectors, once.vectors)
     assert step.documents == once.documents
+
+
+# --- rebuilds ---------------------------------------------------------------------------
+
+
+def index_with_a_file_elsewhere(corpus: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """The corpus ingested as a folder, then a file outside it by its path: 5 documents."""
+    index_dir = tmp_path / "index"
+    Run([corpus], index_dir)
+    (tmp_path / "elsewhere").mkdir()
+    extra = tmp_path / "elsewhere" / "extra.md"
+    extra.write_text("# Extra\n\nValoria signed a readmission agreement in 2021.\n")
+    Run([extra], index_dir)
+    return index_dir, extra
+
+
+def test_rebuild_for_another_setting_keeps_the_documents_the_old_index_listed(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index_dir, extra = index_with_a_file_elsewhere(corpus, tmp_path)
+    before = load_index(index_dir, CONFIG).documents
+    (corpus / "zembla-portal.html").unlink()
+    # A new file whose plain id is a listed document's: the listed one keeps its id.
+    newcomer = tmp_path / "elsewhere" / "ruritania-review.txt"
+    newcomer.write_text("Ruritania briefing\n\nRuritania opened two border posts.\n")
+    smaller = IndexConfig(embedding_model="hashing", max_passage_tokens=120)
+    run = Run([extra, newcomer], index_dir, smaller)
+    assert run.log[0].startswith("Rebuilding the index: ")
+    assert "max_passage_tokens '200' (configured: '120')" in run.log[0]
+    assert run.report.removed == ["zembla-portal"]
+    assert (
+        f"removed: 'zembla-portal' (its file {(corpus / 'zembla-portal.html').resolve()} no "
+        "longer exists, so the rebuilt index cannot hold it)"
+    ) in run.log
+    rebuilt = load_index(index_dir, smaller).documents
+    assert set(rebuilt) == set(before) - {"zembla-portal"} | {"ruritania-review-txt"}
+    for doc_id in set(before) - {"zembla-portal"}:
+        assert rebuilt[doc_id].path == before[doc_id].path
+        assert rebuilt[doc_id].content_hash == before[doc_id].content_hash
+    assert rebuilt["ruritania-review-txt"].path == str(newcomer.resolve())
+    summary = run.report.summary(index_dir)
+    assert "6 document(s)" not in summary and "5 document(s)" in summary
+    assert "1 removed" in summary
+
+
+def test_rebuild_after_the_manifest_is_unreadable_says_what_it_lost(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index_dir, extra = index_with_a_file_elsewhere(corpus, tmp_path)
+    (index_dir / "manifest.json").write_text('{"documents": ')
+    run = Run([extra], index_dir)
+    assert set(load_index(index_dir, CONFIG).documents) == {"extra"}
+    assert run.log[0].startswith(f"Rebuilding the index: {index_dir}/manifest.json is unreadable")
+    assert run.log[1] == (
+        f"warning: {index_dir}/manifest.json cannot be read, so the documents it listed are "
+        "unknown: the rebuilt index holds only the documents under the paths given; ingest "
+        "the others again by naming their files or folders"
+    )
 
 
 # --- duplicates, collisions, moves ------------------------------------------------------
