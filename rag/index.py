@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -342,9 +341,10 @@ def _write_synced(path: Path, data: bytes, atomic_rename: bool = False) -> None:
     """Write `data` to `path` and fsync it; with `atomic_rename`, via a temporary file."""
     target = path
     if atomic_rename:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.name)
-        os.close(handle)
-        target = Path(temporary)
+        # Not mkstemp: it creates the file 0600 whatever the umask, and the manifest must be
+        # as readable as the data files it names. O_EXCL keeps the name our own.
+        target = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     with open(target, "wb") as stream:
         stream.write(data)
         stream.flush()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +102,18 @@ def test_superseded_data_files_are_removed(fake_index: Settings) -> None:
     names = sorted(p.name for p in fake_index.index_dir.iterdir())
     assert len([n for n in names if n.startswith("passages-")]) == 1
     assert len([n for n in names if n.startswith("vectors-")]) == 1
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_manifest_is_created_as_readable_as_the_data_files(
+    fake_index: Settings, umask: int
+) -> None:
+    index = load_configured_index(fake_index)
+    previous = os.umask(umask)
+    try:
+        index.save(fake_index.index_dir)
+    finally:
+        os.umask(previous)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in fake_index.index_dir.iterdir()}
+    assert set(modes.values()) == {0o666 & ~umask}, modes
+    assert "manifest.json" in modes
