@@ -10,6 +10,12 @@ Layout of `index/`:
 The manifest is the commit point: data files get fresh names, are fully written and synced,
 and only then does `os.replace` swap in a manifest naming them. A crash at any moment leaves
 the previous manifest, and so the previous index, intact. Superseded files are removed after.
+
+The manifest records each data file's SHA-256, checked on every load: a file changed in place
+(a bad disk block, a stray write) would otherwise load as a valid FAISS index and quietly give
+wrong passages. Manifests written before checksums existed load unchecked (see `load_index`).
+All files, the manifest too, are created with the umask's permissions, so a server running as
+another user can read an index an administrator built.
 """
 
 from __future__ import annotations
@@ -195,17 +201,19 @@ class PassageIndex:
         passages_file = f"passages-{build}.jsonl"
         vectors_file = f"vectors-{build}.faiss"
         lines = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in self.passages)
-        _write_synced(index_dir / passages_file, lines.encode())
-        flat = faiss.IndexFlatIP(self.dimension)
-        if len(self.passages):
-            flat.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
-        _write_synced(index_dir / vectors_file, faiss.serialize_index(flat).tobytes())
-        files = {"passages": passages_file, "vectors": vectors_file}
+        contents = {
+            "passages": (passages_file, lines.encode()),
+            "vectors": (vectors_file, _serialise(self.vectors, self.dimension)),
+        }
         if self.sentence_vectors is not None:
-            files["sentences"] = f"sentences-{build}.faiss"
-            _write_synced(
-                index_dir / files["sentences"], _serialise(self.sentence_vectors, self.dimension)
+            contents["sentences"] = (
+                f"sentences-{build}.faiss",
+                _serialise(self.sentence_vectors, self.dimension),
             )
+        for name, data in contents.values():
+            _write_synced(index_dir / name, data)
+        files = {role: name for role, (name, _) in contents.items()}
+        checksums = {name: hashlib.sha256(data).hexdigest() for name, data in contents.values()}
         manifest = {
             "format_version": FORMAT_VERSION,
             "embedding_model": self.config.embedding_model,
@@ -216,6 +224,7 @@ class PassageIndex:
             "corpus_hash": self.corpus_hash,
             "documents": {d: _record_to_dict(r) for d, r in sorted(self.documents.items())},
             "files": files,
+            "checksums": checksums,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         _write_synced(
@@ -267,18 +276,25 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
         raise IndexMismatchError(
             f"{index_dir}/ was built with {', '.join(differences)}", REBUILD_HINT
         )
-    files = manifest["files"]
     try:
-        with open(index_dir / files["passages"], encoding="utf-8") as handle:
-            passages = [Passage.from_dict(json.loads(line)) for line in handle if line.strip()]
-        flat = faiss.read_index(str(index_dir / files["vectors"]))
+        files = manifest["files"]
+        # Absent from manifests older than checksums: those load unchecked rather than force
+        # a re-embedding of the whole corpus on upgrade; the next save adds them.
+        checksums = manifest.get("checksums")
+        data = {role: _read_checked(index_dir, name, checksums) for role, name in files.items()}
+        passages = [
+            Passage.from_dict(json.loads(line))
+            # Not splitlines(): it also splits at U+2028 and the like, which json.dumps
+            # leaves unescaped inside a passage's text.
+            for line in data["passages"].decode("utf-8").split("\n")
+            if line.strip()
+        ]
+        flat = _deserialise(data["vectors"])
         dimension = int(manifest["dimension"])
         sentence_vectors = (
-            _read_vectors(index_dir / files["sentences"], dimension)
-            if "sentences" in files
-            else None
+            _vectors_of(_deserialise(data["sentences"]), dimension) if "sentences" in data else None
         )
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as error:
         raise IndexMismatchError(f"{index_dir}/ is damaged ({error})", REBUILD_HINT) from None
     if flat.ntotal != len(passages):
         raise IndexMismatchError(
@@ -330,8 +346,22 @@ def _serialise(vectors: np.ndarray, dimension: int) -> bytes:
     return bytes(faiss.serialize_index(flat).tobytes())
 
 
-def _read_vectors(path: Path, dimension: int) -> np.ndarray:
-    flat = faiss.read_index(str(path))
+def _read_checked(index_dir: Path, name: str, checksums: dict[str, str] | None) -> bytes:
+    """The bytes of data file `name`, refused when they differ from what was saved."""
+    data = (index_dir / name).read_bytes()
+    if checksums is not None and hashlib.sha256(data).hexdigest() != checksums.get(name):
+        raise IndexMismatchError(
+            f"{index_dir}/{name} is corrupt (its SHA-256 differs from the one in {MANIFEST})",
+            REBUILD_HINT,
+        )
+    return data
+
+
+def _deserialise(data: bytes) -> Any:
+    return faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+
+
+def _vectors_of(flat: Any, dimension: int) -> np.ndarray:
     if flat.ntotal == 0:
         return np.zeros((0, dimension), dtype=np.float32)
     return np.asarray(flat.reconstruct_n(0, flat.ntotal), dtype=np.float32)

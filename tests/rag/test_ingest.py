@@ -46,6 +46,7 @@ from tests.rag.sample_documents import (
     write_image_only_pdf,
     write_mixed_corpus,
 )
+from tests.rag.test_index import overwrite_middle
 
 CONFIG = IndexConfig(embedding_model="hashing")
 
@@ -318,6 +319,23 @@ def test_rebuild_after_the_manifest_is_unreadable_says_what_it_lost(
         "unknown: the rebuilt index holds only the documents under the paths given; ingest "
         "the others again by naming their files or folders"
     )
+
+
+def test_corrupt_vectors_file_is_rebuilt_with_every_document(corpus: Path, tmp_path: Path) -> None:
+    index_dir, extra = index_with_a_file_elsewhere(corpus, tmp_path)
+    before = load_index(index_dir, CONFIG)
+    vectors = next(index_dir.glob("vectors-*.faiss"))
+    overwrite_middle(vectors)
+    run = Run([extra], index_dir)
+    assert run.log[0] == (
+        f"Rebuilding the index: {index_dir}/{vectors.name} is corrupt (its SHA-256 differs "
+        "from the one in manifest.json)."
+    )
+    assert run.report.saved and run.report.removed == []
+    after = load_index(index_dir, CONFIG)
+    assert after.documents == before.documents
+    assert after.passages == before.passages
+    np.testing.assert_allclose(after.vectors, before.vectors, rtol=1e-6)
 
 
 # --- duplicates, collisions, moves ------------------------------------------------------
