@@ -9,7 +9,7 @@ when the content changed. A new file gets an id from its name (`GCM Review.pdf` 
 with the same content as an indexed one is a duplicate: indexed once, listed in the
 manifest, and announced. If the indexed file is gone, the new path is where it moved.
 An indexed document whose file lay in an ingested folder and no longer exists is removed;
-documents elsewhere stay.
+documents elsewhere stay, with a warning when their file is gone.
 
 A file that cannot be read is skipped with its reason (an indexed version of it stays).
 An index that must be rebuilt (built with other settings, or damaged) is rebuilt from the
@@ -59,6 +59,8 @@ class IngestReport:
     moved: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, new path)
     removed: list[str] = field(default_factory=list)  # doc_ids whose file is gone
     removal_reasons: dict[str, str] = field(default_factory=dict)  # doc_id → why, if unusual
+    # doc_ids kept although their file is gone: it lay outside every folder ingested
+    missing_files: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, path)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, indexed doc_id)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (path, doc_id given)
@@ -149,6 +151,11 @@ def ingest(
         corpus.place(document, path.resolve())
     corpus.remove_missing([path.resolve() for path in paths if path.is_dir()])
     corpus.merge_duplicates()
+    report.missing_files = [
+        (doc_id, record.path)
+        for doc_id, record in sorted(corpus.records.items())
+        if not Path(_path_key(record.path)).exists()
+    ]
     _announce(report, log)
     if not corpus.records:
         raise RagError(
@@ -336,6 +343,11 @@ def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
     for doc_id in report.removed:
         reason = report.removal_reasons.get(doc_id, "its file no longer exists")
         log(f"removed: '{doc_id}' ({reason})")
+    for doc_id, path in report.missing_files:
+        log(
+            f"warning: '{doc_id}' is still indexed but its file {display_path(path)} no longer "
+            f"exists; 'rag docs remove {doc_id}' drops it"
+        )
 
 
 def _build(

@@ -250,6 +250,20 @@ def test_documents_outside_the_ingested_paths_stay(corpus: Path, tmp_path: Path)
     }
 
 
+def test_document_whose_file_outside_the_ingested_paths_is_gone_is_warned_about(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index_dir, extra = index_with_a_file_elsewhere(corpus, tmp_path)
+    extra.unlink()
+    run = Run([corpus], index_dir)
+    assert run.report.removed == [] and run.report.saved is False
+    assert run.log == [
+        f"warning: 'extra' is still indexed but its file {extra.resolve()} no longer exists; "
+        "'rag docs remove extra' drops it"
+    ]
+    assert "extra" in load_index(index_dir, CONFIG).documents
+
+
 def test_incremental_index_equals_one_built_at_once(corpus: Path, tmp_path: Path) -> None:
     moved = tmp_path / "later"
     moved.mkdir()
