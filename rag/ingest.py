@@ -70,10 +70,17 @@ class IngestReport:
     saved: bool = False  # False: the index files were left as they were
 
     def summary(self, index_dir: Path) -> str:
-        """One line saying what changed in the index."""
+        """One line saying what changed in the index, and how many files were skipped (the
+        exit status says some were; this line must not read as if all went well)."""
+        skipped = (
+            f"; {len(self.skipped)} file(s) skipped (see above), not indexed"
+            if self.skipped
+            else ""
+        )
         if not self.saved:
             return (
-                f"Index unchanged: {self.documents_total} document(s) up to date, nothing embedded."
+                f"Index unchanged: {self.documents_total} document(s) up to date, "
+                f"nothing embedded{skipped}."
             )
         extra = "".join(
             f"; {len(items)} {label}"
@@ -84,7 +91,7 @@ class IngestReport:
             f"Indexed {len(self.added)} new and {len(self.replaced)} changed document(s) "
             f"({self.passages_embedded} passages embedded); {len(self.unchanged)} unchanged"
             f"{extra}; {self.documents_total} document(s), {self.passages_total} passages "
-            f"in {index_dir}/."
+            f"in {index_dir}/{skipped}."
         )
 
 

@@ -458,6 +458,9 @@ def test_each_bad_file_is_skipped_with_one_line_and_the_others_ingested(
     reasons = write_bad_files(corpus)
     run = Run([corpus], tmp_path / "index")
     assert len(run.report.added) == 4
+    assert run.report.summary(tmp_path / "index").endswith(
+        f"in {tmp_path / 'index'}/; {len(reasons)} file(s) skipped (see above), not indexed."
+    )
     assert len(run.log) == len(reasons)
     for name, reason in reasons.items():
         line = next(line for line in run.log if f"/{name}: " in line)
@@ -486,7 +489,10 @@ def test_cli_exit_status_says_files_were_skipped_and_the_index_is_intact(
     captured = capsys.readouterr()
     skipped = [line for line in captured.err.splitlines() if line.startswith("skipped: ")]
     assert len(skipped) == len(reasons) and "Traceback" not in captured.err
-    assert captured.out.strip() == "Index unchanged: 4 document(s) up to date, nothing embedded."
+    assert captured.out.strip() == (
+        f"Index unchanged: 4 document(s) up to date, nothing embedded; {len(reasons)} file(s) "
+        "skipped (see above), not indexed."
+    )
     assert index_files(fake_settings.index_dir) == before
 
 
