@@ -67,12 +67,17 @@ def list_documents(index_dir: Path, as_json: bool = False) -> int:
     manifest = read_manifest(index_dir)
     documents = manifest.get("documents", {})
     for doc_id, record in sorted(documents.items()):
+        # A file ingested by its own path stays indexed after it is deleted (only ingesting
+        # its folder removes it), so say which passages no longer have a source to check.
+        missing = not Path(record["path"]).exists()
         if as_json:
-            print(json.dumps({"doc": doc_id, **record}, ensure_ascii=False))
+            print(
+                json.dumps({"doc": doc_id, **record, "file_missing": missing}, ensure_ascii=False)
+            )
             continue
         print(
             f"{doc_id}  {record['passages']} passages  {_shorten(record['title'], 60)}"
-            f"  {display_path(record['path'])}"
+            f"  {display_path(record['path'])}{'  (file missing)' if missing else ''}"
         )
         for duplicate in record.get("duplicates", []):
             print(f"    duplicate, not indexed: {display_path(duplicate)}")

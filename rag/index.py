@@ -10,6 +10,12 @@ Layout of `index/`:
 The manifest is the commit point: data files get fresh names, are fully written and synced,
 and only then does `os.replace` swap in a manifest naming them. A crash at any moment leaves
 the previous manifest, and so the previous index, intact. Superseded files are removed after.
+
+The manifest records each data file's SHA-256, checked on every load: a file changed in place
+(a bad disk block, a stray write) would otherwise load as a valid FAISS index and quietly give
+wrong passages. Manifests written before checksums existed load unchecked (see `load_index`).
+All files, the manifest too, are created with the umask's permissions, so a server running as
+another user can read an index an administrator built.
 """
 
 from __future__ import annotations
@@ -17,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -196,17 +201,19 @@ class PassageIndex:
         passages_file = f"passages-{build}.jsonl"
         vectors_file = f"vectors-{build}.faiss"
         lines = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in self.passages)
-        _write_synced(index_dir / passages_file, lines.encode())
-        flat = faiss.IndexFlatIP(self.dimension)
-        if len(self.passages):
-            flat.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
-        _write_synced(index_dir / vectors_file, faiss.serialize_index(flat).tobytes())
-        files = {"passages": passages_file, "vectors": vectors_file}
+        contents = {
+            "passages": (passages_file, lines.encode()),
+            "vectors": (vectors_file, _serialise(self.vectors, self.dimension)),
+        }
         if self.sentence_vectors is not None:
-            files["sentences"] = f"sentences-{build}.faiss"
-            _write_synced(
-                index_dir / files["sentences"], _serialise(self.sentence_vectors, self.dimension)
+            contents["sentences"] = (
+                f"sentences-{build}.faiss",
+                _serialise(self.sentence_vectors, self.dimension),
             )
+        for name, data in contents.values():
+            _write_synced(index_dir / name, data)
+        files = {role: name for role, (name, _) in contents.items()}
+        checksums = {name: hashlib.sha256(data).hexdigest() for name, data in contents.values()}
         manifest = {
             "format_version": FORMAT_VERSION,
             "embedding_model": self.config.embedding_model,
@@ -217,6 +224,7 @@ class PassageIndex:
             "corpus_hash": self.corpus_hash,
             "documents": {d: _record_to_dict(r) for d, r in sorted(self.documents.items())},
             "files": files,
+            "checksums": checksums,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         _write_synced(
@@ -235,6 +243,18 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError) as error:
         raise IndexMismatchError(f"{path} is unreadable ({error})", REBUILD_HINT) from None
     return manifest
+
+
+def read_documents(index_dir: Path) -> dict[str, DocumentRecord]:
+    """The documents the manifest at `index_dir` lists, whatever the index was built with
+    (`IndexMismatchError` when the manifest is unreadable or does not list them properly)."""
+    manifest = read_manifest(index_dir)
+    try:
+        return {d: _record_from_dict(d, r) for d, r in manifest["documents"].items()}
+    except (KeyError, TypeError, AttributeError) as error:
+        raise IndexMismatchError(
+            f"{index_dir}/{MANIFEST} lists its documents wrongly ({error!r})", REBUILD_HINT
+        ) from None
 
 
 def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
@@ -256,18 +276,25 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
         raise IndexMismatchError(
             f"{index_dir}/ was built with {', '.join(differences)}", REBUILD_HINT
         )
-    files = manifest["files"]
     try:
-        with open(index_dir / files["passages"], encoding="utf-8") as handle:
-            passages = [Passage.from_dict(json.loads(line)) for line in handle if line.strip()]
-        flat = faiss.read_index(str(index_dir / files["vectors"]))
+        files = manifest["files"]
+        # Absent from manifests older than checksums: those load unchecked rather than force
+        # a re-embedding of the whole corpus on upgrade; the next save adds them.
+        checksums = manifest.get("checksums")
+        data = {role: _read_checked(index_dir, name, checksums) for role, name in files.items()}
+        passages = [
+            Passage.from_dict(json.loads(line))
+            # Not splitlines(): it also splits at U+2028 and the like, which json.dumps
+            # leaves unescaped inside a passage's text.
+            for line in data["passages"].decode("utf-8").split("\n")
+            if line.strip()
+        ]
+        flat = _deserialise(data["vectors"])
         dimension = int(manifest["dimension"])
         sentence_vectors = (
-            _read_vectors(index_dir / files["sentences"], dimension)
-            if "sentences" in files
-            else None
+            _vectors_of(_deserialise(data["sentences"]), dimension) if "sentences" in data else None
         )
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as error:
         raise IndexMismatchError(f"{index_dir}/ is damaged ({error})", REBUILD_HINT) from None
     if flat.ntotal != len(passages):
         raise IndexMismatchError(
@@ -319,8 +346,22 @@ def _serialise(vectors: np.ndarray, dimension: int) -> bytes:
     return bytes(faiss.serialize_index(flat).tobytes())
 
 
-def _read_vectors(path: Path, dimension: int) -> np.ndarray:
-    flat = faiss.read_index(str(path))
+def _read_checked(index_dir: Path, name: str, checksums: dict[str, str] | None) -> bytes:
+    """The bytes of data file `name`, refused when they differ from what was saved."""
+    data = (index_dir / name).read_bytes()
+    if checksums is not None and hashlib.sha256(data).hexdigest() != checksums.get(name):
+        raise IndexMismatchError(
+            f"{index_dir}/{name} is corrupt (its SHA-256 differs from the one in {MANIFEST})",
+            REBUILD_HINT,
+        )
+    return data
+
+
+def _deserialise(data: bytes) -> Any:
+    return faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+
+
+def _vectors_of(flat: Any, dimension: int) -> np.ndarray:
     if flat.ntotal == 0:
         return np.zeros((0, dimension), dtype=np.float32)
     return np.asarray(flat.reconstruct_n(0, flat.ntotal), dtype=np.float32)
@@ -330,9 +371,10 @@ def _write_synced(path: Path, data: bytes, atomic_rename: bool = False) -> None:
     """Write `data` to `path` and fsync it; with `atomic_rename`, via a temporary file."""
     target = path
     if atomic_rename:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.name)
-        os.close(handle)
-        target = Path(temporary)
+        # Not mkstemp: it creates the file 0600 whatever the umask, and the manifest must be
+        # as readable as the data files it names. O_EXCL keeps the name our own.
+        target = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     with open(target, "wb") as stream:
         stream.write(data)
         stream.flush()

@@ -9,10 +9,13 @@ when the content changed. A new file gets an id from its name (`GCM Review.pdf` 
 with the same content as an indexed one is a duplicate: indexed once, listed in the
 manifest, and announced. If the indexed file is gone, the new path is where it moved.
 An indexed document whose file lay in an ingested folder and no longer exists is removed;
-documents elsewhere stay.
+documents elsewhere stay, with a warning when their file is gone.
 
 A file that cannot be read is skipped with its reason (an indexed version of it stays).
-The index is written only when something changed, after all embedding is done, through
+An index that must be rebuilt (built with other settings, or damaged) is rebuilt from the
+given paths and every source file its manifest still lists, under the ids they had; a listed
+document whose file is gone is reported as removed. The index is written only when something
+changed, after all embedding is done, through
 `PassageIndex.save`, whose manifest rename is the commit point: a failed or killed run leaves
 the previous index loadable.
 """
@@ -30,7 +33,15 @@ from tqdm import tqdm
 from rag.chunking import chunk_document
 from rag.embedding import Embedder
 from rag.errors import DocumentError, IndexMismatchError, IndexMissingError, RagError
-from rag.index import REBUILD_HINT, DocumentRecord, IndexConfig, PassageIndex, load_index
+from rag.index import (
+    MANIFEST,
+    REBUILD_HINT,
+    DocumentRecord,
+    IndexConfig,
+    PassageIndex,
+    load_index,
+    read_documents,
+)
 from rag.loaders import document_id, load_document, supported_extensions
 from rag.text import split_sentences
 from rag.types import Document, Passage
@@ -47,6 +58,9 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, new path)
     removed: list[str] = field(default_factory=list)  # doc_ids whose file is gone
+    removal_reasons: dict[str, str] = field(default_factory=dict)  # doc_id → why, if unusual
+    # doc_ids kept although their file is gone: it lay outside every folder ingested
+    missing_files: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, path)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, indexed doc_id)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (path, doc_id given)
@@ -56,10 +70,17 @@ class IngestReport:
     saved: bool = False  # False: the index files were left as they were
 
     def summary(self, index_dir: Path) -> str:
-        """One line saying what changed in the index."""
+        """One line saying what changed in the index, and how many files were skipped (the
+        exit status says some were; this line must not read as if all went well)."""
+        skipped = (
+            f"; {len(self.skipped)} file(s) skipped (see above), not indexed"
+            if self.skipped
+            else ""
+        )
         if not self.saved:
             return (
-                f"Index unchanged: {self.documents_total} document(s) up to date, nothing embedded."
+                f"Index unchanged: {self.documents_total} document(s) up to date, "
+                f"nothing embedded{skipped}."
             )
         extra = "".join(
             f"; {len(items)} {label}"
@@ -70,7 +91,7 @@ class IngestReport:
             f"Indexed {len(self.added)} new and {len(self.replaced)} changed document(s) "
             f"({self.passages_embedded} passages embedded); {len(self.unchanged)} unchanged"
             f"{extra}; {self.documents_total} document(s), {self.passages_total} passages "
-            f"in {index_dir}/."
+            f"in {index_dir}/{skipped}."
         )
 
 
@@ -122,9 +143,12 @@ def ingest(
     """
     paths = list(paths)
     files = collect_files(paths)
-    existing = _load_existing(index_dir, config, log)
     report = IngestReport()
-    corpus = _Corpus(existing.documents if existing is not None else {}, report)
+    existing, listed = _load_existing(index_dir, config, log)
+    reserved: dict[str, str] = {}
+    if listed is not None:
+        files, reserved = _add_listed_files(files, listed, report, log)
+    corpus = _Corpus(existing.documents if existing is not None else {}, report, reserved)
     for path in tqdm(files, desc="Reading", unit="file", disable=not progress):
         try:
             document = load_document(path)
@@ -134,6 +158,11 @@ def ingest(
         corpus.place(document, path.resolve())
     corpus.remove_missing([path.resolve() for path in paths if path.is_dir()])
     corpus.merge_duplicates()
+    report.missing_files = [
+        (doc_id, record.path)
+        for doc_id, record in sorted(corpus.records.items())
+        if not Path(_path_key(record.path)).exists()
+    ]
     _announce(report, log)
     if not corpus.records:
         raise RagError(
@@ -153,11 +182,19 @@ class _Corpus:
     """The index's documents as this run finds them: records by id, and the documents that
     must be (re-)embedded."""
 
-    def __init__(self, records: dict[str, DocumentRecord], report: IngestReport) -> None:
+    def __init__(
+        self,
+        records: dict[str, DocumentRecord],
+        report: IngestReport,
+        reserved: dict[str, str] | None = None,
+    ) -> None:
         self.records = dict(records)
         self.pending: dict[str, Document] = {}
         self.report = report
         self._by_path = {_path_key(r.path): doc_id for doc_id, r in records.items()}
+        # On a rebuild, the id each listed file had (by resolved path): anchors must not move,
+        # so no other file may take one of these ids.
+        self._reserved = dict(reserved or {})
 
     def place(self, document: Document, path: Path) -> None:
         """Decide what `document`, read from `path`, does to the index."""
@@ -187,9 +224,11 @@ class _Corpus:
             self._by_path[key] = moved_from
             self.report.moved.append((moved_from, key))
             return
-        doc_id = self._new_id(path, document.doc_id)
-        if doc_id != document.doc_id:
-            self.report.renamed.append((key, doc_id))
+        doc_id = self._reserved.get(key, "")
+        if not doc_id or doc_id in self.records:
+            doc_id = self._new_id(path, document.doc_id)
+            if doc_id != document.doc_id:
+                self.report.renamed.append((key, doc_id))
         self._stage(dataclasses.replace(document, doc_id=doc_id), key)
         self.report.added.append(doc_id)
 
@@ -272,11 +311,12 @@ class _Corpus:
             preferred,
             *((by_folder, by_extension) if same_extension else (by_extension, by_folder)),
         ]
+        taken = {*self.records, *self._reserved.values()}
         for candidate in candidates:
-            if candidate and candidate not in self.records:
+            if candidate and candidate not in taken:
                 return candidate
         number = 2
-        while f"{preferred}-{number}" in self.records:
+        while f"{preferred}-{number}" in taken:
             number += 1
         return f"{preferred}-{number}"
 
@@ -308,7 +348,13 @@ def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
     for doc_id, path in report.moved:
         log(f"moved: '{doc_id}' is now read from {display_path(path)}")
     for doc_id in report.removed:
-        log(f"removed: '{doc_id}' (its file no longer exists)")
+        reason = report.removal_reasons.get(doc_id, "its file no longer exists")
+        log(f"removed: '{doc_id}' ({reason})")
+    for doc_id, path in report.missing_files:
+        log(
+            f"warning: '{doc_id}' is still indexed but its file {display_path(path)} no longer "
+            f"exists; 'rag docs remove {doc_id}' drops it"
+        )
 
 
 def _build(
@@ -413,16 +459,57 @@ def _rows_by_document(passages: list[Passage]) -> dict[str, list[int]]:
 
 def _load_existing(
     index_dir: Path, config: IndexConfig, log: Callable[[str], None]
-) -> PassageIndex | None:
+) -> tuple[PassageIndex | None, dict[str, DocumentRecord] | None]:
     """The current index, or None when there is none or it was built differently (then it is
-    rebuilt from scratch, and replaced only once the new one is complete)."""
+    rebuilt from scratch, and replaced only once the new one is complete); and, for a rebuild,
+    the documents the old manifest lists, so that none is dropped unannounced."""
     try:
-        return load_index(index_dir, config)
+        return load_index(index_dir, config), None
     except IndexMissingError:
-        return None
+        return None, None
     except IndexMismatchError as error:
         log(f"Rebuilding the index: {error.problem}.")
-        return None
+    try:
+        listed = read_documents(index_dir)
+    except (IndexMismatchError, IndexMissingError):
+        log(
+            f"warning: {index_dir}/{MANIFEST} cannot be read, so the documents it listed are "
+            "unknown: the rebuilt index holds only the documents under the paths given; "
+            "ingest the others again by naming their files or folders"
+        )
+        return None, None
+    return None, listed
+
+
+def _add_listed_files(
+    files: list[Path],
+    listed: dict[str, DocumentRecord],
+    report: IngestReport,
+    log: Callable[[str], None],
+) -> tuple[list[Path], dict[str, str]]:
+    """`files` plus the source files of the `listed` documents that still exist (and their
+    duplicates), and the id each listed file keeps. A listed document whose file is gone is
+    reported as removed."""
+    given = {file.resolve() for file in files}
+    extra: list[Path] = []
+    reserved: dict[str, str] = {}
+    for doc_id, record in sorted(listed.items()):
+        source = Path(_path_key(record.path))
+        if source.is_file():
+            reserved[str(source)] = doc_id
+        else:
+            report.removed.append(doc_id)
+            report.removal_reasons[doc_id] = (
+                f"its file {display_path(record.path)} no longer exists, "
+                "so the rebuilt index cannot hold it"
+            )
+        for candidate in (source, *(Path(_path_key(d)) for d in record.duplicates)):
+            if candidate.is_file() and candidate not in given:
+                given.add(candidate)
+                extra.append(candidate)
+    if extra:
+        log(f"Re-reading {len(extra)} file(s) the previous index listed.")
+    return files + sorted(extra), reserved
 
 
 def _embed(embedder: Embedder, passages: list[Passage], progress: bool) -> np.ndarray:

@@ -67,7 +67,40 @@ def test_list_json_gives_one_object_per_document(
         "zembla-portal",
     ]
     assert records[2]["duplicates"] == [str((indexed[0] / "z-copy.pdf").resolve())]
-    assert set(records[0]) == {"doc", "title", "path", "content_hash", "passages", "duplicates"}
+    assert set(records[0]) == {
+        "doc",
+        "title",
+        "path",
+        "content_hash",
+        "passages",
+        "duplicates",
+        "file_missing",
+    }
+    assert [r["file_missing"] for r in records] == [False] * 4
+
+
+def test_list_marks_a_document_whose_file_was_deleted(
+    indexed: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Ingested by its own path, so no later ingest of a folder removes it.
+    extra = tmp_path / "extra.md"
+    extra.write_text("# Extra\n\nValoria signed a readmission agreement in 2021.\n")
+    assert main(["ingest", "--quiet", str(extra)]) == 0
+    extra.unlink()
+    capsys.readouterr()
+    assert main(["docs", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "extra  1 passages  Extra  extra.md  (file missing)"
+    assert [line for line in lines if "(file missing)" in line] == [lines[0]]
+    assert main(["docs", "list", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["doc"]: r["file_missing"] for r in records} == {
+        "extra": True,
+        "freedonia-report": False,
+        "gcm-unece-2020": False,
+        "ruritania-review": False,
+        "zembla-portal": False,
+    }
 
 
 def test_remove_drops_the_document_without_embedding_anything(

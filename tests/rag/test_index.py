@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +13,9 @@ import pytest
 import rag.index as index_module
 from rag.errors import IndexMismatchError, IndexMissingError
 from rag.factory import index_config, load_configured_index
-from rag.index import IndexConfig, load_index
+from rag.index import IndexConfig, PassageIndex, load_index
 from rag.settings import Settings
+from rag.types import Passage
 
 
 def test_round_trip_keeps_passages_vectors_and_documents(fake_index: Settings) -> None:
@@ -100,3 +103,59 @@ def test_superseded_data_files_are_removed(fake_index: Settings) -> None:
     names = sorted(p.name for p in fake_index.index_dir.iterdir())
     assert len([n for n in names if n.startswith("passages-")]) == 1
     assert len([n for n in names if n.startswith("vectors-")]) == 1
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_manifest_is_created_as_readable_as_the_data_files(
+    fake_index: Settings, umask: int
+) -> None:
+    index = load_configured_index(fake_index)
+    previous = os.umask(umask)
+    try:
+        index.save(fake_index.index_dir)
+    finally:
+        os.umask(previous)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in fake_index.index_dir.iterdir()}
+    assert set(modes.values()) == {0o666 & ~umask}, modes
+    assert "manifest.json" in modes
+
+
+def overwrite_middle(path: Path) -> None:
+    """Change bytes inside `path` without changing its size, as a bad disk block would."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(byte ^ 0xFF for byte in data[middle : middle + 64])
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("role", ["passages", "vectors", "sentences"])
+def test_data_file_changed_in_place_is_refused_by_name(fake_index: Settings, role: str) -> None:
+    manifest = json.loads((fake_index.index_dir / "manifest.json").read_text())
+    name = manifest["files"][role]
+    overwrite_middle(fake_index.index_dir / name)
+    with pytest.raises(IndexMismatchError) as raised:
+        load_configured_index(fake_index)
+    assert str(raised.value) == (
+        f"{fake_index.index_dir}/{name} is corrupt (its SHA-256 differs from the one in "
+        "manifest.json); run 'rag ingest' to rebuild it"
+    )
+
+
+def test_manifest_from_before_checksums_still_loads(fake_index: Settings) -> None:
+    before = load_configured_index(fake_index)
+    path = fake_index.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["checksums"]
+    path.write_text(json.dumps(manifest))
+    after = load_configured_index(fake_index)
+    assert after.passages == before.passages
+    np.testing.assert_array_equal(after.vectors, before.vectors)
+
+
+def test_passage_text_with_a_unicode_line_separator_round_trips(tmp_path: Path) -> None:
+    text = "Article 3\u2028Paragraph\u0085two\x1cend."
+    passage = Passage("doc#p1", "doc", "Doc", None, text, 0, len(text), "hash")
+    vector = np.ones((1, 4), dtype=np.float32) / 2
+    config = IndexConfig(embedding_model="hashing")
+    PassageIndex(config, 4, [passage], vector).save(tmp_path)
+    assert load_index(tmp_path, config).passages == [passage]

@@ -46,6 +46,7 @@ from tests.rag.sample_documents import (
     write_image_only_pdf,
     write_mixed_corpus,
 )
+from tests.rag.test_index import overwrite_middle
 
 CONFIG = IndexConfig(embedding_model="hashing")
 
@@ -80,11 +81,13 @@ class CountingEmbedder:
 class Run:
     """One ingest run's report, log lines and embedder."""
 
-    def __init__(self, paths: Sequence[Path], index_dir: Path) -> None:
+    def __init__(
+        self, paths: Sequence[Path], index_dir: Path, config: IndexConfig = CONFIG
+    ) -> None:
         self.embedder = CountingEmbedder()
         self.log: list[str] = []
         self.report: IngestReport = ingest(
-            list(paths), index_dir, CONFIG, self.embedder, progress=False, log=self.log.append
+            list(paths), index_dir, config, self.embedder, progress=False, log=self.log.append
         )
 
 
@@ -253,6 +256,20 @@ def test_documents_outside_the_ingested_paths_stay(corpus: Path, tmp_path: Path)
     }
 
 
+def test_document_whose_file_outside_the_ingested_paths_is_gone_is_warned_about(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index_dir, extra = index_with_a_file_elsewhere(corpus, tmp_path)
+    extra.unlink()
+    run = Run([corpus], index_dir)
+    assert run.report.removed == [] and run.report.saved is False
+    assert run.log == [
+        f"warning: 'extra' is still indexed but its file {extra.resolve()} no longer exists; "
+        "'rag docs remove extra' drops it"
+    ]
+    assert "extra" in load_index(index_dir, CONFIG).documents
+
+
 def test_incremental_index_equals_one_built_at_once(corpus: Path, tmp_path: Path) -> None:
     moved = tmp_path / "later"
     moved.mkdir()
@@ -264,6 +281,81 @@ def test_incremental_index_equals_one_built_at_once(corpus: Path, tmp_path: Path
     assert step.passages == once.passages
     assert np.array_equal(step.vectors, once.vectors)
     assert step.documents == once.documents
+
+
+# --- rebuilds ---------------------------------------------------------------------------
+
+
+def index_with_a_file_elsewhere(corpus: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """The corpus ingested as a folder, then a file outside it by its path: 5 documents."""
+    index_dir = tmp_path / "index"
+    Run([corpus], index_dir)
+    (tmp_path / "elsewhere").mkdir()
+    extra = tmp_path / "elsewhere" / "extra.md"
+    extra.write_text("# Extra\n\nValoria signed a readmission agreement in 2021.\n")
+    Run([extra], index_dir)
+    return index_dir, extra
+
+
+def test_rebuild_for_another_setting_keeps_the_documents_the_old_index_listed(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index_dir, extra = index_with_a_file_elsewhere(corpus, tmp_path)
+    before = load_index(index_dir, CONFIG).documents
+    (corpus / "zembla-portal.html").unlink()
+    # A new file whose plain id is a listed document's: the listed one keeps its id.
+    newcomer = tmp_path / "elsewhere" / "ruritania-review.txt"
+    newcomer.write_text("Ruritania briefing\n\nRuritania opened two border posts.\n")
+    smaller = IndexConfig(embedding_model="hashing", max_passage_tokens=120)
+    run = Run([extra, newcomer], index_dir, smaller)
+    assert run.log[0].startswith("Rebuilding the index: ")
+    assert "max_passage_tokens '200' (configured: '120')" in run.log[0]
+    assert run.report.removed == ["zembla-portal"]
+    assert (
+        f"removed: 'zembla-portal' (its file {(corpus / 'zembla-portal.html').resolve()} no "
+        "longer exists, so the rebuilt index cannot hold it)"
+    ) in run.log
+    rebuilt = load_index(index_dir, smaller).documents
+    assert set(rebuilt) == set(before) - {"zembla-portal"} | {"ruritania-review-txt"}
+    for doc_id in set(before) - {"zembla-portal"}:
+        assert rebuilt[doc_id].path == before[doc_id].path
+        assert rebuilt[doc_id].content_hash == before[doc_id].content_hash
+    assert rebuilt["ruritania-review-txt"].path == str(newcomer.resolve())
+    summary = run.report.summary(index_dir)
+    assert "6 document(s)" not in summary and "5 document(s)" in summary
+    assert "1 removed" in summary
+
+
+def test_rebuild_after_the_manifest_is_unreadable_says_what_it_lost(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index_dir, extra = index_with_a_file_elsewhere(corpus, tmp_path)
+    (index_dir / "manifest.json").write_text('{"documents": ')
+    run = Run([extra], index_dir)
+    assert set(load_index(index_dir, CONFIG).documents) == {"extra"}
+    assert run.log[0].startswith(f"Rebuilding the index: {index_dir}/manifest.json is unreadable")
+    assert run.log[1] == (
+        f"warning: {index_dir}/manifest.json cannot be read, so the documents it listed are "
+        "unknown: the rebuilt index holds only the documents under the paths given; ingest "
+        "the others again by naming their files or folders"
+    )
+
+
+def test_corrupt_vectors_file_is_rebuilt_with_every_document(corpus: Path, tmp_path: Path) -> None:
+    index_dir, extra = index_with_a_file_elsewhere(corpus, tmp_path)
+    before = load_index(index_dir, CONFIG)
+    vectors = next(index_dir.glob("vectors-*.faiss"))
+    overwrite_middle(vectors)
+    run = Run([extra], index_dir)
+    assert run.log[0] == (
+        f"Rebuilding the index: {index_dir}/{vectors.name} is corrupt (its SHA-256 differs "
+        "from the one in manifest.json)."
+    )
+    assert run.report.saved and run.report.removed == []
+    after = load_index(index_dir, CONFIG)
+    assert after.documents == before.documents
+    assert after.passages == before.passages
+    np.testing.assert_allclose(after.vectors, before.vectors, rtol=1e-6)
 
 
 # --- duplicates, collisions, moves ------------------------------------------------------
@@ -372,6 +464,9 @@ def test_each_bad_file_is_skipped_with_one_line_and_the_others_ingested(
     reasons = write_bad_files(corpus)
     run = Run([corpus], tmp_path / "index")
     assert len(run.report.added) == 4
+    assert run.report.summary(tmp_path / "index").endswith(
+        f"in {tmp_path / 'index'}/; {len(reasons)} file(s) skipped (see above), not indexed."
+    )
     assert len(run.log) == len(reasons)
     for name, reason in reasons.items():
         line = next(line for line in run.log if f"/{name}: " in line)
@@ -400,7 +495,10 @@ def test_cli_exit_status_says_files_were_skipped_and_the_index_is_intact(
     captured = capsys.readouterr()
     skipped = [line for line in captured.err.splitlines() if line.startswith("skipped: ")]
     assert len(skipped) == len(reasons) and "Traceback" not in captured.err
-    assert captured.out.strip() == "Index unchanged: 4 document(s) up to date, nothing embedded."
+    assert captured.out.strip() == (
+        f"Index unchanged: 4 document(s) up to date, nothing embedded; {len(reasons)} file(s) "
+        "skipped (see above), not indexed."
+    )
     assert index_files(fake_settings.index_dir) == before
 
 
