@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rag.corpus import display_path
 from rag.errors import RagError
 from rag.index import IndexConfig, PassageIndex, load_index, read_manifest
-from rag.ingest import display_path
 from rag.settings import Settings
 
 NAME = "docs"

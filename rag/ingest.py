@@ -31,6 +31,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag.chunking import chunk_document
+from rag.corpus import Corpus, display_path, path_key
 from rag.embedding import Embedder
 from rag.errors import DocumentError, IndexMismatchError, IndexMissingError, RagError
 from rag.index import (
@@ -42,9 +43,9 @@ from rag.index import (
     load_index,
     read_documents,
 )
-from rag.loaders import document_id, load_document, supported_extensions
+from rag.loaders import load_document, supported_extensions
 from rag.text import split_sentences
-from rag.types import Document, Passage
+from rag.types import Passage
 
 EMBED_BATCH = 32
 
@@ -148,7 +149,7 @@ def ingest(
     reserved: dict[str, str] = {}
     if listed is not None:
         files, reserved = _add_listed_files(files, listed, report, log)
-    corpus = _Corpus(existing.documents if existing is not None else {}, report, reserved)
+    corpus = Corpus(existing.documents if existing is not None else {}, report, reserved)
     for path in tqdm(files, desc="Reading", unit="file", disable=not progress):
         try:
             document = load_document(path)
@@ -161,7 +162,7 @@ def ingest(
     report.missing_files = [
         (doc_id, record.path)
         for doc_id, record in sorted(corpus.records.items())
-        if not Path(_path_key(record.path)).exists()
+        if not Path(path_key(record.path)).exists()
     ]
     _announce(report, log)
     if not corpus.records:
@@ -176,163 +177,6 @@ def ingest(
     index.save(index_dir)
     report.saved = True
     return report
-
-
-class _Corpus:
-    """The index's documents as this run finds them: records by id, and the documents that
-    must be (re-)embedded."""
-
-    def __init__(
-        self,
-        records: dict[str, DocumentRecord],
-        report: IngestReport,
-        reserved: dict[str, str] | None = None,
-    ) -> None:
-        self.records = dict(records)
-        self.pending: dict[str, Document] = {}
-        self.report = report
-        self._by_path = {_path_key(r.path): doc_id for doc_id, r in records.items()}
-        # On a rebuild, the id each listed file had (by resolved path): anchors must not move,
-        # so no other file may take one of these ids.
-        self._reserved = dict(reserved or {})
-
-    def place(self, document: Document, path: Path) -> None:
-        """Decide what `document`, read from `path`, does to the index."""
-        key = str(path)
-        self._forget_duplicate(key)
-        doc_id = self._by_path.get(key)
-        if doc_id is not None:
-            if self.records[doc_id].content_hash == document.content_hash:
-                self.report.unchanged.append(doc_id)
-            else:
-                self._stage(dataclasses.replace(document, doc_id=doc_id), key)
-                self.report.replaced.append(doc_id)
-            return
-        moved_from = next(
-            (
-                doc_id
-                for doc_id, record in self.records.items()
-                if record.content_hash == document.content_hash
-                and doc_id not in self.pending
-                and not Path(record.path).exists()
-            ),
-            None,
-        )
-        if moved_from is not None:
-            del self._by_path[_path_key(self.records[moved_from].path)]
-            self.records[moved_from] = dataclasses.replace(self.records[moved_from], path=key)
-            self._by_path[key] = moved_from
-            self.report.moved.append((moved_from, key))
-            return
-        doc_id = self._reserved.get(key, "")
-        if not doc_id or doc_id in self.records:
-            doc_id = self._new_id(path, document.doc_id)
-            if doc_id != document.doc_id:
-                self.report.renamed.append((key, doc_id))
-        self._stage(dataclasses.replace(document, doc_id=doc_id), key)
-        self.report.added.append(doc_id)
-
-    def remove_missing(self, folders: list[Path]) -> None:
-        """Drop documents (and duplicate entries) whose file in one of `folders` is gone."""
-
-        def gone(path: str) -> bool:
-            resolved = Path(_path_key(path))
-            return any(resolved.is_relative_to(f) for f in folders) and not resolved.exists()
-
-        for doc_id, record in list(self.records.items()):
-            if gone(record.path):
-                self._drop(doc_id)
-                self.report.removed.append(doc_id)
-            elif any(gone(duplicate) for duplicate in record.duplicates):
-                kept = tuple(d for d in record.duplicates if not gone(d))
-                self.records[doc_id] = dataclasses.replace(record, duplicates=kept)
-
-    def merge_duplicates(self) -> None:
-        """Index each content once: of the documents sharing a content hash, keep one that is
-        already embedded (else the first by path); the others become its duplicates."""
-        by_hash: dict[str, list[str]] = {}
-        for doc_id, record in sorted(self.records.items(), key=lambda item: item[1].path):
-            by_hash.setdefault(record.content_hash, []).append(doc_id)
-        for doc_ids in by_hash.values():
-            if len(doc_ids) < 2:
-                continue
-            keeper = next((d for d in doc_ids if d not in self.pending), doc_ids[0])
-            for doc_id in doc_ids:
-                if doc_id == keeper:
-                    continue
-                record = self.records[doc_id]
-                self._drop(doc_id)
-                for outcome in (self.report.added, self.report.replaced, self.report.unchanged):
-                    if doc_id in outcome:
-                        outcome.remove(doc_id)
-                self.report.renamed = [r for r in self.report.renamed if r[1] != doc_id]
-                self._add_duplicates(keeper, (record.path, *record.duplicates))
-                self.report.duplicates.append((record.path, keeper))
-
-    def _stage(self, document: Document, key: str) -> None:
-        self.records[document.doc_id] = DocumentRecord(
-            doc_id=document.doc_id,
-            title=document.title,
-            path=key,
-            content_hash=document.content_hash,
-            passages=0,  # counted once chunked
-            duplicates=(),  # a changed document no longer has its duplicates' content
-        )
-        self.pending[document.doc_id] = document
-        self._by_path[key] = document.doc_id
-
-    def _drop(self, doc_id: str) -> None:
-        record = self.records.pop(doc_id)
-        self.pending.pop(doc_id, None)
-        self._by_path.pop(_path_key(record.path), None)
-
-    def _add_duplicates(self, doc_id: str, paths: tuple[str, ...]) -> None:
-        record = self.records[doc_id]
-        merged = tuple(sorted({*record.duplicates, *paths}))
-        self.records[doc_id] = dataclasses.replace(record, duplicates=merged)
-
-    def _forget_duplicate(self, key: str) -> None:
-        """A file read again is judged afresh, not by an earlier duplicate entry."""
-        for doc_id, record in list(self.records.items()):
-            if key in record.duplicates:
-                kept = tuple(d for d in record.duplicates if d != key)
-                self.records[doc_id] = dataclasses.replace(record, duplicates=kept)
-
-    def _new_id(self, path: Path, preferred: str) -> str:
-        """`preferred`, or when another file holds it, a variant naming what differs (the
-        extension, or for the same extension the folder), or else numbered."""
-        extension = path.suffix.lstrip(".").lower()
-        folder = document_id(path.parent) if path.parent.name else ""
-        by_extension = f"{preferred}-{extension}" if extension else ""
-        by_folder = f"{folder}-{preferred}" if folder else ""
-        holder = self.records.get(preferred)
-        same_extension = holder is not None and Path(holder.path).suffix.lower() == path.suffix
-        candidates = [
-            preferred,
-            *((by_folder, by_extension) if same_extension else (by_extension, by_folder)),
-        ]
-        taken = {*self.records, *self._reserved.values()}
-        for candidate in candidates:
-            if candidate and candidate not in taken:
-                return candidate
-        number = 2
-        while f"{preferred}-{number}" in taken:
-            number += 1
-        return f"{preferred}-{number}"
-
-
-def _path_key(path: str) -> str:
-    """How files are compared: resolved (older indexes recorded paths as given)."""
-    return str(Path(path).resolve())
-
-
-def display_path(path: str) -> str:
-    """`path` relative to the working directory when it lies below it, else absolute."""
-    resolved = Path(path).resolve()
-    try:
-        return str(resolved.relative_to(Path.cwd()))
-    except ValueError:
-        return str(resolved)
 
 
 def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
@@ -359,7 +203,7 @@ def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
 
 def _build(
     existing: PassageIndex | None,
-    corpus: _Corpus,
+    corpus: Corpus,
     config: IndexConfig,
     embedder: Embedder,
     progress: bool,
@@ -494,7 +338,7 @@ def _add_listed_files(
     extra: list[Path] = []
     reserved: dict[str, str] = {}
     for doc_id, record in sorted(listed.items()):
-        source = Path(_path_key(record.path))
+        source = Path(path_key(record.path))
         if source.is_file():
             reserved[str(source)] = doc_id
         else:
@@ -503,7 +347,7 @@ def _add_listed_files(
                 f"its file {display_path(record.path)} no longer exists, "
                 "so the rebuilt index cannot hold it"
             )
-        for candidate in (source, *(Path(_path_key(d)) for d in record.duplicates)):
+        for candidate in (source, *(Path(path_key(d)) for d in record.duplicates)):
             if candidate.is_file() and candidate not in given:
                 given.add(candidate)
                 extra.append(candidate)

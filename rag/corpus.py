@@ -1,0 +1,172 @@
+"""Which documents an index holds, as one ingest run finds them: ids from file names, kept
+apart when two files would share one; changed, moved, duplicate and removed files."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rag.index import DocumentRecord
+from rag.loaders import document_id
+from rag.types import Document
+
+if TYPE_CHECKING:
+    from rag.ingest import IngestReport
+
+
+class Corpus:
+    """The index's documents as this run finds them: records by id, and the documents that
+    must be (re-)embedded."""
+
+    def __init__(
+        self,
+        records: dict[str, DocumentRecord],
+        report: IngestReport,
+        reserved: dict[str, str] | None = None,
+    ) -> None:
+        self.records = dict(records)
+        self.pending: dict[str, Document] = {}
+        self.report = report
+        self._by_path = {path_key(r.path): doc_id for doc_id, r in records.items()}
+        # On a rebuild, the id each listed file had (by resolved path): anchors must not move,
+        # so no other file may take one of these ids.
+        self._reserved = dict(reserved or {})
+
+    def place(self, document: Document, path: Path) -> None:
+        """Decide what `document`, read from `path`, does to the index."""
+        key = str(path)
+        self._forget_duplicate(key)
+        doc_id = self._by_path.get(key)
+        if doc_id is not None:
+            if self.records[doc_id].content_hash == document.content_hash:
+                self.report.unchanged.append(doc_id)
+            else:
+                self._stage(dataclasses.replace(document, doc_id=doc_id), key)
+                self.report.replaced.append(doc_id)
+            return
+        moved_from = next(
+            (
+                doc_id
+                for doc_id, record in self.records.items()
+                if record.content_hash == document.content_hash
+                and doc_id not in self.pending
+                and not Path(record.path).exists()
+            ),
+            None,
+        )
+        if moved_from is not None:
+            del self._by_path[path_key(self.records[moved_from].path)]
+            self.records[moved_from] = dataclasses.replace(self.records[moved_from], path=key)
+            self._by_path[key] = moved_from
+            self.report.moved.append((moved_from, key))
+            return
+        doc_id = self._reserved.get(key, "")
+        if not doc_id or doc_id in self.records:
+            doc_id = self._new_id(path, document.doc_id)
+            if doc_id != document.doc_id:
+                self.report.renamed.append((key, doc_id))
+        self._stage(dataclasses.replace(document, doc_id=doc_id), key)
+        self.report.added.append(doc_id)
+
+    def remove_missing(self, folders: list[Path]) -> None:
+        """Drop documents (and duplicate entries) whose file in one of `folders` is gone."""
+
+        def gone(path: str) -> bool:
+            resolved = Path(path_key(path))
+            return any(resolved.is_relative_to(f) for f in folders) and not resolved.exists()
+
+        for doc_id, record in list(self.records.items()):
+            if gone(record.path):
+                self._drop(doc_id)
+                self.report.removed.append(doc_id)
+            elif any(gone(duplicate) for duplicate in record.duplicates):
+                kept = tuple(d for d in record.duplicates if not gone(d))
+                self.records[doc_id] = dataclasses.replace(record, duplicates=kept)
+
+    def merge_duplicates(self) -> None:
+        """Index each content once: of the documents sharing a content hash, keep one that is
+        already embedded (else the first by path); the others become its duplicates."""
+        by_hash: dict[str, list[str]] = {}
+        for doc_id, record in sorted(self.records.items(), key=lambda item: item[1].path):
+            by_hash.setdefault(record.content_hash, []).append(doc_id)
+        for doc_ids in by_hash.values():
+            if len(doc_ids) < 2:
+                continue
+            keeper = next((d for d in doc_ids if d not in self.pending), doc_ids[0])
+            for doc_id in doc_ids:
+                if doc_id == keeper:
+                    continue
+                record = self.records[doc_id]
+                self._drop(doc_id)
+                for outcome in (self.report.added, self.report.replaced, self.report.unchanged):
+                    if doc_id in outcome:
+                        outcome.remove(doc_id)
+                self.report.renamed = [r for r in self.report.renamed if r[1] != doc_id]
+                self._add_duplicates(keeper, (record.path, *record.duplicates))
+                self.report.duplicates.append((record.path, keeper))
+
+    def _stage(self, document: Document, key: str) -> None:
+        self.records[document.doc_id] = DocumentRecord(
+            doc_id=document.doc_id,
+            title=document.title,
+            path=key,
+            content_hash=document.content_hash,
+            passages=0,  # counted once chunked
+            duplicates=(),  # a changed document no longer has its duplicates' content
+        )
+        self.pending[document.doc_id] = document
+        self._by_path[key] = document.doc_id
+
+    def _drop(self, doc_id: str) -> None:
+        record = self.records.pop(doc_id)
+        self.pending.pop(doc_id, None)
+        self._by_path.pop(path_key(record.path), None)
+
+    def _add_duplicates(self, doc_id: str, paths: tuple[str, ...]) -> None:
+        record = self.records[doc_id]
+        merged = tuple(sorted({*record.duplicates, *paths}))
+        self.records[doc_id] = dataclasses.replace(record, duplicates=merged)
+
+    def _forget_duplicate(self, key: str) -> None:
+        """A file read again is judged afresh, not by an earlier duplicate entry."""
+        for doc_id, record in list(self.records.items()):
+            if key in record.duplicates:
+                kept = tuple(d for d in record.duplicates if d != key)
+                self.records[doc_id] = dataclasses.replace(record, duplicates=kept)
+
+    def _new_id(self, path: Path, preferred: str) -> str:
+        """`preferred`, or when another file holds it, a variant naming what differs (the
+        extension, or for the same extension the folder), or else numbered."""
+        extension = path.suffix.lstrip(".").lower()
+        folder = document_id(path.parent) if path.parent.name else ""
+        by_extension = f"{preferred}-{extension}" if extension else ""
+        by_folder = f"{folder}-{preferred}" if folder else ""
+        holder = self.records.get(preferred)
+        same_extension = holder is not None and Path(holder.path).suffix.lower() == path.suffix
+        candidates = [
+            preferred,
+            *((by_folder, by_extension) if same_extension else (by_extension, by_folder)),
+        ]
+        taken = {*self.records, *self._reserved.values()}
+        for candidate in candidates:
+            if candidate and candidate not in taken:
+                return candidate
+        number = 2
+        while f"{preferred}-{number}" in taken:
+            number += 1
+        return f"{preferred}-{number}"
+
+
+def path_key(path: str) -> str:
+    """How files are compared: resolved (older indexes recorded paths as given)."""
+    return str(Path(path).resolve())
+
+
+def display_path(path: str) -> str:
+    """`path` relative to the working directory when it lies below it, else absolute."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved)
