@@ -185,6 +185,10 @@ class DocumentOut(BaseModel):
     duplicates: list[str] = Field(
         description="Other files with the same content, not indexed (paths as `path`)."
     )
+    file_missing: bool = Field(
+        description="The source file no longer exists (a file ingested by its own path stays "
+        "indexed after it is deleted); its passages can no longer be checked against it."
+    )
 
 
 class DocumentsResponse(BaseModel):

@@ -89,6 +89,7 @@ def test_documents_lists_passage_counts_and_content_hashes(
             "content_hash": record.content_hash,
             "passages": len(index.passages),
             "duplicates": [],
+            "file_missing": False,
         }
     ]
 
@@ -122,3 +123,10 @@ def test_document_paths_never_reveal_where_the_server_keeps_them(
     }
     (kept,) = paths.keys() & {"notes/border.txt", "notes/border-copy.txt"}
     assert paths[kept] == list({"notes/border.txt", "notes/border-copy.txt"} - {kept})
+    # A file ingested by its own path stays indexed once deleted, and is marked so.
+    (elsewhere / "other-desk.txt").unlink()
+    with TestClient(create_app(fake_settings, static_dir=None)) as client:
+        documents = client.get("/api/documents").json()["documents"]
+    assert {document["path"] for document in documents if document["file_missing"]} == {
+        "other-desk.txt"
+    }
