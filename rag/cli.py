@@ -222,7 +222,7 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch is not None and args.question is not None:
         raise RagError("both a question and --batch given", "use one or the other")
     if args.question is not None:
-        validate_question(utf8_question(args.question))
+        validate_question(args.question)
     questions = list(read_batch(args.batch)) if args.batch else [(1, args.question, None)]
     pipeline = build_pipeline(settings)
     pipeline.warm_up()
@@ -290,23 +290,9 @@ def _batch_question(line: str) -> tuple[str, str | None]:
             return line, "a JSON line needs a 'question' string field"
         text = question
     try:
-        return validate_question(utf8_question(text)), None
+        return validate_question(text), None
     except RagError as error:
         return text, str(error)
-
-
-def utf8_question(question: str) -> str:
-    """`question`, or `RagError` when it cannot be encoded as UTF-8. Bytes on the command
-    line that are not UTF-8 arrive as lone surrogates (as does a JSON "\\udcff" escape),
-    which the tokenizers reject with a TypeError deep inside the pipeline."""
-    try:
-        question.encode("utf-8")
-    except UnicodeEncodeError:
-        raise RagError(
-            "the question is not UTF-8 text",
-            "type or pass it as UTF-8 (check the encoding of the terminal or script)",
-        ) from None
-    return question
 
 
 WEAK_EVIDENCE_NOTE = (

@@ -21,7 +21,7 @@ class IndexMismatchError(RagError):
 
 
 class InvalidQuestionError(RagError):
-    """The question is empty or too long."""
+    """The question is empty, too long or not UTF-8 text."""
 
 
 class ModelLoadError(RagError):

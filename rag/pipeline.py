@@ -86,9 +86,19 @@ def rests_on_best_evidence(
 
 
 def validate_question(question: str) -> str:
-    """The question stripped, or `InvalidQuestionError` when empty or too long."""
+    """The question stripped, or `InvalidQuestionError` when empty, too long or not UTF-8.
+
+    Bytes on a command line that are not UTF-8 arrive as lone surrogates (as does a JSON
+    "\\udcff" escape), which the tokenizers reject with a TypeError deep inside the pipeline."""
     if not isinstance(question, str) or not question.strip():
         raise InvalidQuestionError("the question is empty", "ask a question in words")
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidQuestionError(
+            "the question is not UTF-8 text",
+            "type or pass it as UTF-8 (check the encoding of the terminal or script)",
+        ) from None
     if len(question) > MAX_QUESTION_CHARS:
         raise InvalidQuestionError(
             f"the question is {len(question)} characters long",

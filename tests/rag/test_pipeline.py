@@ -91,7 +91,7 @@ def test_model_text_that_fails_verification_falls_back_to_quotes(fake_index: Set
     assert answer.citations and all(c.quote in c.text for c in answer.citations)
 
 
-@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 2001])
+@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 2001, "\udcff\udcfe what"])
 def test_invalid_questions_are_refused(fake_index: Settings, question: str) -> None:
     with pytest.raises(InvalidQuestionError):
         build_pipeline(fake_index).ask(question)
