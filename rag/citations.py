@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from rag.mentions import has_answer_kind, missing_names
 from rag.questions import DATE, NUMBER, QuestionProfile, names_in
-from rag.text import PARAGRAPH_BREAK, content_terms, normalise_whitespace, split_sentences
+from rag.text import content_terms, normalise_whitespace, quote_through, split_sentences
 from rag.types import Citation, Evidence
 
 # The one marker format of a verified answer: "[3]".
@@ -126,16 +126,11 @@ def _joined_if_adjacent(items: Sequence[Evidence]) -> list[Evidence]:
     if len(items) != 2:
         return list(items)
     first, second = items
-    text = first.passage.text
-    start = text.find(first.sentence)
-    end_of_first = start + len(first.sentence)
-    following = text.find(second.sentence, end_of_first)
-    if start < 0 or following < 0:
+    joined = quote_through(first.passage.text, first.sentence, second.sentence)
+    # Anything but spaces between them is another sentence: they do not follow one another.
+    if joined is None or joined[len(first.sentence) : -len(second.sentence)].strip():
         return list(items)
-    between = text[end_of_first:following]
-    if between.strip() or PARAGRAPH_BREAK.search(between):
-        return list(items)
-    return [replace(first, sentence=text[start : following + len(second.sentence)])]
+    return [replace(first, sentence=joined)]
 
 
 # A figure as a report writes it: "28", "1.2", "2,340", "2021".

@@ -18,10 +18,10 @@ from rag.mentions import has_answer_kind, missing_literals, missing_names, names
 from rag.questions import DATE, LABEL, NUMBER, PLACES, TITLE, QuestionProfile
 from rag.retrieval import Retriever, lexical_terms
 from rag.text import (
-    PARAGRAPH_BREAK,
     content_terms,
     latin_share,
     normalise_whitespace,
+    quote_through,
     split_sentences,
     stem,
     words,
@@ -152,13 +152,9 @@ def with_continuation(best: Evidence, sentences: Sequence[str], question: str) -
     unmatched = set(content_terms(question)) - set(content_terms(best.sentence))
     if not any(_same_word(term, other) for term in unmatched for other in content_terms(following)):
         return best
-    text = best.passage.text
-    start = text.find(best.sentence)
-    end = text.find(following, start + len(best.sentence))
     # A new paragraph starts a new point, whatever its first word.
-    if start < 0 or end < 0 or PARAGRAPH_BREAK.search(text, start + len(best.sentence), end):
-        return best
-    return replace(best, sentence=text[start : end + len(following)])
+    joined = quote_through(best.passage.text, best.sentence, following)
+    return best if joined is None else replace(best, sentence=joined)
 
 
 def _continues(previous: str, sentence: str) -> bool:

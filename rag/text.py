@@ -61,6 +61,16 @@ def _split_block_sentences(text: str) -> list[str]:
     return sentences
 
 
+def quote_through(text: str, first: str, second: str) -> str | None:
+    """The verbatim span of `text` from `first` to the end of the next `second` after it,
+    when no paragraph ends between them; None when either is missing or one does."""
+    start = text.find(first)
+    end = text.find(second, start + len(first)) if start >= 0 else -1
+    if end < 0 or PARAGRAPH_BREAK.search(text, start + len(first), end):
+        return None
+    return text[start : end + len(second)]
+
+
 _LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
 
 
