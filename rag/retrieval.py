@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
@@ -30,10 +30,11 @@ from rag.errors import RagError
 from rag.index import PassageIndex
 from rag.mentions import missing_literals
 from rag.questions import profile_question
+from rag.settings import RetrievalMode
 from rag.text import content_terms
 from rag.types import Hit
 
-RETRIEVAL_MODES = ("dense", "bm25", "hybrid")
+RETRIEVAL_MODES: tuple[str, ...] = get_args(RetrievalMode)
 # BM25's fusion weight is LEXICAL_WEIGHT × (share of the question's terms in its best
 # passage) ** LEXICAL_CONFIDENCE_POWER: near LEXICAL_WEIGHT for a question in the report's
 # words, near 0 for a paraphrase. The power was chosen on the dev split; the weight on the

@@ -16,7 +16,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]⁰¹²³⁴⁵⁶⁷⁸⁹]
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Mr.", "Ms.", "Dr.", "No.", "St.", "vs.", "cf.", "U.S.")
 # "iv." or "2.1." opening a heading numbers it; it does not end a sentence.
 _ENUMERATOR = re.compile(r"(?:[ivxlcIVXLC]+|\d+(?:\.\d+)*|[A-Za-z])\.")
-_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ0-9]+(?:['’][A-Za-zÀ-ÖØ-öø-ÿ]+)*")
+# The letters words are read in: the Latin alphabet with its Western European accents.
+_LATIN = "A-Za-zÀ-ÖØ-öø-ÿ"
+_WORD = re.compile(rf"[{_LATIN}0-9]+(?:['’][{_LATIN}]+)*")
 
 STOPWORDS = frozenset(
     """
@@ -71,7 +73,7 @@ def quote_through(text: str, first: str, second: str) -> str | None:
     return text[start : end + len(second)]
 
 
-_LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
+_LATIN_LETTER = re.compile(f"[{_LATIN}]")
 
 
 def latin_share(text: str) -> float:
