@@ -51,7 +51,7 @@ class Corpus:
                 for doc_id, record in self.records.items()
                 if record.content_hash == document.content_hash
                 and doc_id not in self.pending
-                and not Path(record.path).exists()
+                and record.file_missing
             ),
             None,
         )

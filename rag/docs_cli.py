@@ -98,7 +98,7 @@ def remove_documents(index_dir: Path, names: list[str]) -> int:
     for doc_id in dict.fromkeys(doc_ids):
         record = index.documents[doc_id]
         print(f"Removed '{doc_id}' ({record.passages} passages).")
-        if Path(record.path).exists():
+        if not record.file_missing:
             print(
                 f"  Its file {display_path(record.path)} is still there: "
                 "'rag ingest' of its folder would add it again."

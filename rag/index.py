@@ -62,6 +62,12 @@ class DocumentRecord:
     passages: int
     duplicates: tuple[str, ...] = ()
 
+    @property
+    def file_missing(self) -> bool:
+        """Whether the source file is gone: a document ingested by its own path stays
+        indexed after its file is deleted (only ingesting its folder removes it)."""
+        return not Path(self.path).exists()
+
 
 @dataclass
 class PassageIndex:

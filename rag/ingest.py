@@ -162,7 +162,7 @@ def ingest(
     report.missing_files = [
         (doc_id, record.path)
         for doc_id, record in sorted(corpus.records.items())
-        if not Path(path_key(record.path)).exists()
+        if record.file_missing
     ]
     _announce(report, log)
     if not corpus.records:

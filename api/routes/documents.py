@@ -31,7 +31,7 @@ async def list_documents(index: IndexDep, service: ServiceDep) -> DocumentsRespo
                 content_hash=record.content_hash,
                 passages=record.passages,
                 duplicates=[public_path(duplicate, seeds) for duplicate in record.duplicates],
-                file_missing=not Path(record.path).exists(),
+                file_missing=record.file_missing,
             )
             for _doc, record in sorted(index.documents.items())
         ],
