@@ -27,6 +27,9 @@ _RAW_MARKER = re.compile(r"[\[【]\s*(?:sources?\s*)?(\d+(?:\s*(?:,|and)\s*\d+)*
 MIN_SUPPORT = 0.6
 # A second sentence joins an extractive answer when it is at least this relevant (relative).
 COMPANION_RELEVANCE = 0.75
+# A document is listed as saying what a "Which reports…" question asks about when its best
+# sentence is at least this relevant (relative to the best document's).
+DOCUMENT_RELEVANCE = 0.75
 # Sentences with fewer content words say nothing checkable ("Yes.", "See above.").
 MIN_CLAIM_TERMS = 2
 
@@ -117,6 +120,23 @@ def extractive_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
     return _number(
         [(_marked_if_cut_off(item.sentence), [n]) for n, item in enumerate(quoted, start=1)],
         quoted,
+    )
+
+
+def documents_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
+    """Which documents say it: each document whose best sentence (`evidence` holds one per
+    document, most relevant first) is at least `DOCUMENT_RELEVANCE` of the best one's
+    relevance, named by its title, with that sentence quoted and cited."""
+    if not evidence:
+        return VerifiedAnswer(text="", citations=())
+    least = DOCUMENT_RELEVANCE * evidence[0].relevance
+    listed = [item for item in evidence if item.relevance >= least]
+    return _number(
+        [
+            (f"{item.passage.doc_title}: {_marked_if_cut_off(item.sentence)}", [n])
+            for n, item in enumerate(listed, start=1)
+        ],
+        listed,
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from rag.citations import COMPANION_RELEVANCE
 from rag.mentions import has_answer_kind, missing_literals, missing_names, names_office_holder
-from rag.questions import DATE, LABEL, NUMBER, PLACES, TITLE, QuestionProfile
+from rag.questions import DATE, DOCUMENTS, LABEL, NUMBER, PLACES, TITLE, QuestionProfile
 from rag.retrieval import Retriever, lexical_terms
 from rag.text import (
     content_terms,
@@ -56,7 +56,8 @@ def select_evidence(
 ) -> list[Evidence]:
     """The `max_sentences` most relevant sentences of `hits` for the question `profile`
     describes, most relevant first; the first may run on into the sentence after it
-    (`with_continuation`).
+    (`with_continuation`). For a question asking which documents say something, the most
+    relevant sentence of each document.
 
     Relevance mixes the embedding similarity of sentence and question (sentence vectors come
     from the index; nothing but the question is embedded), the share of the question's
@@ -120,11 +121,24 @@ def select_evidence(
             )
         )
     scored.sort(key=lambda evidence: -evidence.relevance)
+    if expects == DOCUMENTS:
+        scored = _best_of_each_document(scored)
     if not scored:
         return []
     best = with_continuation(scored[0], passage_sentences[scored[0].passage.anchor], question)
     rest = [item for item in scored[1:] if item.sentence not in best.sentence]
     return [best, *rest][:max_sentences]
+
+
+def _best_of_each_document(scored: Sequence[Evidence]) -> list[Evidence]:
+    """The first sentence of each document in `scored` (most relevant first)."""
+    seen: set[str] = set()
+    best: list[Evidence] = []
+    for item in scored:
+        if item.passage.doc_id not in seen:
+            seen.add(item.passage.doc_id)
+            best.append(item)
+    return best
 
 
 # A sentence that goes on about the one before it opens with a pronoun ("He specifically

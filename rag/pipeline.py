@@ -13,14 +13,20 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rag.citations import VerifiedAnswer, extractive_answer, verify_answer, with_rival_figure
+from rag.citations import (
+    VerifiedAnswer,
+    documents_answer,
+    extractive_answer,
+    verify_answer,
+    with_rival_figure,
+)
 from rag.embedding import Embedder
 from rag.errors import InvalidQuestionError
 from rag.evidence import abstention_reason, select_evidence
 from rag.generation import Generator
 from rag.mentions import has_answer_kind
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
-from rag.questions import QuestionProfile, profile_question
+from rag.questions import DOCUMENTS, QuestionProfile, profile_question
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
 from rag.text import content_terms
@@ -55,6 +61,8 @@ class StreamEvent:
 # Share of the best evidence sentence's new information (its content words that are not
 # in the question) that a generated answer must carry. Chosen on the dev split.
 MIN_EVIDENCE_COVERAGE = 0.7
+# The most documents a "Which reports mention…?" answer lists.
+MAX_DOCUMENTS_LISTED = 8
 
 
 def rests_on_best_evidence(
@@ -151,12 +159,25 @@ class Pipeline:
         def elapsed_ms() -> float:
             return (time.perf_counter() - started) * 1000
 
-        hits = tuple(self.retriever.retrieve(question, k or self.config.top_k))
+        profile = profile_question(question)
+        lists_documents = profile.expects == DOCUMENTS
+        k = k or self.config.top_k
+        hits = tuple(
+            self.retriever.retrieve(
+                question,
+                max(k, MAX_DOCUMENTS_LISTED) if lists_documents else k,
+                one_per_document=lists_documents,
+            )
+        )
         timings["retrieval"] = elapsed_ms()
         yield StreamEvent("passages", hits)
 
-        profile = profile_question(question)
-        evidence = select_evidence(profile, hits, self.retriever, self.config.evidence_sentences)
+        evidence = select_evidence(
+            profile,
+            hits,
+            self.retriever,
+            MAX_DOCUMENTS_LISTED if lists_documents else self.config.evidence_sentences,
+        )
         timings["evidence"] = elapsed_ms()
         common_words = self.retriever.common_words()
         reason = abstention_reason(
@@ -168,6 +189,13 @@ class Pipeline:
             )
             return
 
+        if lists_documents:
+            # A list of documents, each with its own quote, is what the answer is: a model
+            # would cite one of them.
+            yield from self._finish(
+                question, hits, documents_answer(evidence), "extractive", timings, elapsed_ms
+            )
+            return
         evidence = fit_evidence(
             question,
             evidence,

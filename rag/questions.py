@@ -24,6 +24,7 @@ NAMES = "name"
 PLACES = "place"
 TITLE = "title"
 LABEL = "label"
+DOCUMENTS = "document"
 
 _EXPECTS_DATE = re.compile(
     r"^\s*(?:when|by when|since when)\b"
@@ -75,6 +76,13 @@ _EXPECTS_PLACES = re.compile(
     r"municipalit(?:y|ies)|towns?)\b",
     re.IGNORECASE,
 )
+# "Which reports mention…", "In which documents…": the answer is a list of the indexed
+# documents, each with a sentence of its own as the evidence that it does.
+_EXPECTS_DOCUMENTS = re.compile(
+    _WHICH + _MODIFIERS + r"(?:reports?|documents?|reviews?|publications?)\b"
+    r"|^\s*(?:do|does) any (?:of the )?(?:other )?(?:reports?|documents?|reviews?)\b",
+    re.IGNORECASE,
+)
 # "Which agencies…", "who…", "what is the name of…": names, but bodies are as often
 # described as named ("UN agencies", "local authorities"), so only preferred in evidence.
 _EXPECTS_NAMES = re.compile(
@@ -118,10 +126,10 @@ LIST_SEPARATOR = r"\s*(?:,|and|&)\s*"
 @dataclass(frozen=True)
 class QuestionProfile:
     """What a question asks for: an answer kind (DATE, NUMBER, DURATION, PLACES, NAMES,
-    TITLE, LABEL or None), the names in it, the years and numbered references it is pinned
-    to, its text, the office whose holder it asks for ("Special Rapporteur"), if any, and
-    the names of the actor whose deeds or words it asks about ("What did Canada report…"
-    → "Canada"), if any."""
+    TITLE, LABEL, DOCUMENTS or None), the names in it, the years and numbered references it
+    is pinned to, its text, the office whose holder it asks for ("Special Rapporteur"), if
+    any, and the names of the actor whose deeds or words it asks about ("What did Canada
+    report…" → "Canada"), if any."""
 
     expects: str | None
     names: tuple[str, ...]
@@ -141,7 +149,9 @@ def profile_question(question: str) -> QuestionProfile:
 
     A few regular expressions (about 50 µs a question), so retrieval and the pipeline each
     profile the question themselves rather than pass a profile through `retrieve`."""
-    expects = DATE if _EXPECTS_DATE.search(question) else None
+    expects = DOCUMENTS if _EXPECTS_DOCUMENTS.search(question) else None
+    if expects is None and _EXPECTS_DATE.search(question):
+        expects = DATE
     if expects is None and _EXPECTS_DURATION.search(question):
         expects = DURATION
     if expects is None and _EXPECTS_NUMBER.search(question):

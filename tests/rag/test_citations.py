@@ -7,7 +7,9 @@ from dataclasses import replace
 
 from rag.citations import (
     CITATION_MARKER,
+    VerifiedAnswer,
     check_citations,
+    documents_answer,
     extractive_answer,
     parse_markers,
     supports,
@@ -197,3 +199,31 @@ def test_a_different_figure_in_another_report_is_quoted_too() -> None:
     assert with_rival_figure(verified, [first, weaker], how_much) == verified
     what = profile_question("What did Ruritania receive in remittances in 2021?")
     assert with_rival_figure(verified, [first, other], what) == verified
+
+
+def test_a_documents_answer_names_and_quotes_each_document_nearly_as_relevant() -> None:
+    sentences = {
+        "freedonia": "Freedonia issued 14,500 seasonal worker visas in 2021.",
+        "sylvania": "Sylvania signed a seasonal worker agreement with Freedonia.",
+        "borduria": "Borduria reformed its asylum procedure.",
+    }
+    evidence = [
+        Evidence(
+            Passage(f"{doc}#p1", doc, doc.title(), None, text, 0, len(text), "h"),
+            text,
+            relevance=relevance,
+            match=relevance,
+        )
+        for (doc, text), relevance in zip(sentences.items(), (0.8, 0.7, 0.4), strict=True)
+    ]
+
+    answer = documents_answer(evidence)
+    assert answer.text == (
+        "Freedonia: Freedonia issued 14,500 seasonal worker visas in 2021 [1]. "
+        "Sylvania: Sylvania signed a seasonal worker agreement with Freedonia [2]."
+    )
+    assert [(c.n, c.doc, c.quote) for c in answer.citations] == [
+        (1, "freedonia", sentences["freedonia"]),
+        (2, "sylvania", sentences["sylvania"]),
+    ]
+    assert documents_answer([]) == VerifiedAnswer(text="", citations=())

@@ -136,6 +136,27 @@ def test_a_rival_figure_in_another_report_is_quoted_beside_the_answer(
     assert answer.answer.endswith(f"{rival[:-1]} [2].")
 
 
+def test_which_reports_lists_each_document_with_its_own_quote(fake_settings: Settings) -> None:
+    briefs = {
+        "freedonia-brief": "Freedonia issued 14,500 seasonal worker visas for harvest work.",
+        "sylvania-brief": "Sylvania opened a seasonal worker visas scheme for harvest work.",
+    }
+    for name, sentence in briefs.items():
+        (fake_settings.seeds_dir / f"{name}.md").write_text(
+            f"# {name.title()}\n\n{sentence}\n", encoding="utf-8"
+        )
+    ingest_seeds(fake_settings)
+    pipeline = build_pipeline(fake_settings)
+    answer = pipeline.ask("Which reports mention seasonal worker visas for harvest work?")
+
+    assert sorted(citation.doc for citation in answer.citations) == sorted(briefs)
+    for citation in answer.citations:
+        assert citation.quote == briefs[citation.doc]
+        assert f"{citation.doc_title}: {citation.quote[:-1]} [{citation.n}]." in answer.answer
+    assert answer.mode == "extractive"
+    assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
+
+
 def test_abstention_when_a_how_many_question_meets_no_number() -> None:
     text = "Italy, the Republic of Moldova and Portugal reported having instituted regularisation."
     passage, hits, best = one_passage(text)

@@ -6,6 +6,7 @@ import pytest
 
 from rag.questions import (
     DATE,
+    DOCUMENTS,
     DURATION,
     LABEL,
     NAMES,
@@ -53,6 +54,12 @@ from rag.questions import (
         ("Under which numbered objective are returns dealt with?", LABEL),
         # Naming the objective asks about it, not which one it is.
         ("Which objective did Roundtable 3 cover first?", None),
+        ("Which reports mention seasonal workers?", DOCUMENTS),
+        ("In which documents is detention discussed?", DOCUMENTS),
+        ("Which of the reviews give a figure for returns?", DOCUMENTS),
+        ("Do any reports mention remittances?", DOCUMENTS),
+        ("What did Canada report about family reunification?", None),
+        ("What does the report say about returns?", None),
     ],
 )
 def test_expected_answer_kind(question: str, expected: str | None) -> None:

@@ -8,7 +8,7 @@ from rag.errors import RagError
 from rag.factory import build_embedder, load_configured_index
 from rag.retrieval import Retriever, fuse_scores, lexical_terms
 from rag.settings import Settings
-from tests.conftest import HEADLINE_QUESTION, REGULARISATION_TEXT
+from tests.conftest import HEADLINE_QUESTION, REGULARISATION_TEXT, ingest_seeds
 
 
 def test_fusion_keeps_a_dominant_lexical_margin() -> None:
@@ -119,6 +119,25 @@ def test_passages_stating_a_numbered_reference_come_first(fake_index: Settings) 
     # Passages filed under the heading but not stating it keep their places behind it.
     assert retriever.retrieve(question, 5)[0].passage.text.startswith("Objective 12:")
     assert retriever.stating_references_first("Which states regularised?", others) == others
+
+
+def test_each_documents_best_passage_can_come_first(fake_settings: Settings) -> None:
+    (fake_settings.seeds_dir / "brief.md").write_text(
+        "# Brief\n\nRegularisation was considered in one paragraph of this brief.\n",
+        encoding="utf-8",
+    )
+    ingest_seeds(fake_settings)
+    retriever = Retriever(load_configured_index(fake_settings), build_embedder(fake_settings))
+    question = "Which reports mention regularisation?"
+    ranked = [hit.passage.doc_id for hit in retriever.retrieve(question, 40)]
+    first_brief = ranked.index("brief")
+    assert first_brief > 1  # the seed report's passages outrank the brief's
+    per_document = retriever.retrieve(question, 40, one_per_document=True)
+    assert [hit.passage.doc_id for hit in per_document[:2]] == ["gcm-unece-2020", "brief"]
+    # Only the order changes: the same passages, the rest in their order.
+    assert sorted(hit.passage.anchor for hit in per_document) == sorted(
+        hit.passage.anchor for hit in retriever.retrieve(question, 40)
+    )
 
 
 def test_common_words_are_those_written_in_lower_case(fake_index: Settings) -> None:
