@@ -30,6 +30,10 @@ from tests.conftest import REGULARISATION_TEXT, ROOT, SEED_REPORT
 GOLD_FILE = ROOT / "eval" / "gold.jsonl"
 # Every gold set the repository ships: the main one and the later development and held-out sets.
 GOLD_FILES = sorted((ROOT / "eval").glob("gold*.jsonl"))
+# The multi-document sets quote the fictional reports of eval/multidoc/ besides the seed report.
+MULTI_GOLD_FILES = sorted((ROOT / "eval").glob("gold_multi*.jsonl"))
+SEED_GOLD_FILES = [path for path in GOLD_FILES if path not in MULTI_GOLD_FILES]
+MULTIDOC_CORPUS = sorted((ROOT / "eval" / "multidoc").glob("*.*"))
 VALID: dict[str, Any] = {
     "id": "q017",
     "question": "Which states reported instituting regularisation because of COVID-19?",
@@ -200,9 +204,22 @@ def test_corpus_texts_rebuilds_a_moved_document_from_its_passages(fake_index: Se
     sections = {passage.section for passage in index.passages if passage.section}
     for section in sections:
         assert locate_quote(section, text), section
-    for gold_file in GOLD_FILES:
+    for gold_file in SEED_GOLD_FILES:
         items = load_gold(gold_file)
         assert locate_evidence(items, {doc_id: text}, gold_file).keys() == {i.id for i in items}
+
+
+@pytest.mark.parametrize("gold_file", MULTI_GOLD_FILES, ids=lambda path: path.name)
+def test_the_multi_document_gold_quotes_are_in_the_corpus_or_the_seed(gold_file: Path) -> None:
+    sources = [SEED_REPORT] + [
+        path
+        for path in MULTIDOC_CORPUS
+        if path.suffix in {".md", ".html", ".docx", ".pdf", ".txt"} and path.name != "README.md"
+    ]
+    assert len(sources) == 6, sources
+    texts = {path.stem: load_document(path).text for path in sources}
+    items = load_gold(gold_file)
+    assert locate_evidence(items, texts, gold_file).keys() == {i.id for i in items}
 
 
 # --------------------------------------------------------------------------- gold passages
