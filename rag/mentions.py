@@ -169,12 +169,16 @@ def _is_count(sentence: str, number: re.Match[str], question: str) -> bool:
 
 def _is_label(sentence: str, start: int) -> bool:
     """Whether the number at `start` labels something ("Objective 11", "Roundtable 3")
-    rather than counting: it follows a capitalised word, or continues a list of labels
-    ("Objectives 4, 8 and 9")."""
+    rather than counting: it follows a capitalised word, continues a list of labels
+    ("Objectives 4, 8 and 9"), or numbers a heading ("5. The Reintegration Fund")."""
+    if _SECTION_NUMBER.match(sentence[start:]) and not sentence[:start].strip():
+        return True
     found = _LABEL_BEFORE.search(sentence[:start])
     return found is not None and found.group(1).lower() not in NOT_NAMES
 
 
+# "5. ", "2) ", "3.2 " before a capital: a heading's number ("12 States…" counts).
+_SECTION_NUMBER = re.compile(r"(?:\d+[.)]|\d+(?:\.\d+)+\.?)\s+[A-Z]")
 _LABEL_BEFORE = re.compile(rf"\b([A-Z][A-Za-z]*)\s+(?:\d+{LIST_SEPARATOR})*$")
 _LABEL_LIST = re.compile(rf"\b([A-Z][a-z]+)\s+\d+(?:{LIST_SEPARATOR}\d+)+")
 

@@ -53,6 +53,11 @@ def test_numbers_that_label_are_not_counts() -> None:
     heading = "Roundtable 3: Objectives 4, 8, 9, 10 and 21"
     assert not has_answer_kind(heading, NUMBER, "How many states took part in Roundtable 3?")
     assert has_answer_kind("In 2 countries: Greece and Croatia.", NUMBER)
+    # A heading's number, with its full stop or bracket, or as a subsection's "3.2".
+    for heading in ("10. The Corridor Reintegration Fund", "2) Returns", "3.2 Returns fell"):
+        assert not has_answer_kind(heading, NUMBER), heading
+    assert has_answer_kind("12 States reported a fund.", NUMBER)
+    assert has_answer_kind("1.5 million migrants left.", NUMBER)
 
 
 def test_days_of_the_month_and_lengths_of_time_are_not_counts() -> None:
