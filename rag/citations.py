@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from rag.mentions import has_answer_kind, missing_names
-from rag.questions import DATE, NUMBER, QuestionProfile, names_in
+from rag.questions import DATE, NUMBER, PLACES, QuestionProfile, names_in
 from rag.text import content_terms, normalise_whitespace, quote_through, split_sentences
 from rag.types import Citation, Evidence
 
@@ -132,12 +132,45 @@ def documents_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
     least = DOCUMENT_RELEVANCE * evidence[0].relevance
     listed = [item for item in evidence if item.relevance >= least]
     return _number(
-        [
-            (f"{item.passage.doc_title}: {_marked_if_cut_off(item.sentence)}", [n])
-            for n, item in enumerate(listed, start=1)
-        ],
+        [(_titled(item), [n]) for n, item in enumerate(listed, start=1)],
         listed,
     )
+
+
+def with_other_documents(
+    verified: VerifiedAnswer, evidence: Sequence[Evidence], profile: QuestionProfile
+) -> VerifiedAnswer:
+    """`verified`, with the best sentence of every other document nearly as relevant, when
+    a "Which states…" question is asked of several reports (`evidence` holds one sentence
+    per document, most relevant first).
+
+    A national report rarely names its own state in the sentence that answers ("The Fair
+    Recruitment Regulation prohibits…"), and the answer from one report hides the others
+    that answer too. Each part is headed by its document's title, which names the state."""
+    if profile.expects != PLACES or not evidence or not verified.citations:
+        return verified
+    cited_documents = {citation.doc for citation in verified.citations}
+    least = DOCUMENT_RELEVANCE * evidence[0].relevance
+    others = [
+        item
+        for item in evidence
+        if item.passage.doc_id not in cited_documents and item.relevance >= least
+    ]
+    if not others or len(cited_documents) > 1:
+        return verified
+    text = f"{verified.citations[0].doc_title}: {verified.text}"
+    citations = list(verified.citations)
+    for item in others:
+        number = len(citations) + 1
+        body, end = _sentence_body(_titled(item))
+        text = f"{text} {body} [{number}]{end}"
+        citations.append(_citation(number, item))
+    return VerifiedAnswer(text=text, citations=tuple(citations))
+
+
+def _titled(item: Evidence) -> str:
+    """The evidence sentence headed by its document's title."""
+    return f"{item.passage.doc_title}: {_marked_if_cut_off(item.sentence)}"
 
 
 def _joined_if_adjacent(items: Sequence[Evidence]) -> list[Evidence]:

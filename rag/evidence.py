@@ -15,7 +15,7 @@ import numpy as np
 
 from rag.citations import COMPANION_RELEVANCE
 from rag.mentions import has_answer_kind, missing_literals, missing_names, names_office_holder
-from rag.questions import DATE, DOCUMENTS, LABEL, NUMBER, PLACES, TITLE, QuestionProfile
+from rag.questions import DATE, LABEL, NUMBER, PLACES, TITLE, QuestionProfile
 from rag.retrieval import Retriever, lexical_terms
 from rag.text import (
     content_terms,
@@ -52,12 +52,16 @@ MIN_LATIN_SHARE = 0.5
 
 
 def select_evidence(
-    profile: QuestionProfile, hits: Sequence[Hit], retriever: Retriever, max_sentences: int
+    profile: QuestionProfile,
+    hits: Sequence[Hit],
+    retriever: Retriever,
+    max_sentences: int,
+    one_per_document: bool = False,
 ) -> list[Evidence]:
     """The `max_sentences` most relevant sentences of `hits` for the question `profile`
     describes, most relevant first; the first may run on into the sentence after it
-    (`with_continuation`). For a question asking which documents say something, the most
-    relevant sentence of each document.
+    (`with_continuation`). With `one_per_document`, the most relevant sentence of each
+    document.
 
     Relevance mixes the embedding similarity of sentence and question (sentence vectors come
     from the index; nothing but the question is embedded), the share of the question's
@@ -121,7 +125,7 @@ def select_evidence(
             )
         )
     scored.sort(key=lambda evidence: -evidence.relevance)
-    if expects == DOCUMENTS:
+    if one_per_document:
         scored = _best_of_each_document(scored)
     if not scored:
         return []

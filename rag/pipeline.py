@@ -18,6 +18,7 @@ from rag.citations import (
     documents_answer,
     extractive_answer,
     verify_answer,
+    with_other_documents,
     with_rival_figure,
 )
 from rag.embedding import Embedder
@@ -26,7 +27,7 @@ from rag.evidence import abstention_reason, select_evidence
 from rag.generation import Generator
 from rag.mentions import has_answer_kind
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
-from rag.questions import DOCUMENTS, QuestionProfile, profile_question
+from rag.questions import DOCUMENTS, PLACES, QuestionProfile, profile_question
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
 from rag.text import content_terms
@@ -161,12 +162,14 @@ class Pipeline:
 
         profile = profile_question(question)
         lists_documents = profile.expects == DOCUMENTS
+        # Which reports say it, or which states did it: each report may answer.
+        across_documents = profile.expects in (DOCUMENTS, PLACES)
         k = k or self.config.top_k
         hits = tuple(
             self.retriever.retrieve(
                 question,
                 max(k, MAX_DOCUMENTS_LISTED) if lists_documents else k,
-                one_per_document=lists_documents,
+                one_per_document=across_documents,
             )
         )
         timings["retrieval"] = elapsed_ms()
@@ -177,6 +180,7 @@ class Pipeline:
             hits,
             self.retriever,
             MAX_DOCUMENTS_LISTED if lists_documents else self.config.evidence_sentences,
+            one_per_document=lists_documents,
         )
         timings["evidence"] = elapsed_ms()
         common_words = self.retriever.common_words()
@@ -216,6 +220,11 @@ class Pipeline:
 
         verified, mode = self._verify(profile, "".join(raw_parts), evidence, common_words)
         verified = with_rival_figure(verified, evidence, profile)
+        if across_documents:
+            best_of_each = select_evidence(
+                profile, hits, self.retriever, MAX_DOCUMENTS_LISTED, one_per_document=True
+            )
+            verified = with_other_documents(verified, best_of_each, profile)
         weak = evidence[0].match < self.config.weak_evidence_match
         yield from self._finish(
             question, hits, verified, mode, timings, elapsed_ms, weak_evidence=weak

@@ -14,6 +14,7 @@ from rag.citations import (
     parse_markers,
     supports,
     verify_answer,
+    with_other_documents,
     with_rival_figure,
 )
 from rag.questions import profile_question
@@ -227,3 +228,34 @@ def test_a_documents_answer_names_and_quotes_each_document_nearly_as_relevant() 
         (2, "sylvania", sentences["sylvania"]),
     ]
     assert documents_answer([]) == VerifiedAnswer(text="", citations=())
+
+
+def test_other_reports_answering_a_which_states_question_are_quoted_under_their_titles() -> None:
+    texts = {
+        "ruritania": "The Fair Recruitment Regulation prohibits charging recruitment fees.",
+        "sylvania": "Employers may not charge workers any recruitment fee.",
+        "borduria": "Borduria reformed its asylum procedure.",
+    }
+    evidence = [
+        Evidence(
+            Passage(f"{doc}#p1", doc, f"{doc.title()} review", None, text, 0, len(text), "h"),
+            text,
+            relevance=relevance,
+            match=relevance,
+        )
+        for (doc, text), relevance in zip(texts.items(), (0.8, 0.7, 0.4), strict=True)
+    ]
+    which_states = profile_question("Which states have banned recruitment fees?")
+    verified = extractive_answer(evidence[:1])
+
+    answer = with_other_documents(verified, evidence, which_states)
+    assert answer.text == (
+        "Ruritania review: The Fair Recruitment Regulation prohibits charging recruitment "
+        "fees [1]. Sylvania review: Employers may not charge workers any recruitment fee [2]."
+    )
+    assert [(c.n, c.doc) for c in answer.citations] == [(1, "ruritania"), (2, "sylvania")]
+    assert check_citations(answer.text, answer.citations, {"ruritania#p1", "sylvania#p1"}) == []
+    # One report close enough, or a question that asks for no states: the answer as it was.
+    assert with_other_documents(verified, [evidence[0], evidence[2]], which_states) == verified
+    what = profile_question("What did the reports say about recruitment fees?")
+    assert with_other_documents(verified, evidence, what) == verified

@@ -157,6 +157,28 @@ def test_which_reports_lists_each_document_with_its_own_quote(fake_settings: Set
     assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
 
 
+def test_which_states_is_answered_from_each_report_under_its_title(
+    fake_settings: Settings,
+) -> None:
+    briefs = {
+        "ruritania-review": "The Fair Recruitment Regulation bans recruitment fees for migrants.",
+        "sylvania-review": "The Labour Code bans recruitment fees for migrants since 2020.",
+    }
+    for name, sentence in briefs.items():
+        title = name.replace("-", " ").title()
+        (fake_settings.seeds_dir / f"{name}.md").write_text(
+            f"# {title}\n\n{sentence}\n", encoding="utf-8"
+        )
+    ingest_seeds(fake_settings)
+    answer = build_pipeline(fake_settings).ask("Which states ban recruitment fees for migrants?")
+
+    assert sorted(citation.doc for citation in answer.citations) == sorted(briefs)
+    assert answer.answer.startswith(f"{answer.citations[0].doc_title}: ")
+    assert f"{answer.citations[1].doc_title}: {answer.citations[1].quote[:-1]} [2]." in (
+        answer.answer
+    )
+
+
 def test_abstention_when_a_how_many_question_meets_no_number() -> None:
     text = "Italy, the Republic of Moldova and Portugal reported having instituted regularisation."
     passage, hits, best = one_passage(text)
