@@ -28,8 +28,10 @@ def clients(count: int) -> str:
 
 
 def _levels_text(counts: list[int]) -> str:
+    """[1, 2, 4] → "1, 2 and 4 concurrent clients"; [1] → "1 concurrent client"."""
     names = [str(count) for count in counts]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{listed} concurrent client{'' if counts == [1] else 's'}"
 
 
 def _describe_run(config: dict[str, Any]) -> list[str]:
@@ -53,7 +55,7 @@ def _describe_run(config: dict[str, Any]) -> list[str]:
     load = machine.get("load_average") or {}
     return [
         f"{config['questions']} questions from {config['gold']} ({selection}), each asked once "
-        f"at every level: {_levels_text(config['concurrency'])} concurrent clients, through "
+        f"at every level: {_levels_text(config['concurrency'])}, through "
         f'{config["endpoint"]} with "stream": true, as the chat widget asks. Server: {where}, '
         f"queue capacity {_value(server.get('queue_capacity'))}.",
         f"{model_text}.",

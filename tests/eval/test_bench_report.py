@@ -157,12 +157,12 @@ def test_the_report_gives_every_figure_in_its_place() -> None:
 def test_a_server_given_by_url_without_memory_says_why_it_was_not_measured() -> None:
     results = copy.deepcopy(RESULTS)
     results["config"]["server"].update(started_by_bench=False, pid=None)
-    results["config"]["limit"] = None
+    results["config"].update(limit=None, concurrency=[1])
     results["config"]["model"].update(path=None, size_mib=None)
     results["memory"] = {"measured": False, "reason": "pass --pid with its process id"}
     results["requests"] = []
     report = render_markdown(results)
-    assert "(split: dev), each asked once" in report
+    assert "(split: dev), each asked once at every level: 1 concurrent client, through" in report
     assert "Server: already running at http://127.0.0.1:40000, queue capacity 8." in report
     assert "Model: SmolLM2-135M-Instruct.Q4_1.gguf, generator llama-cpp.\n" in report
     assert report.endswith("## Memory\n\nNot measured: pass --pid with its process id.\n")
