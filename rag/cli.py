@@ -179,7 +179,7 @@ def _subcommand_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.Ar
 
 # Modules adding a sub-command each expose NAME, add_parser(subparsers) and
 # run(args, settings) -> exit status.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("eval.cli", "rag.docs_cli", "api.cli")
+SUBCOMMAND_MODULES: tuple[str, ...] = ("eval.cli", "eval.bench_cli", "rag.docs_cli", "api.cli")
 
 
 @command("ingest")
