@@ -16,7 +16,13 @@ from dataclasses import dataclass, replace
 
 from rag.mentions import has_answer_kind, missing_names
 from rag.questions import DATE, NUMBER, PLACES, QuestionProfile, names_in
-from rag.text import content_terms, normalise_whitespace, quote_through, split_sentences
+from rag.text import (
+    STOPWORDS,
+    content_terms,
+    normalise_whitespace,
+    quote_through,
+    split_sentences,
+)
 from rag.types import Citation, Evidence
 
 # The one marker format of a verified answer: "[3]".
@@ -198,13 +204,20 @@ def with_rival_figure(
     A how-many or when question answered from one report hides what another indexed report
     says: asked the same thing in other words, the assistant would quote the other figure.
     When an evidence sentence of a document the answer does not cite holds a number (or
-    date) of its own and is nearly as relevant as the best one, it is quoted and cited
-    too, so the official sees both figures and both sources."""
+    date) of its own, is nearly as relevant as the best one and, for a number, is written
+    with a word the answer's figure is written with, it is quoted and cited too, so the
+    official sees both figures and both sources."""
     if profile.expects not in (NUMBER, DATE) or not evidence or not verified.citations:
         return verified
     cited_documents = {citation.doc for citation in verified.citations}
     cited_figures = {
         figure for citation in verified.citations for figure in _FIGURE.findall(citation.quote)
+    }
+    # A figure of the same thing is written with the same words beside it ("USD … billion",
+    # "… members", "… per cent"); "1,920 Ruritanian nationals" is no rival to "USD 2.9
+    # billion". Dates need no such check: the question says what they date.
+    cited_context = {
+        word for citation in verified.citations for word in _figure_context(citation.quote)
     }
     least = COMPANION_RELEVANCE * evidence[0].relevance
     for item in evidence:
@@ -213,6 +226,7 @@ def with_rival_figure(
             and item.relevance >= least
             and has_answer_kind(item.sentence, profile.expects, profile.question)
             and not set(_FIGURE.findall(item.sentence)) <= cited_figures
+            and (profile.expects == DATE or cited_context & _figure_context(item.sentence))
         ):
             number = len(verified.citations) + 1
             body, end = _sentence_body(_marked_if_cut_off(item.sentence))
@@ -221,6 +235,25 @@ def with_rival_figure(
                 citations=(*verified.citations, _citation(number, item)),
             )
     return verified
+
+
+def _figure_context(sentence: str) -> set[str]:
+    """The words written beside the figures of `sentence` that are not years: the word
+    before each and the two after it, stopwords left out ("USD 2.9 billion in" → "usd",
+    "billion"; "28 members" → "members")."""
+    tokens = re.findall(r"\d+(?:[.,]\d+)*|[^\W\d_]+", sentence.lower())
+    context: set[str] = set()
+    for position, token in enumerate(tokens):
+        if token[0].isdigit() and not _YEAR.fullmatch(token):
+            for word in (
+                tokens[max(0, position - 1) : position] + tokens[position + 1 : position + 3]
+            ):
+                if not word[0].isdigit() and word not in STOPWORDS:
+                    context.add(word)
+    return context
+
+
+_YEAR = re.compile(r"(?:1[89]|20)\d{2}")
 
 
 def _sentence_body(text: str) -> tuple[str, str]:

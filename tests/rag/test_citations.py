@@ -200,6 +200,10 @@ def test_a_different_figure_in_another_report_is_quoted_too() -> None:
     assert with_rival_figure(verified, [first, weaker], how_much) == verified
     what = profile_question("What did Ruritania receive in remittances in 2021?")
     assert with_rival_figure(verified, [first, other], what) == verified
+    # A figure of something else, however relevant the sentence, is no rival.
+    returns = "In 2021, 1,920 Ruritanian nationals returned from abroad."
+    returned = replace(other, sentence=returns, passage=replace(other.passage, text=returns))
+    assert with_rival_figure(verified, [first, returned], how_much) == verified
 
 
 def test_a_documents_answer_names_and_quotes_each_document_nearly_as_relevant() -> None:
