@@ -44,6 +44,7 @@ from rag.index import (
     read_documents,
 )
 from rag.loaders import load_document, supported_extensions
+from rag.loaders.text import UTF_8
 from rag.text import split_sentences
 from rag.types import Passage
 
@@ -65,6 +66,8 @@ class IngestReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, indexed doc_id)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (path, doc_id given)
+    # text files read in another encoding than UTF-8
+    legacy_encodings: list[tuple[str, str]] = field(default_factory=list)  # (path, encoding)
     passages_embedded: int = 0
     passages_total: int = 0
     documents_total: int = 0
@@ -156,6 +159,8 @@ def ingest(
         except DocumentError as error:
             report.skipped.append((str(path), str(error)))
             continue
+        if document.encoding not in (None, UTF_8):
+            report.legacy_encodings.append((str(path), str(document.encoding)))
         corpus.place(document, path.resolve())
     corpus.remove_missing([path.resolve() for path in paths if path.is_dir()])
     corpus.merge_duplicates()
@@ -182,6 +187,8 @@ def ingest(
 def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
     for _path, reason in report.skipped:
         log(f"skipped: {reason}")
+    for path, encoding in report.legacy_encodings:
+        log(f"note: {display_path(path)} is not UTF-8 text; it was read as {encoding}")
     for path, doc_id in report.duplicates:
         log(f"duplicate: {display_path(path)} has the same content as '{doc_id}'; indexed once")
     for path, doc_id in report.renamed:

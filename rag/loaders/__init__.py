@@ -78,7 +78,11 @@ class TextPart:
 
 
 def assemble_document(
-    path: Path, data: bytes, parts: Sequence[TextPart], title: str | None = None
+    path: Path,
+    data: bytes,
+    parts: Sequence[TextPart],
+    title: str | None = None,
+    encoding: str | None = None,
 ) -> Document:
     """A `Document` whose text is `parts` joined by blank lines, one block per part.
 
@@ -108,6 +112,7 @@ def assemble_document(
         text=PART_SEPARATOR.join(pieces),
         content_hash=content_hash(data),
         blocks=tuple(blocks),
+        encoding=encoding,
     )
 
 

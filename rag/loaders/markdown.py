@@ -46,12 +46,12 @@ class MarkdownLoader:
 
     def load(self, path: Path) -> Document:
         data = read_bytes(path)
-        text = decode_text(path, data)
-        text, title = _front_matter(text)
+        decoded = decode_text(path, data)
+        text, title = _front_matter(decoded.text)
         parts = _parts(text.split("\n"))
         if not title:
             title = next((part.text for part in parts if part.kind == "heading"), "")
-        return assemble_document(path, data, parts, title)
+        return assemble_document(path, data, parts, title, decoded.encoding)
 
 
 def strip_inline(line: str) -> str:

@@ -514,6 +514,20 @@ def test_indexed_file_that_became_unreadable_keeps_its_indexed_version(
     assert index_files(tmp_path / "index") == before
 
 
+def test_a_windows_1252_report_is_indexed_with_a_one_line_note(tmp_path: Path) -> None:
+    path = tmp_path / "corpus" / "legacy-review.txt"
+    path.parent.mkdir()
+    text = "Legacy review\n\nCôte d’Ivoire regularised 1,200 “seasonal” workers – in 2021.\n"
+    path.write_bytes(text.replace("\n", "\r\n").encode("cp1252"))
+    run = Run([path.parent], tmp_path / "index")
+    assert run.log == [f"note: {path} is not UTF-8 text; it was read as Windows-1252"]
+    assert run.report.added == ["legacy-review"]
+    passages = load_index(tmp_path / "index", CONFIG).passages
+    assert [passage.text for passage in passages] == text.strip().split("\n\n")
+    for passage in passages:
+        assert text[passage.start : passage.end] == passage.text
+
+
 def test_only_unreadable_files_and_no_index_is_an_error(tmp_path: Path) -> None:
     from rag.errors import RagError
 

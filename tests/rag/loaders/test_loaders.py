@@ -50,3 +50,50 @@ def test_binary_junk_with_a_text_extension_is_refused(tmp_path: Path, extension:
     path.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(DocumentError, match="binary, not text"):
         load_document(path)
+
+
+# Curly quotes, a dash and accents: the characters a Windows-1252 report is most likely to hold.
+LEGACY_PARAGRAPHS = ("Côte d’Ivoire – “regularisation” in 2021.", "Naïve café owners agreed.")
+
+
+@pytest.mark.parametrize(
+    ("extension", "paragraph"),
+    [(".txt", "{}\r\n\r\n"), (".md", "{}\r\n\r\n"), (".html", "<p>{}</p>\r\n")],
+)
+def test_a_windows_1252_text_file_is_read_and_says_so(
+    tmp_path: Path, extension: str, paragraph: str
+) -> None:
+    path = tmp_path / f"legacy{extension}"
+    content = "".join(paragraph.format(text) for text in LEGACY_PARAGRAPHS)
+    path.write_bytes(content.encode("cp1252"))
+    document = load_document(path)
+    assert document.encoding == "Windows-1252"
+    assert [document.text[b.start : b.end] for b in document.blocks] == list(LEGACY_PARAGRAPHS)
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "byte-order-mark"])
+def test_utf8_is_read_first_with_or_without_a_byte_order_mark(tmp_path: Path, bom: bytes) -> None:
+    path = tmp_path / "report.txt"
+    # Valid UTF-8 is also valid Windows-1252 ("Ã´" for "ô"): UTF-8 must win.
+    path.write_bytes(bom + "\n\n".join(LEGACY_PARAGRAPHS).encode("utf-8"))
+    document = load_document(path)
+    assert document.encoding == "UTF-8"
+    assert document.text == "\n\n".join(LEGACY_PARAGRAPHS)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (bytes(range(1, 256)) * 4, "not valid UTF-8 (byte 127) nor Windows-1252 (byte 128 is"),
+        (bytes(range(1, 32)) * 8 + b"\xe9t\xe9", "the file is binary, not text"),
+    ],
+    ids=["undefined-in-windows-1252", "control-characters"],
+)
+def test_junk_that_is_not_utf8_is_still_refused(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    path = tmp_path / "junk.txt"
+    path.write_bytes(content)
+    with pytest.raises(DocumentError) as caught:
+        load_document(path)
+    assert str(caught.value).startswith(f"{path}: {reason}")
