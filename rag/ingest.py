@@ -56,6 +56,7 @@ class IngestReport:
     """What an ingest run did, for the CLI to print."""
 
     added: list[str] = field(default_factory=list)
+    reread: list[str] = field(default_factory=list)  # listed by the index being rebuilt
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, new path)
@@ -91,11 +92,19 @@ class IngestReport:
             for items, label in ((self.moved, "moved"), (self.removed, "removed"))
             if items
         )
+        totals = (
+            f"{self.documents_total} document(s), {self.passages_total} passages "
+            f"in {index_dir}/{skipped}."
+        )
+        embedded = f"({self.passages_embedded} passages embedded)"
+        if self.reread:  # a rebuild: nothing was kept, so nothing is changed or unchanged
+            return (
+                f"Rebuilt the index: re-read {len(self.reread)} document(s) it listed, "
+                f"added {len(self.added)} new {embedded}{extra}; {totals}"
+            )
         return (
             f"Indexed {len(self.added)} new and {len(self.replaced)} changed document(s) "
-            f"({self.passages_embedded} passages embedded); {len(self.unchanged)} unchanged"
-            f"{extra}; {self.documents_total} document(s), {self.passages_total} passages "
-            f"in {index_dir}/{skipped}."
+            f"{embedded}; {len(self.unchanged)} unchanged{extra}; {totals}"
         )
 
 

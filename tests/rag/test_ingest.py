@@ -321,9 +321,14 @@ def test_rebuild_for_another_setting_keeps_the_documents_the_old_index_listed(
         assert rebuilt[doc_id].path == before[doc_id].path
         assert rebuilt[doc_id].content_hash == before[doc_id].content_hash
     assert rebuilt["ruritania-review-txt"].path == str(newcomer.resolve())
-    summary = run.report.summary(index_dir)
-    assert "6 document(s)" not in summary and "5 document(s)" in summary
-    assert "1 removed" in summary
+    # The four listed documents still there are re-read, not new; the newcomer is new.
+    assert sorted(run.report.reread) == sorted(set(before) - {"zembla-portal"})
+    assert run.report.added == ["ruritania-review-txt"]
+    passages = len(load_index(index_dir, smaller).passages)
+    assert run.report.summary(index_dir) == (
+        f"Rebuilt the index: re-read 4 document(s) it listed, added 1 new ({passages} passages "
+        f"embedded); 1 removed; 5 document(s), {passages} passages in {index_dir}/."
+    )
 
 
 def test_rebuild_after_the_manifest_is_unreadable_says_what_it_lost(
@@ -333,6 +338,7 @@ def test_rebuild_after_the_manifest_is_unreadable_says_what_it_lost(
     (index_dir / "manifest.json").write_text('{"documents": ')
     run = Run([extra], index_dir)
     assert set(load_index(index_dir, CONFIG).documents) == {"extra"}
+    assert run.report.added == ["extra"] and run.report.reread == []  # the listing is lost
     assert run.log[0].startswith(f"Rebuilding the index: {index_dir}/manifest.json is unreadable")
     assert run.log[1] == (
         f"warning: {index_dir}/manifest.json cannot be read, so the documents it listed are "
@@ -351,7 +357,10 @@ def test_corrupt_vectors_file_is_rebuilt_with_every_document(corpus: Path, tmp_p
         f"Rebuilding the index: {index_dir}/{vectors.name} is corrupt (its SHA-256 differs "
         "from the one in manifest.json)."
     )
-    assert run.report.saved and run.report.removed == []
+    assert run.report.saved and run.report.removed == [] and run.report.added == []
+    assert run.report.summary(index_dir).startswith(
+        f"Rebuilt the index: re-read {len(before.documents)} document(s) it listed, added 0 new "
+    )
     after = load_index(index_dir, CONFIG)
     assert after.documents == before.documents
     assert after.passages == before.passages
