@@ -212,6 +212,11 @@ class HealthResponse(BaseModel):
     model: str | None
     generator: str
     llm_url: str | None
+    index: str = Field(
+        description="The index folder (RAG_INDEX_DIR): relative to the server's working "
+        "directory when it lies inside it, else its name alone, like the paths of "
+        "/api/documents; the server's own paths are not published."
+    )
     corpus_hash: str | None
     documents: int
     passages: int

@@ -17,6 +17,7 @@ from typing import Any
 
 from api.audit import AuditLog
 from api.generation_queue import GenerationQueue
+from api.public_paths import public_error, public_folder, public_message
 from rag.embedding import Embedder
 from rag.errors import IndexMismatchError, IndexMissingError, RagError
 from rag.factory import (
@@ -114,7 +115,9 @@ class AssistantService:
     def pipeline(self) -> Pipeline:
         """The pipeline, or the `RagError` that explains why there is none."""
         if self._pipeline is None:
-            raise self._index_error or RagError("the assistant is still starting", "retry")
+            if self._index_error is None:
+                raise RagError("the assistant is still starting", "retry")
+            raise public_error(self._index_error, self.settings.index_dir)
         return self._pipeline
 
     def index(self) -> PassageIndex:
@@ -157,13 +160,18 @@ class AssistantService:
             "model": self.model_name(),
             "generator": self.backend,
             "llm_url": self.settings.llm_url,
+            "index": public_folder(self.settings.index_dir),
             "corpus_hash": index.corpus_hash if index else None,
             "documents": len(index.documents) if index else 0,
             "passages": len(index.passages) if index else 0,
             "queue": {"admitted": self.generation.admitted, "capacity": self.generation.capacity},
             "max_question_chars": MAX_QUESTION_CHARS,
             "versions": versions(),
-            "problems": dict(self.problems),
+            # The log, for the operator, keeps the folder's full path.
+            "problems": {
+                part: public_message(problem, self.settings.index_dir)
+                for part, problem in self.problems.items()
+            },
         }
 
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 import hashlib
 import re
 
-from rag.text import count_tokens, normalise_whitespace, split_sentences
+from rag.text import PARAGRAPH_BREAK, count_tokens, normalise_whitespace, split_sentences
 from rag.types import Document, Passage
 
 # Bump when chunking output changes, so that old indexes are rebuilt rather than misread.
 CHUNKER_VERSION = "paragraph-window-3"
+# The anchor of a document's first passage: paragraph 1, or its first window.
+FIRST_PASSAGE = re.compile(r"#p1(?:\.1)?$")
 
 
 def chunk_document(document: Document, max_tokens: int) -> list[Passage]:
@@ -60,6 +62,15 @@ def chunk_document(document: Document, max_tokens: int) -> list[Passage]:
                 )
             )
     return passages
+
+
+def document_heading(passage: Passage) -> str | None:
+    """The document's first heading, when `passage` is the document's first passage and
+    opens with it: the headings above the first paragraph are the title as printed (an
+    HTML `h1`, a Word "Title", a Markdown `#` line), whatever title the metadata gives."""
+    if passage.section is None or not FIRST_PASSAGE.search(passage.anchor):
+        return None
+    return normalise_whitespace(PARAGRAPH_BREAK.split(passage.text, maxsplit=1)[0])
 
 
 def _windows(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int, int]]:

@@ -62,12 +62,14 @@ class Corpus:
             self.report.moved.append((moved_from, key))
             return
         doc_id = self._reserved.get(key, "")
-        if not doc_id or doc_id in self.records:
+        # A file the rebuilt index listed is read again, not new to the index.
+        listed = bool(doc_id) and doc_id not in self.records
+        if not listed:
             doc_id = self._new_id(path, document.doc_id)
             if doc_id != document.doc_id:
                 self.report.renamed.append((key, doc_id))
         self._stage(dataclasses.replace(document, doc_id=doc_id), key)
-        self.report.added.append(doc_id)
+        (self.report.reread if listed else self.report.added).append(doc_id)
 
     def remove_missing(self, folders: list[Path]) -> None:
         """Drop documents (and duplicate entries) whose file in one of `folders` is gone."""
@@ -99,7 +101,8 @@ class Corpus:
                     continue
                 record = self.records[doc_id]
                 self._drop(doc_id)
-                for outcome in (self.report.added, self.report.replaced, self.report.unchanged):
+                report = self.report
+                for outcome in (report.added, report.reread, report.replaced, report.unchanged):
                     if doc_id in outcome:
                         outcome.remove(doc_id)
                 self.report.renamed = [r for r in self.report.renamed if r[1] != doc_id]

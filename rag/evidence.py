@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from rag.chunking import document_heading
 from rag.citations import COMPANION_RELEVANCE
 from rag.mentions import has_answer_kind, missing_literals, missing_names, names_office_holder
 from rag.questions import DATE, LABEL, NUMBER, PLACES, TITLE, QuestionProfile
@@ -74,9 +75,13 @@ def select_evidence(
     for hit in hits:
         sentences, vectors = _sentences_with_vectors(hit, retriever)
         passage_sentences[hit.passage.anchor] = sentences
+        # A document's title restates its subject and answers nothing: the title its loader
+        # chose, and the heading printed above its first paragraph when that differs (an
+        # HTML page's <title> is often not its <h1>).
+        heading = document_heading(hit.passage)
         for sentence, vector in zip(sentences, vectors, strict=True):
-            # A document's title restates its subject and answers nothing.
-            is_document_title = normalise_whitespace(sentence)[:200] == hit.passage.doc_title
+            flat = normalise_whitespace(sentence)
+            is_document_title = flat[:200] == hit.passage.doc_title or flat == heading
             if (
                 len(words(sentence)) >= MIN_SENTENCE_WORDS
                 and sentence not in seen

@@ -44,6 +44,7 @@ from rag.index import (
     read_documents,
 )
 from rag.loaders import load_document, supported_extensions
+from rag.loaders.text import UTF_8
 from rag.text import split_sentences
 from rag.types import Passage
 
@@ -55,6 +56,7 @@ class IngestReport:
     """What an ingest run did, for the CLI to print."""
 
     added: list[str] = field(default_factory=list)
+    reread: list[str] = field(default_factory=list)  # listed by the index being rebuilt
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, new path)
@@ -65,6 +67,8 @@ class IngestReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, indexed doc_id)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (path, doc_id given)
+    # text files read in another encoding than UTF-8
+    legacy_encodings: list[tuple[str, str]] = field(default_factory=list)  # (path, encoding)
     passages_embedded: int = 0
     passages_total: int = 0
     documents_total: int = 0
@@ -88,11 +92,19 @@ class IngestReport:
             for items, label in ((self.moved, "moved"), (self.removed, "removed"))
             if items
         )
+        totals = (
+            f"{self.documents_total} document(s), {self.passages_total} passages "
+            f"in {index_dir}/{skipped}."
+        )
+        embedded = f"({self.passages_embedded} passages embedded)"
+        if self.reread:  # a rebuild: nothing was kept, so nothing is changed or unchanged
+            return (
+                f"Rebuilt the index: re-read {len(self.reread)} document(s) it listed, "
+                f"added {len(self.added)} new {embedded}{extra}; {totals}"
+            )
         return (
             f"Indexed {len(self.added)} new and {len(self.replaced)} changed document(s) "
-            f"({self.passages_embedded} passages embedded); {len(self.unchanged)} unchanged"
-            f"{extra}; {self.documents_total} document(s), {self.passages_total} passages "
-            f"in {index_dir}/{skipped}."
+            f"{embedded}; {len(self.unchanged)} unchanged{extra}; {totals}"
         )
 
 
@@ -156,6 +168,8 @@ def ingest(
         except DocumentError as error:
             report.skipped.append((str(path), str(error)))
             continue
+        if document.encoding not in (None, UTF_8):
+            report.legacy_encodings.append((str(path), str(document.encoding)))
         corpus.place(document, path.resolve())
     corpus.remove_missing([path.resolve() for path in paths if path.is_dir()])
     corpus.merge_duplicates()
@@ -182,6 +196,8 @@ def ingest(
 def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
     for _path, reason in report.skipped:
         log(f"skipped: {reason}")
+    for path, encoding in report.legacy_encodings:
+        log(f"note: {display_path(path)} is not UTF-8 text; it was read as {encoding}")
     for path, doc_id in report.duplicates:
         log(f"duplicate: {display_path(path)} has the same content as '{doc_id}'; indexed once")
     for path, doc_id in report.renamed:

@@ -20,6 +20,8 @@ class Document:
     text: str
     content_hash: str
     blocks: tuple[Block, ...]
+    # The encoding a text file (.txt, .md, .html) was decoded from; None for PDF and Word.
+    encoding: str | None = None
 
 
 @dataclass(frozen=True)

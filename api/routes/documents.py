@@ -7,11 +7,10 @@ the server keeps them.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter
 
 from api.deps import ApiKeyDep, IndexDep, ServiceDep
+from api.public_paths import public_path
 from api.schemas import DocumentOut, DocumentsResponse, error_responses
 
 router = APIRouter(tags=["documents"], dependencies=[ApiKeyDep])
@@ -36,12 +35,3 @@ async def list_documents(index: IndexDep, service: ServiceDep) -> DocumentsRespo
             for _doc, record in sorted(index.documents.items())
         ],
     )
-
-
-def public_path(path: str, seeds: Path) -> str:
-    """`path` relative to the (resolved) seeds folder `seeds`, or its file name when it lies
-    outside it."""
-    source = Path(path).resolve()
-    if source.is_relative_to(seeds):
-        return source.relative_to(seeds).as_posix()
-    return source.name

@@ -78,7 +78,11 @@ class TextPart:
 
 
 def assemble_document(
-    path: Path, data: bytes, parts: Sequence[TextPart], title: str | None = None
+    path: Path,
+    data: bytes,
+    parts: Sequence[TextPart],
+    title: str | None = None,
+    encoding: str | None = None,
 ) -> Document:
     """A `Document` whose text is `parts` joined by blank lines, one block per part.
 
@@ -108,7 +112,44 @@ def assemble_document(
         text=PART_SEPARATOR.join(pieces),
         content_hash=content_hash(data),
         blocks=tuple(blocks),
+        encoding=encoding,
     )
+
+
+# Metadata titles that name no document: producers' defaults and file names ("Untitled",
+# "Document1", "Microsoft Word - report.docx", "report.pdf").
+PLACEHOLDER_TITLE = re.compile(
+    r"^\(?(?:untitled|anonymous|unspecified|document\s*\d*|microsoft word\b.*"
+    r"|.*\.(?:docx?|pdf|rtf|odt|txt|md|html?))\)?$",
+    re.I,
+)
+# Words of a draft label ("Draft v3 - final FINAL"): a title made of nothing else names no
+# document, while a real title has a word of its own ("Final Report of the Commission").
+DRAFT_LABEL_WORDS = frozenset(
+    "draft final version rev revised revision copy clean tracked changes new old latest "
+    "updated edit edits comments v".split()
+)
+
+
+def names_no_document(title: str) -> bool:
+    """Whether a metadata `title` is a placeholder (`PLACEHOLDER_TITLE`) or only a draft
+    label: every word a `DRAFT_LABEL_WORDS` word, a number or a version ("v3", "2.1")."""
+    words = re.findall(r"[^\W\d_]+|\d+", title.lower())
+    return PLACEHOLDER_TITLE.match(title.strip()) is not None or all(
+        word in DRAFT_LABEL_WORDS or word.isdigit() for word in words
+    )
+
+
+def choose_title(metadata_title: str, parts: Sequence[TextPart]) -> str:
+    """A document's title: the title its metadata gives, unless that names no document
+    (`names_no_document`) and the document has a heading, then its first heading; with no
+    metadata title, the first heading. Empty when neither helps (`assemble_document` then
+    takes the first part)."""
+    title = normalise_whitespace(metadata_title)
+    heading = next((part.text for part in parts if part.kind == "heading"), "")
+    if title and not (heading and names_no_document(title)):
+        return title
+    return heading
 
 
 def read_bytes(path: Path) -> bytes:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import DocumentError
-from rag.loaders import TextPart, assemble_document, read_bytes, short_reason
+from rag.loaders import TextPart, assemble_document, choose_title, read_bytes, short_reason
 from rag.loaders.text import is_heading
 from rag.text import normalise_whitespace
 from rag.types import Document
@@ -40,15 +40,13 @@ class DocxLoader:
         try:
             document = docx.Document(io.BytesIO(data))
             parts = list(_parts(document))
-            title = (document.core_properties.title or "").strip()
+            title = document.core_properties.title or ""
         except Exception as error:  # python-docx, zipfile and lxml raise many types
             raise DocumentError(
                 f"{path}: the Word file is damaged and cannot be read ({short_reason(error)})",
                 "open it in Word or LibreOffice, save it again as .docx",
             ) from None
-        if not title:
-            title = next((part.text for part in parts if part.kind == "heading"), "")
-        return assemble_document(path, data, parts, title)
+        return assemble_document(path, data, parts, choose_title(title, parts))
 
 
 def _parts(document: Any) -> list[TextPart]:

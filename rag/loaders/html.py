@@ -5,7 +5,9 @@ from `<body>`; navigation, asides, footers, forms, scripts and styles are droppe
 page-level headers (a header inside the main article is its title block and stays). `h1`–`h6`
 become headings; paragraphs, list items and other block elements become paragraphs; a list
 is one block with an item per line, a table one block with a row per line. The title is the
-page's `<title>`, else its first `h1`. The file must be UTF-8, like plain-text reports.
+page's `<title>`, else (or when that names no document) its first heading, as
+`rag.loaders.choose_title` rules for every format. The file is decoded like plain-text reports
+(`rag.loaders.text.decode_text`: UTF-8, else Windows-1252).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import DocumentError
-from rag.loaders import TextPart, assemble_document, read_bytes
+from rag.loaders import TextPart, assemble_document, choose_title, read_bytes
 from rag.loaders.text import decode_text
 from rag.text import normalise_whitespace
 from rag.types import Document
@@ -39,7 +41,8 @@ class HtmlLoader:
         from selectolax.lexbor import LexborHTMLParser
 
         data = read_bytes(path)
-        markup = decode_text(path, data)
+        decoded = decode_text(path, data)
+        markup = decoded.text
         tree = LexborHTMLParser(markup)
         root = next(
             (node for node in map(tree.css_first, MAIN_SELECTORS) if node is not None),
@@ -59,10 +62,8 @@ class HtmlLoader:
                 f"{path}: the page is nested too deeply to read", "save it as plain text"
             ) from None
         title_node = tree.css_first("title")
-        title = title_node.text() if title_node is not None else ""
-        if not title.strip():
-            title = next((part.text for part in parts if part.kind == "heading"), "")
-        return assemble_document(path, data, parts, title)
+        title = choose_title(title_node.text() if title_node is not None else "", parts)
+        return assemble_document(path, data, parts, title, decoded.encoding)
 
 
 def _collect(node: Any, parts: list[TextPart], inline: list[str]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rag.loaders import TextPart, assemble_document, read_bytes
+from rag.loaders import TextPart, assemble_document, choose_title, read_bytes
 from rag.loaders.text import decode_text
 from rag.types import Document
 
@@ -46,12 +46,10 @@ class MarkdownLoader:
 
     def load(self, path: Path) -> Document:
         data = read_bytes(path)
-        text = decode_text(path, data)
-        text, title = _front_matter(text)
+        decoded = decode_text(path, data)
+        text, title = _front_matter(decoded.text)
         parts = _parts(text.split("\n"))
-        if not title:
-            title = next((part.text for part in parts if part.kind == "heading"), "")
-        return assemble_document(path, data, parts, title)
+        return assemble_document(path, data, parts, choose_title(title, parts), decoded.encoding)
 
 
 def strip_inline(line: str) -> str:

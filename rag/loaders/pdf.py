@@ -27,7 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import DocumentError
-from rag.loaders import TextPart, assemble_document, read_bytes, short_reason
+from rag.loaders import (
+    TextPart,
+    assemble_document,
+    names_no_document,
+    read_bytes,
+    short_reason,
+)
 from rag.loaders.text import MAX_HEADING_CHARS, is_heading
 from rag.text import normalise_whitespace
 from rag.types import Document
@@ -45,10 +51,6 @@ PAGE_NUMBER = re.compile(
     r"^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$|^[-–—]\s*\d{1,4}\s*[-–—]$", re.I
 )
 LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st"})
-# Metadata titles that name nothing: producer defaults and printed file names.
-PLACEHOLDER_TITLE = re.compile(
-    r"^\(?(?:untitled|anonymous|unspecified|microsoft word\b.*|.*\.(?:docx?|pdf|rtf))\)?$", re.I
-)
 # Share of unreadable characters (no Unicode mapping in the font) beyond which the text
 # layer is garbage rather than text.
 MAX_UNREADABLE_SHARE = 0.3
@@ -376,12 +378,13 @@ def _check_readable(path: Path, paragraphs: list[_Paragraph]) -> None:
 
 
 def _title(reader: Any, paragraphs: list[_Paragraph]) -> str:
-    """The metadata title if it names the document, else the largest text on the first page."""
+    """The metadata title unless it names no document (`names_no_document`), else the
+    largest text on the first page: a PDF marks no headings, its title is set largest."""
     try:
         title = str((reader.metadata or {}).get("/Title") or "").strip()
     except Exception:  # damaged metadata: fall back to the text
         title = ""
-    if title and not PLACEHOLDER_TITLE.match(title):
+    if title and not names_no_document(title):
         return title
     first_page = [p for p in paragraphs if p.page == paragraphs[0].page]
     largest = max(first_page, key=lambda p: p.size)

@@ -4,13 +4,16 @@ answers 503 naming `rag ingest` until an index appears (no restart needed)."""
 from __future__ import annotations
 
 from importlib import metadata
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rag.settings import MAX_QUESTION_CHARS, Settings
 from tests.api.conftest import FAKE_QUESTION
 from tests.conftest import ingest_seeds
+from tests.rag.test_index import overwrite_middle
 
 
 def test_health_reports_readiness_versions_and_corpus(client: TestClient) -> None:
@@ -47,7 +50,7 @@ def test_without_an_index_the_app_starts_and_points_at_rag_ingest(
             assert response.status_code == 503
             error = response.json()
             assert error["rule"] == "index_missing"
-            assert error["error"] == f"no index at {fake_settings.index_dir}/"
+            assert error["error"] == "no index at index/"
             assert error["fix"] == "run 'rag ingest' to build it"
         chat = client.post(
             "/v1/chat/completions", json={"messages": [{"role": "user", "content": "Why?"}]}
@@ -55,12 +58,46 @@ def test_without_an_index_the_app_starts_and_points_at_rag_ingest(
         assert chat.status_code == 503
         # The fix once, not once from the error's text and again from its `fix`.
         assert chat.json()["error"]["message"] == (
-            f"no index at {fake_settings.index_dir}/; run 'rag ingest' to build it"
+            "no index at index/; run 'rag ingest' to build it"
         )
 
         ingest_seeds(fake_settings)
         assert client.get("/api/health").json()["ready"] is True
         assert client.post("/api/ask", json={"question": FAKE_QUESTION}).status_code == 200
+
+
+def test_health_names_the_index_folder_without_the_servers_path(
+    fake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Outside the working directory: the folder's name alone, in the field and the problem.
+    assert not fake_settings.index_dir.resolve().is_relative_to(Path.cwd())
+    with TestClient(create_app(fake_settings, static_dir=None)) as client:
+        response = client.get("/api/health")
+        health = response.json()
+        assert health["index"] == "index"
+        assert health["problems"]["index"] == "no index at index/; run 'rag ingest' to build it"
+        assert str(fake_settings.index_dir) not in response.text
+    # Inside it: relative to it, as an operator would type it.
+    monkeypatch.chdir(fake_settings.index_dir.parent.parent)
+    relative = fake_settings.index_dir.relative_to(Path.cwd()).as_posix()
+    with TestClient(create_app(fake_settings, static_dir=None)) as client:
+        health = client.get("/api/health").json()
+        assert health["index"] == relative and "/" in relative
+        assert health["problems"]["index"].startswith(f"no index at {relative}/;")
+
+
+def test_a_damaged_index_is_named_without_the_servers_path(fake_index: Settings) -> None:
+    vectors = next(fake_index.index_dir.glob("vectors-*.faiss"))
+    overwrite_middle(vectors)
+    with TestClient(create_app(fake_index, static_dir=None)) as client:
+        health = client.get("/api/health")
+        assert health.json()["problems"]["index"].startswith(
+            f"index/{vectors.name} is corrupt (its SHA-256 differs"
+        )
+        documents = client.get("/api/documents")
+        assert documents.json()["error"].startswith(f"index/{vectors.name} is corrupt")
+        for response in (health, documents):
+            assert str(fake_index.index_dir) not in response.text
 
 
 def test_a_model_that_cannot_load_is_reported_not_raised(fake_index: Settings) -> None:

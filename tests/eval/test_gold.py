@@ -21,7 +21,10 @@ from eval.gold import (
     locate_quote,
 )
 from rag.chunking import chunk_document
+from rag.embedding.hashing import HashingEmbedder
 from rag.factory import load_configured_index
+from rag.index import IndexConfig, load_index
+from rag.ingest import ingest
 from rag.loaders import load_document
 from rag.settings import Settings
 from rag.types import Passage
@@ -220,6 +223,21 @@ def test_the_multi_document_gold_quotes_are_in_the_corpus_or_the_seed(gold_file:
     texts = {path.stem: load_document(path).text for path in sources}
     items = load_gold(gold_file)
     assert locate_evidence(items, texts, gold_file).keys() == {i.id for i in items}
+
+
+def test_corpus_texts_reads_a_windows_1252_source_as_ingest_did(tmp_path: Path) -> None:
+    source = tmp_path / "corpus" / "legacy-review.txt"
+    source.parent.mkdir()
+    text = "Legacy review\n\nCôte d’Ivoire regularised 1,200 “seasonal” workers – in 2021."
+    source.write_bytes(text.encode("cp1252"))
+    config = IndexConfig(embedding_model="hashing")
+    ingest([source.parent], tmp_path / "index", config, HashingEmbedder("hashing"), False, print)
+    index = load_index(tmp_path / "index", config)
+    # The same characters ingest indexed: the quote lies inside its passage's offsets.
+    assert corpus_texts(index) == {"legacy-review": text}
+    passage = index.passages[-1]
+    ((start, end),) = locate_quote("“seasonal” workers – in 2021", text)
+    assert passage.start <= start < end <= passage.end
 
 
 # --------------------------------------------------------------------------- gold passages

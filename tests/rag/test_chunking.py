@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.chunking import chunk_document
+from rag.chunking import chunk_document, document_heading
 from rag.loaders import load_document
 from rag.loaders.text import is_heading, split_blocks
 from rag.text import count_tokens, latin_share, split_sentences
@@ -108,3 +108,62 @@ def test_latin_share_counts_letters_only() -> None:
     assert latin_share("Qué países") == 1.0
     assert latin_share("Moldova Молдова") == 0.5
     assert latin_share("2020 ?!") == 1.0
+
+
+# One brief, as an audit found it on a ministry's website: the page's <title> is not its <h1>.
+BRIEF_TITLE = "Labour Mobility and Seasonal Work in Freedonia, 2021"
+BRIEF_SECTIONS = (
+    (
+        "Seasonal worker visas",
+        "In 2021, Freedonia issued 14,500 seasonal worker visas, mainly for agriculture.",
+    ),
+    ("Labour inspection", "The Labour Inspectorate carried out 640 inspections in 2021."),
+)
+BRIEF_OPENING = "This brief summarises the seasonal worker programme of Freedonia."
+
+
+def write_brief(folder: Path) -> list[Path]:
+    """The brief as Markdown, HTML and Word, with the same title, headings and paragraphs."""
+    import docx
+
+    folder.mkdir(exist_ok=True)
+    markdown = [f"# {BRIEF_TITLE}", BRIEF_OPENING]
+    html = [f"<h1>{BRIEF_TITLE}</h1>", f"<p>{BRIEF_OPENING}</p>"]
+    word = docx.Document()
+    word.add_heading(BRIEF_TITLE, level=0)
+    word.add_paragraph(BRIEF_OPENING)
+    for heading, paragraph in BRIEF_SECTIONS:
+        markdown += [f"## {heading}", paragraph]
+        html += [f"<h2>{heading}</h2>", f"<p>{paragraph}</p>"]
+        word.add_heading(heading, level=1)
+        word.add_paragraph(paragraph)
+    (folder / "brief.md").write_text("\n\n".join(markdown), encoding="utf-8")
+    (folder / "brief.html").write_text(
+        "<html><head><title>Freedonia Brief | Ministry of Interior</title></head><body><main>"
+        + "\n".join(html)
+        + "</main></body></html>",
+        encoding="utf-8",
+    )
+    word.save(str(folder / "brief.docx"))
+    return [folder / name for name in ("brief.md", "brief.html", "brief.docx")]
+
+
+def test_headings_become_sections_alike_in_markdown_html_and_word(tmp_path: Path) -> None:
+    expected = [
+        (BRIEF_TITLE, f"{BRIEF_TITLE}\n\n{BRIEF_OPENING}"),
+        *((heading, f"{heading}\n\n{paragraph}") for heading, paragraph in BRIEF_SECTIONS),
+    ]
+    for path in write_brief(tmp_path):
+        passages = chunk_document(load_document(path), max_tokens=200)
+        assert [(p.section, p.text) for p in passages] == expected, path.name
+
+
+def test_the_document_heading_is_the_heading_above_the_first_paragraph(tmp_path: Path) -> None:
+    for path in write_brief(tmp_path):
+        first, *others = chunk_document(load_document(path), max_tokens=200)
+        assert document_heading(first) == BRIEF_TITLE, path.name
+        assert [document_heading(passage) for passage in others] == [None, None]
+    # A first paragraph with no heading above it: the title, if any, is that paragraph.
+    (tmp_path / "note.txt").write_text("Freedonia note\n\n1. Visas\n\nVisas rose.\n")
+    first, second = chunk_document(load_document(tmp_path / "note.txt"), max_tokens=200)
+    assert document_heading(first) is None and document_heading(second) is None

@@ -239,7 +239,7 @@ def test_empty_seeds_folder_leaves_existing_index_alone(
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
-        (b"caf\xe9 au lait\n", "not valid UTF-8"),
+        (b"caf\x81 au lait\n", "not valid UTF-8 (byte 3) nor Windows-1252"),
         (b"", "the file is empty"),
         (b"  \n\n", "the file is empty"),
     ],

@@ -321,9 +321,14 @@ def test_rebuild_for_another_setting_keeps_the_documents_the_old_index_listed(
         assert rebuilt[doc_id].path == before[doc_id].path
         assert rebuilt[doc_id].content_hash == before[doc_id].content_hash
     assert rebuilt["ruritania-review-txt"].path == str(newcomer.resolve())
-    summary = run.report.summary(index_dir)
-    assert "6 document(s)" not in summary and "5 document(s)" in summary
-    assert "1 removed" in summary
+    # The four listed documents still there are re-read, not new; the newcomer is new.
+    assert sorted(run.report.reread) == sorted(set(before) - {"zembla-portal"})
+    assert run.report.added == ["ruritania-review-txt"]
+    passages = len(load_index(index_dir, smaller).passages)
+    assert run.report.summary(index_dir) == (
+        f"Rebuilt the index: re-read 4 document(s) it listed, added 1 new ({passages} passages "
+        f"embedded); 1 removed; 5 document(s), {passages} passages in {index_dir}/."
+    )
 
 
 def test_rebuild_after_the_manifest_is_unreadable_says_what_it_lost(
@@ -333,6 +338,7 @@ def test_rebuild_after_the_manifest_is_unreadable_says_what_it_lost(
     (index_dir / "manifest.json").write_text('{"documents": ')
     run = Run([extra], index_dir)
     assert set(load_index(index_dir, CONFIG).documents) == {"extra"}
+    assert run.report.added == ["extra"] and run.report.reread == []  # the listing is lost
     assert run.log[0].startswith(f"Rebuilding the index: {index_dir}/manifest.json is unreadable")
     assert run.log[1] == (
         f"warning: {index_dir}/manifest.json cannot be read, so the documents it listed are "
@@ -351,7 +357,10 @@ def test_corrupt_vectors_file_is_rebuilt_with_every_document(corpus: Path, tmp_p
         f"Rebuilding the index: {index_dir}/{vectors.name} is corrupt (its SHA-256 differs "
         "from the one in manifest.json)."
     )
-    assert run.report.saved and run.report.removed == []
+    assert run.report.saved and run.report.removed == [] and run.report.added == []
+    assert run.report.summary(index_dir).startswith(
+        f"Rebuilt the index: re-read {len(before.documents)} document(s) it listed, added 0 new "
+    )
     after = load_index(index_dir, CONFIG)
     assert after.documents == before.documents
     assert after.passages == before.passages
@@ -512,6 +521,20 @@ def test_indexed_file_that_became_unreadable_keeps_its_indexed_version(
     assert [path for path, _ in run.report.skipped] == [str(corpus / "freedonia-report.docx")]
     assert run.report.removed == [] and run.report.saved is False
     assert index_files(tmp_path / "index") == before
+
+
+def test_a_windows_1252_report_is_indexed_with_a_one_line_note(tmp_path: Path) -> None:
+    path = tmp_path / "corpus" / "legacy-review.txt"
+    path.parent.mkdir()
+    text = "Legacy review\n\nCôte d’Ivoire regularised 1,200 “seasonal” workers – in 2021.\n"
+    path.write_bytes(text.replace("\n", "\r\n").encode("cp1252"))
+    run = Run([path.parent], tmp_path / "index")
+    assert run.log == [f"note: {path} is not UTF-8 text; it was read as Windows-1252"]
+    assert run.report.added == ["legacy-review"]
+    passages = load_index(tmp_path / "index", CONFIG).passages
+    assert [passage.text for passage in passages] == text.strip().split("\n\n")
+    for passage in passages:
+        assert text[passage.start : passage.end] == passage.text
 
 
 def test_only_unreadable_files_and_no_index_is_an_error(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from rag.questions import profile_question
 from rag.settings import Settings
 from rag.types import Evidence
 from tests.conftest import REGULARISATION_TEXT, ingest_seeds, one_passage
+from tests.rag.test_chunking import BRIEF_OPENING, BRIEF_TITLE, write_brief
 
 
 def test_events_come_in_order_and_done_is_the_answer(fake_index: Settings) -> None:
@@ -268,6 +270,22 @@ def test_which_objective_question_is_answered_by_its_heading(fake_index: Setting
     assert answer.citations[0].quote.startswith(
         "Objective 21: Cooperate in facilitating safe and dignified return and readmission"
     )
+
+
+def test_the_heading_printed_as_a_documents_title_is_never_evidence(
+    fake_settings: Settings, tmp_path: Path
+) -> None:
+    settings = fake_settings.model_copy(update={"seeds_dir": tmp_path / "briefs"})
+    write_brief(settings.seeds_dir)
+    ingest_seeds(settings)
+    pipeline = build_pipeline(settings)
+    question = "What is the minimum wage for seasonal workers in Freedonia?"
+    hits = pipeline.retriever.retrieve(question, 10)
+    evidence = select_evidence(profile_question(question), hits, pipeline.retriever, 50)
+    sentences = {item.sentence for item in evidence}
+    # Every sentence of the three documents could be quoted, but not their title heading.
+    assert BRIEF_TITLE not in sentences
+    assert BRIEF_OPENING in sentences
 
 
 def test_abstention_when_a_year_or_numbered_reference_is_never_stated() -> None:

@@ -61,13 +61,13 @@ def test_main_element_is_preferred_and_its_article_header_kept(tmp_path: Path) -
     ("content", "reason"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "the file is binary, not text"),
-        (b"<p>caf\xe9</p>", "not valid UTF-8"),
+        (b"<p>caf\x81</p>", "not valid UTF-8 (byte 6) nor Windows-1252"),
         (
             b"<html><body><nav>Home</nav><script>x()</script></body></html>",
             "the document contains no text",
         ),
     ],
-    ids=["binary", "latin-1", "only-boilerplate"],
+    ids=["binary", "neither-utf8-nor-windows-1252", "only-boilerplate"],
 )
 def test_unreadable_html_is_refused(tmp_path: Path, content: bytes, reason: str) -> None:
     path = tmp_path / "page.html"

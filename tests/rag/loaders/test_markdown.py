@@ -71,10 +71,10 @@ def test_setext_headings_code_fences_and_tables(tmp_path: Path) -> None:
     ("content", "reason"),
     [
         (b"\x7fELF\x02\x01\x01\x00\x00\x00", "the file is binary, not text"),
-        (b"# Titel\n\nGr\xfc\xdfe\n", "not valid UTF-8"),
+        (b"# Titel\n\nGr\x8f\x9de\n", "not valid UTF-8 (byte 11) nor Windows-1252"),
         (b"\n\n  \n", "the file is empty"),
     ],
-    ids=["binary", "latin-1", "blank"],
+    ids=["binary", "neither-utf8-nor-windows-1252", "blank"],
 )
 def test_unreadable_markdown_is_refused(tmp_path: Path, content: bytes, reason: str) -> None:
     path = tmp_path / "note.md"
