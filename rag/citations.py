@@ -33,9 +33,6 @@ _RAW_MARKER = re.compile(r"[\[【]\s*(?:sources?\s*)?(\d+(?:\s*(?:,|and)\s*\d+)*
 MIN_SUPPORT = 0.6
 # A second sentence joins an extractive answer when it is at least this relevant (relative).
 COMPANION_RELEVANCE = 0.75
-# A document is listed as saying what a "Which reports…" question asks about when its best
-# sentence is at least this relevant (relative to the best document's).
-DOCUMENT_RELEVANCE = 0.75
 # Sentences with fewer content words say nothing checkable ("Yes.", "See above.").
 MIN_CLAIM_TERMS = 2
 
@@ -130,38 +127,26 @@ def extractive_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
 
 
 def documents_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
-    """Which documents say it: each document whose best sentence (`evidence` holds one per
-    document, most relevant first) is at least `DOCUMENT_RELEVANCE` of the best one's
-    relevance, named by its title, with that sentence quoted and cited."""
-    if not evidence:
-        return VerifiedAnswer(text="", citations=())
-    least = DOCUMENT_RELEVANCE * evidence[0].relevance
-    listed = [item for item in evidence if item.relevance >= least]
-    return _number(
-        [(_titled(item), [n]) for n, item in enumerate(listed, start=1)],
-        listed,
-    )
+    """Which documents say it: each document of `evidence` (one sentence per document,
+    see `rag.evidence.documents_answering`) named by its title, with its sentence quoted
+    and cited."""
+    return _number([(_titled(item), [n]) for n, item in enumerate(evidence, start=1)], evidence)
 
 
 def with_other_documents(
     verified: VerifiedAnswer, evidence: Sequence[Evidence], profile: QuestionProfile
 ) -> VerifiedAnswer:
-    """`verified`, with the best sentence of every other document nearly as relevant, when
-    a "Which states…" question is asked of several reports (`evidence` holds one sentence
-    per document, most relevant first).
+    """`verified`, with the sentences of the other documents that answer too, when a
+    "Which states…" question is asked of several reports (`evidence` holds one sentence
+    per answering document, see `rag.evidence.documents_answering`).
 
     A national report rarely names its own state in the sentence that answers ("The Fair
     Recruitment Regulation prohibits…"), and the answer from one report hides the others
     that answer too. Each part is headed by its document's title, which names the state."""
-    if profile.expects != PLACES or not evidence or not verified.citations:
+    if profile.expects != PLACES or not verified.citations:
         return verified
     cited_documents = {citation.doc for citation in verified.citations}
-    least = DOCUMENT_RELEVANCE * evidence[0].relevance
-    others = [
-        item
-        for item in evidence
-        if item.passage.doc_id not in cited_documents and item.relevance >= least
-    ]
+    others = [item for item in evidence if item.passage.doc_id not in cited_documents]
     if not others or len(cited_documents) > 1:
         return verified
     text = f"{verified.citations[0].doc_title}: {verified.text}"

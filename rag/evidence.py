@@ -45,6 +45,10 @@ REFERENCE_BONUS = 0.10
 # A question asking for a title ("What is the title of Objective 11?") is answered by a
 # section heading, whatever a body sentence about the same objective shares with it.
 HEADING_BONUS = 1.0
+# A document answers a question asking which reports (or states) say something when its best
+# sentence is at least this share of the best document's, in relevance or in the question's
+# words it holds (`documents_answering`).
+DOCUMENT_SHARE = 0.75
 # Below this share of Latin letters a question is in another script (Cyrillic, Arabic…):
 # no word of it matches the report, and the bundled embedder knows English only, so the
 # closest sentences are unrelated. A name in another script inside an English question
@@ -137,6 +141,40 @@ def select_evidence(
     best = with_continuation(scored[0], passage_sentences[scored[0].passage.anchor], question)
     rest = [item for item in scored[1:] if item.sentence not in best.sentence]
     return [best, *rest][:max_sentences]
+
+
+def documents_answering(
+    question: str, evidence: Sequence[Evidence], retriever: Retriever
+) -> list[Evidence]:
+    """Of `evidence`, one sentence per document (most relevant first), the sentences of the
+    documents that say what the question asks about: nearly as relevant as the best one
+    (`DOCUMENT_SHARE` of its relevance), or holding nearly as much of the question's words,
+    weighted by rarity (the same share of the most any of them holds). A report that
+    mentions a health firewall in passing, at the end of a sentence about something else,
+    ranks well below the one about it, yet mentions it."""
+    if not evidence:
+        return []
+    # "Which reports mention…": any report "reports" and "mentions"; the rest is the subject.
+    wanted = [term for term in lexical_terms(question) if term not in _ASKING_FOR_DOCUMENTS]
+    coverage = [
+        retriever.weighted_coverage(wanted, lexical_terms(item.sentence)) for item in evidence
+    ]
+    least_relevance = DOCUMENT_SHARE * evidence[0].relevance
+    least_coverage = DOCUMENT_SHARE * max(coverage)
+    return [
+        item
+        for item, covered in zip(evidence, coverage, strict=True)
+        if item.relevance >= least_relevance or (covered > 0 and covered >= least_coverage)
+    ]
+
+
+_ASKING_FOR_DOCUMENTS = frozenset(
+    stem(word)
+    for word in """report reports document documents review reviews publication publications
+    source sources mention mentions mentioned describe describes described refer refers
+    referred discuss discusses discussed say says said talk talks cover covers covered
+    address addresses addressed""".split()
+)
 
 
 def _best_of_each_document(scored: Sequence[Evidence]) -> list[Evidence]:

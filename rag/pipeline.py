@@ -23,7 +23,7 @@ from rag.citations import (
 )
 from rag.embedding import Embedder
 from rag.errors import InvalidQuestionError
-from rag.evidence import abstention_reason, select_evidence
+from rag.evidence import abstention_reason, documents_answering, select_evidence
 from rag.generation import Generator
 from rag.mentions import has_answer_kind
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
@@ -197,7 +197,12 @@ class Pipeline:
             # A list of documents, each with its own quote, is what the answer is: a model
             # would cite one of them.
             yield from self._finish(
-                question, hits, documents_answer(evidence), "extractive", timings, elapsed_ms
+                question,
+                hits,
+                documents_answer(documents_answering(question, evidence, self.retriever)),
+                "extractive",
+                timings,
+                elapsed_ms,
             )
             return
         evidence = fit_evidence(
@@ -221,14 +226,21 @@ class Pipeline:
         verified, mode = self._verify(profile, "".join(raw_parts), evidence, common_words)
         verified = with_rival_figure(verified, evidence, profile)
         if across_documents:
-            best_of_each = select_evidence(
-                profile, hits, self.retriever, MAX_DOCUMENTS_LISTED, one_per_document=True
-            )
-            verified = with_other_documents(verified, best_of_each, profile)
+            verified = self._with_other_documents(profile, hits, verified)
         weak = evidence[0].match < self.config.weak_evidence_match
         yield from self._finish(
             question, hits, verified, mode, timings, elapsed_ms, weak_evidence=weak
         )
+
+    def _with_other_documents(
+        self, profile: QuestionProfile, hits: tuple[Hit, ...], verified: VerifiedAnswer
+    ) -> VerifiedAnswer:
+        """`verified`, with the best sentence of each other document that answers too."""
+        best_of_each = select_evidence(
+            profile, hits, self.retriever, MAX_DOCUMENTS_LISTED, one_per_document=True
+        )
+        answering = documents_answering(profile.question, best_of_each, self.retriever)
+        return with_other_documents(verified, answering, profile)
 
     def _verify(
         self,

@@ -206,11 +206,10 @@ def test_a_different_figure_in_another_report_is_quoted_too() -> None:
     assert with_rival_figure(verified, [first, returned], how_much) == verified
 
 
-def test_a_documents_answer_names_and_quotes_each_document_nearly_as_relevant() -> None:
+def test_a_documents_answer_names_and_quotes_each_document() -> None:
     sentences = {
         "freedonia": "Freedonia issued 14,500 seasonal worker visas in 2021.",
         "sylvania": "Sylvania signed a seasonal worker agreement with Freedonia.",
-        "borduria": "Borduria reformed its asylum procedure.",
     }
     evidence = [
         Evidence(
@@ -219,7 +218,7 @@ def test_a_documents_answer_names_and_quotes_each_document_nearly_as_relevant() 
             relevance=relevance,
             match=relevance,
         )
-        for (doc, text), relevance in zip(sentences.items(), (0.8, 0.7, 0.4), strict=True)
+        for (doc, text), relevance in zip(sentences.items(), (0.8, 0.7), strict=True)
     ]
 
     answer = documents_answer(evidence)
@@ -238,7 +237,6 @@ def test_other_reports_answering_a_which_states_question_are_quoted_under_their_
     texts = {
         "ruritania": "The Fair Recruitment Regulation prohibits charging recruitment fees.",
         "sylvania": "Employers may not charge workers any recruitment fee.",
-        "borduria": "Borduria reformed its asylum procedure.",
     }
     evidence = [
         Evidence(
@@ -247,7 +245,7 @@ def test_other_reports_answering_a_which_states_question_are_quoted_under_their_
             relevance=relevance,
             match=relevance,
         )
-        for (doc, text), relevance in zip(texts.items(), (0.8, 0.7, 0.4), strict=True)
+        for (doc, text), relevance in zip(texts.items(), (0.8, 0.7), strict=True)
     ]
     which_states = profile_question("Which states have banned recruitment fees?")
     verified = extractive_answer(evidence[:1])
@@ -259,7 +257,7 @@ def test_other_reports_answering_a_which_states_question_are_quoted_under_their_
     )
     assert [(c.n, c.doc) for c in answer.citations] == [(1, "ruritania"), (2, "sylvania")]
     assert check_citations(answer.text, answer.citations, {"ruritania#p1", "sylvania#p1"}) == []
-    # One report close enough, or a question that asks for no states: the answer as it was.
-    assert with_other_documents(verified, [evidence[0], evidence[2]], which_states) == verified
+    # No other report answers, or a question asks for no states: the answer as it was.
+    assert with_other_documents(verified, evidence[:1], which_states) == verified
     what = profile_question("What did the reports say about recruitment fees?")
     assert with_other_documents(verified, evidence, what) == verified

@@ -1,12 +1,16 @@
-"""Evidence selection: a best sentence runs on into the sentence that finishes it."""
+"""Evidence selection: a best sentence runs on into the sentence that finishes it; which
+documents answer a question asking which reports say something."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from rag.evidence import with_continuation
+from rag.evidence import documents_answering, with_continuation
+from rag.factory import build_embedder, load_configured_index
+from rag.retrieval import Retriever
+from rag.settings import Settings
 from rag.text import split_sentences
-from rag.types import Evidence
+from rag.types import Evidence, Passage
 from tests.conftest import one_passage
 
 CONCERN = (
@@ -69,3 +73,27 @@ def test_a_new_paragraph_is_no_continuation() -> None:
     best, sentences = best_of(CONCERN.replace("coast. ", "coast.\n\n"), 0)
     question = "What did the Inspector of Borders specifically call for?"
     assert with_continuation(best, sentences, question) == best
+
+
+def test_a_document_answers_when_nearly_as_relevant_or_holding_the_subjects_words(
+    fake_index: Settings,
+) -> None:
+    retriever = Retriever(load_configured_index(fake_index), build_embedder(fake_index))
+    sentences = {
+        "about-it": ("A health firewall keeps patients' data from immigration officers.", 0.8),
+        "close": ("Clinics may not pass data to immigration officers.", 0.65),
+        "in-passing": ("Freedonia may copy the health firewall of its neighbour.", 0.5),
+        "reports-only": ("This review reports and mentions remittances.", 0.5),
+        "unrelated": ("Seasonal workers came from Sylvania.", 0.4),
+    }
+    evidence = [
+        Evidence(Passage(f"{doc}#p1", doc, doc, None, text, 0, len(text), "h"), text, rel, rel)
+        for doc, (text, rel) in sentences.items()
+    ]
+    question = "Which reports mention a health firewall?"
+
+    answering = documents_answering(question, evidence, retriever)
+    # Relevance within 75 % of the best, or the subject's words: "reports" and "mentions"
+    # are what the question asks of a document, not its subject.
+    assert [item.passage.doc_id for item in answering] == ["about-it", "close", "in-passing"]
+    assert documents_answering(question, [], retriever) == []
