@@ -28,7 +28,7 @@ from rag.questions import (
     name_part,
     numbered_part_asked,
 )
-from rag.text import normalise_whitespace, stem, words
+from rag.text import STOPWORDS, normalise_whitespace, stem, words
 
 # An office holder is named beside the title: in apposition after it ("the Special
 # Rapporteur, Felipe González Morales, said…", "the Rapporteur (Ms Ana Ruiz)"), after a
@@ -45,8 +45,9 @@ _MONTHS = (
 _MONTH = "(?:" + "|".join(_MONTHS) + ")"
 _HAS_DATE = re.compile(rf"\b(?:1[89]|20)\d{{2}}\b|\b{_MONTH}\b", re.IGNORECASE)
 _NUMBER_WORDS = (
-    "one two three four five six seven eight nine ten eleven twelve dozen dozens twenty thirty "
-    "forty fifty hundred hundreds thousand thousands million millions billion percent half"
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen dozen dozens twenty thirty forty fifty sixty seventy "
+    "eighty ninety hundred hundreds thousand thousands million millions billion percent half"
 ).split()
 # A count or amount: digits that are not a year (1800-2099) nor part of a name like
 # "COVID-19", or a number word.
@@ -165,6 +166,33 @@ def _is_count(sentence: str, number: re.Match[str], question: str) -> bool:
     ):
         return False
     return not _TIME_UNIT_AFTER.match(after) or _COUNTS_TIME.search(question) is not None
+
+
+def words_counted(sentence: str, question: str) -> list[str]:
+    """The words written after each count in `sentence` (up to `COUNTED_SPAN`, stopwords and
+    number words left out), which say what it counts: "2,340 unaccompanied and separated
+    children" → "unaccompanied", "separated", "children"; a list of labels a how-many
+    question counts ("Objectives 4, 8 and 9") gives its label word."""
+    found: list[str] = []
+    for number in _HAS_NUMBER.finditer(sentence):
+        if _is_count(sentence, number, question):
+            following = re.findall(r"[^\W\d_][\w'’-]*", sentence[number.end() :])[:COUNTED_SPAN]
+            found += [
+                word
+                for word in following
+                if word.lower() not in STOPWORDS and word.lower() not in _NUMBER_WORDS
+            ]
+    asked = {stem(word) for word in words(question)}
+    found += [
+        match.group(1)
+        for match in _LABEL_LIST.finditer(sentence)
+        if stem(match.group(1).lower()) in asked
+    ]
+    return found
+
+
+# What a count counts is written within this many words after it.
+COUNTED_SPAN = 4
 
 
 def _is_label(sentence: str, start: int) -> bool:

@@ -185,7 +185,12 @@ class Pipeline:
         timings["evidence"] = elapsed_ms()
         common_words = self.retriever.common_words()
         reason = abstention_reason(
-            profile, hits, evidence, self.config.abstain_threshold, common_words
+            profile,
+            hits,
+            evidence,
+            self.config.abstain_threshold,
+            common_words,
+            self.retriever.embedder,
         )
         if reason is not None:
             yield from self._finish(

@@ -106,6 +106,13 @@ _ASKS_ABOUT_ACTOR = re.compile(
     r"(?i:did|does|do|has|have|had|is|was|are|were)\s+(?i:the\s+)?"
     r"(?P<actor>[A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*)"
 )
+# "How many asylum applications did…", "How many of the compact's objectives were…": what
+# is counted, the (up to three) words after "how many" before a verb or a preposition.
+_COUNTED = re.compile(r"\bhow many\s+(?:of\s+the\s+)?(?P<counted>[^?.!]*)", re.IGNORECASE)
+_AFTER_COUNTED = frozenset(
+    """did do does were was are is have has had will would can could should may might must
+    in of from to by for under on at with between across during since per""".split()
+)
 # Capitalised words of intergovernmental prose that name no particular state or body.
 INSTITUTIONAL_WORDS = frozenset("member members states state united nations".split())
 # Capitalised words that open questions or are capitalised for grammar, not as names.
@@ -128,8 +135,9 @@ class QuestionProfile:
     """What a question asks for: an answer kind (DATE, NUMBER, DURATION, PLACES, NAMES,
     TITLE, LABEL, DOCUMENTS or None), the names in it, the years and numbered references it
     is pinned to, its text, the office whose holder it asks for ("Special Rapporteur"), if
-    any, and the names of the actor whose deeds or words it asks about ("What did Canada
-    report…" → "Canada"), if any."""
+    any, the names of the actor whose deeds or words it asks about ("What did Canada
+    report…" → "Canada"), if any, and what a how-many question counts ("How many asylum
+    applications did…" → "asylum", "applications")."""
 
     expects: str | None
     names: tuple[str, ...]
@@ -137,6 +145,7 @@ class QuestionProfile:
     question: str = ""
     office: str = ""
     actor: tuple[str, ...] = ()
+    counted: tuple[str, ...] = ()
 
     @property
     def references(self) -> tuple[str, ...]:
@@ -169,6 +178,7 @@ def profile_question(question: str) -> QuestionProfile:
     office = _ASKS_OFFICE_HOLDER.search(question)
     actor = _ASKS_ABOUT_ACTOR.search(question)
     return QuestionProfile(
+        counted=counted_words(question),
         expects=expects,
         names=names,
         literals=literals,
@@ -180,6 +190,21 @@ def profile_question(question: str) -> QuestionProfile:
             if actor and name in actor.group("actor") and name.lower() not in INSTITUTIONAL_WORDS
         ),
     )
+
+
+def counted_words(question: str) -> tuple[str, ...]:
+    """What a how-many question counts: up to three words after "how many", up to the first
+    auxiliary or preposition ("How many asylum applications did Sylvania receive?" →
+    ("asylum", "applications")); empty for any other question."""
+    found = _COUNTED.search(question)
+    if found is None:
+        return ()
+    counted: list[str] = []
+    for word in re.findall(r"[\w'’-]+", found.group("counted"))[:3]:
+        if word.lower() in _AFTER_COUNTED:
+            break
+        counted.append(word)
+    return tuple(counted)
 
 
 def names_in(text: str, common_words: Collection[str] | None = None) -> tuple[str, ...]:

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from rag.mentions import has_answer_kind, missing_literals, missing_names, names_office_holder
+from rag.mentions import (
+    has_answer_kind,
+    missing_literals,
+    missing_names,
+    names_office_holder,
+    words_counted,
+)
 from rag.questions import DATE, DURATION, LABEL, NAMES, NUMBER, PLACES
 
 
@@ -143,3 +149,29 @@ def test_label_kind_wants_the_numbered_part_asked_for() -> None:
     assert has_answer_kind("Objective 21: Cooperate in facilitating safe return", LABEL, question)
     assert not has_answer_kind("Roundtable 3: Objectives 4, 8 and 21", LABEL, "Which section?")
     assert not has_answer_kind("Returns were discussed at length.", LABEL, question)
+
+
+def test_the_words_after_a_count_say_what_it_counts() -> None:
+    children = (
+        "In 2021, Sylvania registered 2,340 unaccompanied and separated children at the border, "
+        "27 per cent more than in 2020."
+    )
+    question = "How many asylum applications did Sylvania receive?"
+    assert words_counted(children, question) == [
+        "unaccompanied",
+        "separated",
+        "children",
+        "per",
+        "cent",
+    ]
+    # Number words count too; scale words are part of the figure, not what it counts.
+    assert words_counted("Eighteen organisations took part.", "") == [
+        "organisations",
+        "took",
+        "part",
+    ]
+    assert words_counted("It received USD 2.9 billion in remittances.", "") == ["remittances"]
+    # Labels count nothing, unless the question counts the labelled things.
+    roundtable = "Roundtable 3: Objectives 4, 8, 9 and 21"
+    assert words_counted(roundtable, "How many states took part?") == []
+    assert words_counted(roundtable, "How many objectives did it cover?") == ["Objectives"]

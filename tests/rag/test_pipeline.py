@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from rag.citations import check_citations
+from rag.embedding.hashing import HashingEmbedder
 from rag.errors import InvalidQuestionError
-from rag.evidence import abstention_reason, select_evidence
-from rag.factory import build_pipeline
+from rag.evidence import abstention_reason, counts_what_is_asked, select_evidence
+from rag.factory import build_embedder, build_pipeline
 from rag.pipeline import ABSTENTION_TEXT
 from rag.questions import profile_question
 from rag.settings import Settings
@@ -203,6 +204,34 @@ def test_abstention_when_a_how_many_question_meets_no_number() -> None:
         "the closest passages give no number"
     )
     assert abstention_reason(how_many, hits, [counted, *evidence], 0.2, frozenset()) is None
+
+
+def test_abstention_when_no_count_is_of_what_the_question_counts() -> None:
+    text = "In 2021 Sylvania registered 2,340 unaccompanied children at its borders."
+    _, hits, best = one_passage(text)
+    embedder = HashingEmbedder()
+    asylum = profile_question("How many asylum applications did Sylvania register in 2021?")
+    children = profile_question("How many children did Sylvania register in 2021?")
+
+    assert abstention_reason(asylum, hits, [best], 0.2, frozenset(), embedder) == (
+        "the closest passages count no asylum applications"
+    )
+    assert abstention_reason(children, hits, [best], 0.2, frozenset(), embedder) is None
+    # Without an embedder the check is not made.
+    assert abstention_reason(asylum, hits, [best], 0.2, frozenset()) is None
+
+
+@pytest.mark.integration
+def test_a_count_of_something_close_in_meaning_answers(real_settings: Settings) -> None:
+    embedder = build_embedder(real_settings)
+    countries = ["Attendees joined from over 30 countries, mostly within the region."]
+    assert counts_what_is_asked(
+        profile_question("From how many nations did people connect?"), countries, embedder
+    )
+    children = ["Sylvania registered 2,340 unaccompanied and separated children."]
+    assert not counts_what_is_asked(
+        profile_question("How many asylum applications did Sylvania receive?"), children, embedder
+    )
 
 
 def test_deadlines_want_a_date_budgets_a_number_and_a_duration_is_only_preferred() -> None:

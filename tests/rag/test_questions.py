@@ -13,6 +13,7 @@ from rag.questions import (
     NUMBER,
     PLACES,
     TITLE,
+    counted_words,
     numbered_part_asked,
     profile_question,
 )
@@ -157,3 +158,23 @@ def test_numbered_part_asked_for() -> None:
     )
     assert numbered_part_asked("Which roundtables covered returns?") == "roundtable"
     assert numbered_part_asked("Which states regularised migrants?") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("How many asylum applications did Sylvania receive?", ("asylum", "applications")),
+        (
+            "How many organisations took part in the consultations?",
+            ("organisations", "took", "part"),
+        ),
+        ("How many of the compact's objectives were grouped?", ("compact's", "objectives")),
+        ("From how many nations did people connect?", ("nations",)),
+        ("How many people were relocated in 2021?", ("people",)),
+        ("How much did Ruritania receive?", ()),
+        ("Which states regularised migrants?", ()),
+    ],
+)
+def test_what_a_how_many_question_counts(question: str, counted: tuple[str, ...]) -> None:
+    assert counted_words(question) == counted
+    assert profile_question(question).counted == counted
