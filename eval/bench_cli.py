@@ -12,17 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rag.cli_settings import positive_int
 from rag.errors import RagError
 from rag.settings import Settings
 
 NAME = "bench"
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _positive_seconds(text: str) -> float:
@@ -81,7 +75,7 @@ def add_parser(subparsers: Any) -> None:
     )
     target.add_argument(
         "--pid",
-        type=_positive_int,
+        type=positive_int,
         metavar="PID",
         help="with --url: the server's process id on this machine, to measure its memory",
     )
@@ -113,7 +107,7 @@ def add_parser(subparsers: Any) -> None:
         help="questions of one split of the gold file, or all (default: dev)",
     )
     load.add_argument(
-        "--limit", type=_positive_int, metavar="N", help="only the first N selected questions"
+        "--limit", type=positive_int, metavar="N", help="only the first N selected questions"
     )
     load.add_argument(
         "--concurrency",

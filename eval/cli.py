@@ -11,17 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any, get_args
 
-from rag.cli_settings import retrieval_help, top_k_help
+from rag.cli_settings import positive_int, retrieval_help, top_k_help
 from rag.settings import RetrievalMode, Settings
 
 NAME = "eval"
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def add_parser(subparsers: Any) -> None:
@@ -59,7 +52,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("-k", "--top-k", type=int, metavar="N", help=top_k_help())
     parser.add_argument(
-        "--limit", type=_positive_int, metavar="N", help="only the first N selected questions"
+        "--limit", type=positive_int, metavar="N", help="only the first N selected questions"
     )
     parser.add_argument(
         "--split",

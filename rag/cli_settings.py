@@ -11,6 +11,14 @@ from rag.errors import RagError
 from rag.settings import ENV_PREFIX, Settings
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (`--limit`, `--pid`)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def setting_default(field: str) -> Any:
     """`field`'s default as declared in `Settings`, for the help to quote."""
     return Settings.model_fields[field].default
