@@ -18,6 +18,7 @@ from rag.citations import COMPANION_RELEVANCE
 from rag.embedding import Embedder
 from rag.mentions import (
     has_answer_kind,
+    mentions_any,
     missing_literals,
     missing_names,
     names_office_holder,
@@ -74,11 +75,14 @@ def select_evidence(
     retriever: Retriever,
     max_sentences: int,
     one_per_document: bool = False,
+    about: Sequence[str] = (),
 ) -> list[Evidence]:
     """The `max_sentences` most relevant sentences of `hits` for the question `profile`
     describes, most relevant first; the first may run on into the sentence after it
     (`with_continuation`). With `one_per_document`, the most relevant sentence of each
-    document.
+    document. With `about`, only sentences of a document whose title names one of those
+    names, or under a heading or in words that name one (`rag.mentions.
+    names_of_some_documents`).
 
     Relevance mixes the embedding similarity of sentence and question (sentence vectors come
     from the index; nothing but the question is embedded), the share of the question's
@@ -102,6 +106,7 @@ def select_evidence(
                 len(words(sentence)) >= MIN_SENTENCE_WORDS
                 and sentence not in seen
                 and not is_document_title
+                and (not about or _is_about(about, hit, sentence))
             ):
                 seen.add(sentence)
                 candidates.append((hit, sentence))
@@ -153,6 +158,12 @@ def select_evidence(
     best = with_continuation(scored[0], passage_sentences[scored[0].passage.anchor], question)
     rest = [item for item in scored[1:] if item.sentence not in best.sentence]
     return [best, *rest][:max_sentences]
+
+
+def _is_about(names: Sequence[str], hit: Hit, sentence: str) -> bool:
+    """Whether `sentence` of `hit` is from a document titled with one of `names`, or names
+    one itself or in its heading."""
+    return mentions_any(names, f"{hit.passage.doc_title} {hit.passage.section or ''} {sentence}")
 
 
 def documents_answering(

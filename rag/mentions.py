@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 from rag.questions import (
     DATE,
@@ -252,6 +252,52 @@ def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
         return any(_related_forms(bare.lower(), word) for word in capitalised)
 
     return [name for name in names if not mentioned(name)]
+
+
+def names_of_some_documents(names: Iterable[str], titles: Collection[str]) -> list[str]:
+    """The names of `names` that some, but not all, of the document `titles` mention.
+
+    With Ruritania's own review indexed beside other reports, a question naming Ruritania
+    asks what that review, or another report naming Ruritania, says: another state's
+    report answering it would attribute that state's figures to Ruritania. A name every
+    title holds ("Global Compact") tells no report apart."""
+    owned = []
+    for name in names:
+        if name.lower() in INSTITUTIONAL_WORDS:
+            continue
+        mentioning = sum(not missing_names([name], [title]) for title in titles)
+        if 0 < mentioning < len(titles):
+            owned.append(name)
+    return owned
+
+
+def named_in(names: Sequence[str], question: str) -> str:
+    """`names` as `question` writes them, adjacent ones together and without a possessive
+    ("Grand", "Fenwick's" → "Grand Fenwick"), several joined by "or"."""
+    wanted = set(names)
+    runs: list[list[str]] = []
+    previous_was_name = False
+    for word in question.split():
+        bare = word.strip("?,.;:!\"'()")
+        if bare in wanted:
+            if previous_was_name:
+                runs[-1].append(bare)
+            else:
+                runs.append([bare])
+        previous_was_name = bare in wanted
+    phrases = dict.fromkeys(re.sub(r"['’]s$", "", " ".join(run)) for run in runs)
+    return " or ".join(phrases) or ", ".join(names)
+
+
+def mentions_any(names: Sequence[str], text: str) -> bool:
+    """Whether `text` mentions one of `names` (as `missing_names` reads a mention). A name
+    whose first letters the text lacks is not looked for further: this runs over every
+    retrieved passage and sentence of a question naming a state."""
+    lowered = text.lower()
+    possible = [
+        name for name in names if name.isupper() or name.lower()[:MIN_SHARED_PREFIX] in lowered
+    ]
+    return bool(possible) and len(missing_names(possible, [text])) < len(possible)
 
 
 def _initials(text: str) -> set[str]:

@@ -9,7 +9,7 @@ is the authority, since verification may drop or re-cite sentences.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from rag.embedding import Embedder
 from rag.errors import InvalidQuestionError
 from rag.evidence import abstention_reason, documents_answering, select_evidence
 from rag.generation import Generator
-from rag.mentions import has_answer_kind
+from rag.mentions import has_answer_kind, named_in, names_of_some_documents
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
 from rag.questions import DOCUMENTS, PLACES, QuestionProfile, profile_question
 from rag.retrieval import Retriever
@@ -62,6 +62,9 @@ class StreamEvent:
 # Share of the best evidence sentence's new information (its content words that are not
 # in the question) that a generated answer must carry. Chosen on the dev split.
 MIN_EVIDENCE_COVERAGE = 0.7
+# Evidence from or about the report a question names is used when it is at least this
+# relevant, relative to the closest evidence of any report (`Pipeline._not_about`).
+ABOUT_SHARE = 0.8
 # The most documents a "Which reports mention…?" answer lists.
 MAX_DOCUMENTS_LISTED = 8
 
@@ -164,12 +167,16 @@ class Pipeline:
         lists_documents = profile.expects == DOCUMENTS
         # Which reports say it, or which states did it: each report may answer.
         across_documents = profile.expects in (DOCUMENTS, PLACES)
+        # A question naming Ruritania, with Ruritania's own review among the reports, is
+        # answered from that review or from sentences naming Ruritania.
+        about = names_of_some_documents(profile.names, self.retriever.document_titles())
         k = k or self.config.top_k
         hits = tuple(
             self.retriever.retrieve(
                 question,
                 max(k, MAX_DOCUMENTS_LISTED) if lists_documents else k,
                 one_per_document=across_documents,
+                about=about,
             )
         )
         timings["retrieval"] = elapsed_ms()
@@ -181,6 +188,7 @@ class Pipeline:
             self.retriever,
             MAX_DOCUMENTS_LISTED if lists_documents else self.config.evidence_sentences,
             one_per_document=lists_documents,
+            about=about,
         )
         timings["evidence"] = elapsed_ms()
         common_words = self.retriever.common_words()
@@ -192,6 +200,8 @@ class Pipeline:
             common_words,
             self.retriever.embedder,
         )
+        if reason is None and about:
+            reason = self._not_about(profile, about, evidence, hits)
         if reason is not None:
             yield from self._finish(
                 question, hits, None, "abstained", timings, elapsed_ms, abstention_reason=reason
@@ -231,18 +241,53 @@ class Pipeline:
         verified, mode = self._verify(profile, "".join(raw_parts), evidence, common_words)
         verified = with_rival_figure(verified, evidence, profile)
         if across_documents:
-            verified = self._with_other_documents(profile, hits, verified)
+            verified = self._with_other_documents(profile, hits, verified, about)
         weak = evidence[0].match < self.config.weak_evidence_match
         yield from self._finish(
             question, hits, verified, mode, timings, elapsed_ms, weak_evidence=weak
         )
 
+    def _not_about(
+        self,
+        profile: QuestionProfile,
+        about: Sequence[str],
+        evidence: Sequence[Evidence],
+        hits: Sequence[Hit],
+    ) -> str | None:
+        """Why the evidence from or about `about` cannot answer, or None: there is none, or
+        it is much less relevant (under `ABOUT_SHARE` of it) than the closest evidence of
+        any report. "What firewall has Sylvania established…?" is then not answered with
+        another state's firewall, nor with Sylvania's nearest sentence on something else."""
+        closest = select_evidence(
+            profile,
+            self.retriever.retrieve(profile.question, len(hits)),
+            self.retriever,
+            1,
+        )
+        if not closest:
+            return None
+        if evidence and evidence[0].relevance >= ABOUT_SHARE * closest[0].relevance:
+            return None
+        return (
+            f"the closest passage, in {closest[0].passage.doc_title}, is not about "
+            f"{named_in(about, profile.question)}"
+        )
+
     def _with_other_documents(
-        self, profile: QuestionProfile, hits: tuple[Hit, ...], verified: VerifiedAnswer
+        self,
+        profile: QuestionProfile,
+        hits: tuple[Hit, ...],
+        verified: VerifiedAnswer,
+        about: Sequence[str],
     ) -> VerifiedAnswer:
         """`verified`, with the best sentence of each other document that answers too."""
         best_of_each = select_evidence(
-            profile, hits, self.retriever, MAX_DOCUMENTS_LISTED, one_per_document=True
+            profile,
+            hits,
+            self.retriever,
+            MAX_DOCUMENTS_LISTED,
+            one_per_document=True,
+            about=about,
         )
         answering = documents_answering(profile.question, best_of_each, self.retriever)
         return with_other_documents(verified, answering, profile)

@@ -28,7 +28,7 @@ import numpy as np
 from rag.embedding import Embedder
 from rag.errors import RagError
 from rag.index import PassageIndex
-from rag.mentions import missing_literals
+from rag.mentions import mentions_any, missing_literals
 from rag.questions import profile_question
 from rag.settings import RetrievalMode
 from rag.text import content_terms
@@ -68,13 +68,22 @@ class Retriever:
         self._bm25: Any = None
         self._document_frequency: dict[str, int] | None = None
         self._common_words: frozenset[str] | None = None
+        self._document_titles: frozenset[str] | None = None
         # The question is embedded once and shared with evidence selection.
         self.query_vector = lru_cache(maxsize=64)(self._embed_query)
 
-    def retrieve(self, question: str, k: int, one_per_document: bool = False) -> list[Hit]:
+    def retrieve(
+        self,
+        question: str,
+        k: int,
+        one_per_document: bool = False,
+        about: Sequence[str] = (),
+    ) -> list[Hit]:
         """The `k` best passages for `question`, best first; with `one_per_document`, the
         best passage of each document first ("Which reports mention…?" is answered from
-        every document that does, not from the five passages of the one that says most)."""
+        every document that does, not from the five passages of the one that says most);
+        with `about`, the passages of documents whose title names one of those names, or
+        that name one themselves, first (see `rag.mentions.names_of_some_documents`)."""
         depth = max(4 * k, 20)
         if one_per_document:
             # Deep enough to reach documents that mention the subject once, in passing.
@@ -92,6 +101,8 @@ class Retriever:
                 floors=[None, 0.0],
             )
         ranking = self.stating_references_first(question, ranking)
+        if about:
+            ranking = self.about_first(about, ranking)
         if one_per_document:
             ranking = self.best_of_each_document_first(ranking)
         return [
@@ -116,6 +127,26 @@ class Retriever:
                 missing_literals(references, [self.index.passages[item[0]].text])
             ),
         )
+
+    def about_first(
+        self, names: Sequence[str], ranking: list[tuple[int, float]]
+    ) -> list[tuple[int, float]]:
+        """`ranking` with the passages that are about one of `names` (by their document's
+        title, their section or their text) moved ahead, each group in its order."""
+
+        def is_about(position: int) -> bool:
+            passage = self.index.passages[position]
+            return mentions_any(
+                names, f"{passage.doc_title} {passage.section or ''} {passage.text}"
+            )
+
+        return sorted(ranking, key=lambda item: not is_about(item[0]))
+
+    def document_titles(self) -> frozenset[str]:
+        """The titles of the indexed documents."""
+        if self._document_titles is None:
+            self._document_titles = frozenset(p.doc_title for p in self.index.passages)
+        return self._document_titles
 
     def best_of_each_document_first(
         self, ranking: list[tuple[int, float]]

@@ -7,8 +7,11 @@ import pytest
 
 from rag.mentions import (
     has_answer_kind,
+    mentions_any,
     missing_literals,
     missing_names,
+    named_in,
+    names_of_some_documents,
     names_office_holder,
     words_counted,
 )
@@ -175,3 +178,28 @@ def test_the_words_after_a_count_say_what_it_counts() -> None:
     roundtable = "Roundtable 3: Objectives 4, 8, 9 and 21"
     assert words_counted(roundtable, "How many states took part?") == []
     assert words_counted(roundtable, "How many objectives did it cover?") == ["Objectives"]
+
+
+def test_names_some_report_titles_hold_pin_a_question_to_those_reports() -> None:
+    titles = [
+        "Republic of Ruritania: Voluntary National Review (2021)",
+        "Kingdom of Sylvania: Thematic Report on Labour Mobility (2022)",
+        "Regional Review of the Global Compact for Migration",
+    ]
+    names = ("Ruritania's", "Global", "Compact", "Freedonia", "States")
+    # Freedonia has no report; "States" names no particular state.
+    assert names_of_some_documents(names, titles) == ["Ruritania's", "Global", "Compact"]
+    # A name every title holds tells no report apart.
+    assert names_of_some_documents(["Ruritania"], titles[:1]) == []
+
+
+def test_a_mention_of_any_name_in_any_form() -> None:
+    assert mentions_any(["Sylvania"], "Sylvanian employers must provide housing.")
+    assert mentions_any(["UNECE"], "the United Nations Economic Commission for Europe")
+    assert not mentions_any(["Sylvania", "Borduria"], "Ruritania opened nine centres.")
+    assert not mentions_any([], "Ruritania opened nine centres.")
+
+
+def test_names_as_the_question_writes_them() -> None:
+    question = "Did Grand Fenwick's unit or Sylvania identify them?"
+    assert named_in(["Grand", "Fenwick's", "Sylvania"], question) == "Grand Fenwick or Sylvania"

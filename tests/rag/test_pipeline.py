@@ -182,6 +182,34 @@ def test_which_states_is_answered_from_each_report_under_its_title(
     )
 
 
+def test_a_question_naming_a_state_is_answered_from_its_report_or_not_at_all(
+    fake_settings: Settings,
+) -> None:
+    reviews = {
+        "ruritania-review": (
+            "Ruritania Review",
+            "The Health Circular establishes a firewall between clinics and immigration "
+            "enforcement.",
+        ),
+        "sylvania-review": ("Sylvania Review", "Sylvania has established consular offices abroad."),
+    }
+    for name, (title, sentence) in reviews.items():
+        (fake_settings.seeds_dir / f"{name}.md").write_text(
+            f"# {title}\n\n{sentence}\n", encoding="utf-8"
+        )
+    ingest_seeds(fake_settings)
+    pipeline = build_pipeline(fake_settings)
+
+    ruritania = pipeline.ask("What firewall has Ruritania established against enforcement?")
+    assert [citation.doc for citation in ruritania.citations] == ["ruritania-review"]
+    # Sylvania's report says nothing of a firewall: Ruritania's firewall is not Sylvania's.
+    sylvania = pipeline.ask("What firewall has Sylvania established against enforcement?")
+    assert sylvania.abstained
+    assert sylvania.abstention_reason == (
+        "the closest passage, in Ruritania Review, is not about Sylvania"
+    )
+
+
 def test_abstention_when_a_how_many_question_meets_no_number() -> None:
     text = "Italy, the Republic of Moldova and Portugal reported having instituted regularisation."
     passage, hits, best = one_passage(text)

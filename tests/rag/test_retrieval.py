@@ -140,6 +140,24 @@ def test_each_documents_best_passage_can_come_first(fake_settings: Settings) -> 
     )
 
 
+def test_passages_about_a_named_state_can_come_first(fake_settings: Settings) -> None:
+    (fake_settings.seeds_dir / "sylvania.md").write_text(
+        "# Sylvania Review\n\nRegularisation was considered in this review.\n", encoding="utf-8"
+    )
+    ingest_seeds(fake_settings)
+    retriever = Retriever(load_configured_index(fake_settings), build_embedder(fake_settings))
+    question = "Did Sylvania consider regularisation?"
+    ranked = retriever.retrieve(question, 20)
+    about = retriever.retrieve(question, 20, about=["Sylvania"])
+    assert about[0].passage.doc_id == "sylvania"
+    assert [hit.passage.anchor for hit in about[1:]] == [
+        hit.passage.anchor for hit in ranked if hit.passage.doc_id != "sylvania"
+    ][:19]
+    assert retriever.document_titles() == {"Sylvania Review", ranked[0].passage.doc_title} | {
+        hit.passage.doc_title for hit in ranked
+    }
+
+
 def test_common_words_are_those_written_in_lower_case(fake_index: Settings) -> None:
     retriever = Retriever(load_configured_index(fake_index), build_embedder(fake_index))
     common = retriever.common_words()
