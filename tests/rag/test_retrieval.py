@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from rag.errors import RagError, UnknownDocumentError
 from rag.factory import build_embedder, load_configured_index
 from rag.retrieval import Retriever, fuse_scores, lexical_terms
 from rag.settings import Settings
-from tests.conftest import HEADLINE_QUESTION, REGULARISATION_TEXT, ingest_seeds
+from tests.conftest import (
+    HEADLINE_QUESTION,
+    REGULARISATION_TEXT,
+    ROOT,
+    SEED_REPORT,
+    ingest_seeds,
+)
 
 
 def test_fusion_keeps_a_dominant_lexical_margin() -> None:
@@ -222,3 +231,30 @@ def test_chosen_documents_must_be_indexed(fake_settings: Settings) -> None:
         ["atlantis", "ruritania"],
         ["brief", "gcm-unece-2020"],
     )
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
+def test_a_small_chosen_report_is_searched_among_larger_ones(
+    real_settings: Settings, tmp_path: Path, mode: str
+) -> None:
+    # The fictional Ruritania review (18 passages) beside the seed report (45), on the real
+    # embedder: each filter fills all five places from its own document, and within
+    # Ruritania's the passage stating its remittances comes first.
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for source in (SEED_REPORT, ROOT / "eval" / "multidoc" / "ruritania-vnr-2021.md"):
+        shutil.copy(source, seeds / source.name)
+    settings = real_settings.model_copy(
+        update={"seeds_dir": seeds, "index_dir": tmp_path / "index", "retrieval": mode}
+    )
+    ingest_seeds(settings)
+    retriever = Retriever(load_configured_index(settings), build_embedder(settings), mode)
+    question = "How much did personal remittances reach in 2020?"
+    assert retriever.retrieve(HEADLINE_QUESTION, 1)[0].passage.doc_id == "gcm-unece-2020"
+    hits = retriever.retrieve(question, 5, documents=["ruritania-vnr-2021"])
+    assert len(hits) == 5
+    assert {hit.passage.doc_id for hit in hits} == {"ruritania-vnr-2021"}
+    assert "USD 2.4 billion" in hits[0].passage.text
+    seed_only = retriever.retrieve(question, 5, documents=["gcm-unece-2020"])
+    assert {hit.passage.doc_id for hit in seed_only} == {"gcm-unece-2020"}
