@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,11 @@ class AuditLog:
         latency_ms: float,
         client: str | None,
         endpoint: str,
+        documents: Collection[str] | None = None,
     ) -> None:
         """Append one line for `answer`; a failure to write is logged, not raised, since
-        the answer has been given by then."""
+        the answer has been given by then. `documents`, the ids the question was limited
+        to, is recorded when given: an answer from one report says nothing of the others."""
         entry: dict[str, Any] = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "question": answer.question,
@@ -51,6 +54,8 @@ class AuditLog:
             "client": client,
             "endpoint": endpoint,
         }
+        if documents:
+            entry["documents"] = sorted(documents)
         line = json.dumps(entry, ensure_ascii=False) + "\n"
         try:
             with self._lock:

@@ -17,7 +17,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag.errors import IndexMismatchError, IndexMissingError, InvalidQuestionError, RagError
+from rag.errors import (
+    IndexMismatchError,
+    IndexMissingError,
+    InvalidQuestionError,
+    RagError,
+    UnknownDocumentError,
+)
 
 log = logging.getLogger("api")
 
@@ -66,6 +72,8 @@ def from_rag_error(error: RagError) -> ApiError:
     message = error.problem
     if isinstance(error, InvalidQuestionError):
         return ApiError(422, message, field="question", rule="valid_question", fix=error.fix)
+    if isinstance(error, UnknownDocumentError):
+        return ApiError(422, message, field="documents", rule="unknown_document", fix=error.fix)
     if isinstance(error, IndexMissingError):
         return ApiError(503, message, rule="index_missing", fix=error.fix)
     if isinstance(error, IndexMismatchError):

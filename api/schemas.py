@@ -17,6 +17,10 @@ from rag.settings import MAX_QUESTION_CHARS
 
 # The same bound as RAG_TOP_K.
 MAX_K = 50
+# Bounds of a document filter: a question limited to more reports than this is better asked
+# of all of them; ids are file names made safe (`rag docs list`).
+MAX_DOCUMENTS = 100
+MAX_DOCUMENT_ID_CHARS = 200
 
 
 def require_words(text: str) -> str:
@@ -37,6 +41,17 @@ Question = Annotated[
     ),
     AfterValidator(require_words),
 ]
+
+
+DocumentIds = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=MAX_DOCUMENT_ID_CHARS)]],
+    Field(max_length=MAX_DOCUMENTS),
+]
+DOCUMENTS_DESCRIPTION = (
+    "Answer from these documents only: ids as `GET /api/documents` lists them (`doc`). "
+    "Omitted, null or empty: every indexed document. An id not in the index is a 422 that "
+    "lists the indexed ones."
+)
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -108,6 +123,9 @@ class AskRequest(BaseModel):
     )
     stream: Annotated[bool, Field(strict=True)] = Field(
         False, description="Answer as server-sent events instead of one JSON object."
+    )
+    documents: DocumentIds | None = Field(
+        None, description=DOCUMENTS_DESCRIPTION, examples=[["gcm-unece-2020"]]
     )
 
 
@@ -261,6 +279,10 @@ class ChatCompletionRequest(BaseModel):
     model: str | None = None
     messages: list[ChatMessage] = Field(min_length=1)
     stream: Annotated[bool, Field(strict=True)] = False
+    # Not an OpenAI field: OpenAI's Python client sends it with `extra_body`.
+    documents: DocumentIds | None = Field(
+        None, description=DOCUMENTS_DESCRIPTION, examples=[["gcm-unece-2020"]]
+    )
 
 
 class AssistantMessage(BaseModel):

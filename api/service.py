@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import platform
 import threading
+from collections.abc import Collection
 from importlib import metadata
 from typing import Any
 
@@ -124,9 +125,15 @@ class AssistantService:
         return self.pipeline().retriever.index
 
     def record_answer(
-        self, answer: Answer, latency_ms: float, client: str | None, endpoint: str
+        self,
+        answer: Answer,
+        latency_ms: float,
+        client: str | None,
+        endpoint: str,
+        documents: Collection[str] | None = None,
     ) -> None:
-        """Audit `answer` (blocking: appends to the audit log)."""
+        """Audit `answer`, asked of `documents` only when given (blocking: appends to the
+        audit log)."""
         if answer.mode != "abstained" and not self.model_loaded:
             # The model answered, so it works now (it may have failed at start-up).
             self.model_loaded = True
@@ -138,6 +145,7 @@ class AssistantService:
             latency_ms=latency_ms,
             client=client,
             endpoint=endpoint,
+            documents=documents,
         )
 
     def model_name(self) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Collection, Iterator
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
@@ -33,11 +33,13 @@ async def answer_events(
     k: int | None,
     queue: GenerationQueue,
     admission: Admission,
+    documents: Collection[str] | None = None,
 ) -> AsyncGenerator[StreamEvent, None]:
-    """The pipeline's events for `question`: `passages` first, then (in this request's
-    turn) `token`s, `citations` and `done`. The queue place `admission` is given back as
-    soon as the pipeline is done, before the response ends."""
-    events = pipeline.stream(question, k)
+    """The pipeline's events for `question` (asked of `documents` only, when given):
+    `passages` first, then (in this request's turn) `token`s, `citations` and `done`. The
+    queue place `admission` is given back as soon as the pipeline is done, before the
+    response ends."""
+    events = pipeline.stream(question, k, documents)
     try:
         passages = await _step(events)
         if passages is None:
@@ -72,15 +74,19 @@ async def answer_and_audit(
     started: float,
     client: str | None,
     endpoint: str,
+    documents: Collection[str] | None = None,
 ) -> Answer:
-    """The answer of a request that is not streamed, written to the audit log; its queue
-    place is given back as soon as the pipeline is done, before the (blocking) audit write."""
+    """The answer of a request that is not streamed, written to the audit log (with the
+    `documents` it was limited to); its queue place is given back as soon as the pipeline
+    is done, before the (blocking) audit write."""
     try:
         answer = await final_answer(events)
     finally:
         admission.release()
     latency_ms = (time.perf_counter() - started) * 1000
-    await anyio.to_thread.run_sync(service.record_answer, answer, latency_ms, client, endpoint)
+    await anyio.to_thread.run_sync(
+        service.record_answer, answer, latency_ms, client, endpoint, documents
+    )
     return answer
 
 

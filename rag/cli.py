@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
             f'rag ask --json "{ASK_EXAMPLE}"',
             'rag ask --batch questions.txt      one question per line, or JSONL {"question": ...}',
             f'rag ask -k 10 --retrieval bm25 "{ASK_EXAMPLE}"',
+            'rag ask --doc ruritania-vnr-2021 "How many work permits were issued?"',
+            "rag ask --doc ruritania-vnr-2021 --doc freedonia-vnr-2022 --batch questions.txt",
         ),
     )
     ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
@@ -126,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="answer each line of FILE (plain text, or JSONL with a 'question' field)",
+    )
+    ask.add_argument(
+        "--doc",
+        action="append",
+        dest="documents",
+        metavar="ID",
+        help="answer from this document only: its id, as 'rag docs list' shows it; repeat "
+        "for several (also with --batch). Default: every indexed document",
     )
     ask.add_argument(
         "--model",
@@ -225,12 +235,14 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         validate_question(args.question)
     questions = list(read_batch(args.batch)) if args.batch else [(1, args.question, None)]
     pipeline = build_pipeline(settings)
+    # Before any model loads: a misspelt id is refused at once, not after loading.
+    documents = pipeline.check_documents(args.documents)
     pipeline.warm_up()
     failures = answered = 0
     for line_number, question, problem in questions:
         if problem is None:
             try:
-                answer = pipeline.ask(question)
+                answer = pipeline.ask(question, documents=documents)
             except RagError as error:
                 problem = str(error)
             else:

@@ -30,3 +30,24 @@ class ModelLoadError(RagError):
 
 class DocumentError(RagError):
     """A source document cannot be read."""
+
+
+# The most known ids an error lists; a corpus of hundreds would bury the message.
+MAX_IDS_LISTED = 20
+
+
+class UnknownDocumentError(RagError):
+    """A question was limited to documents the index does not hold."""
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        self.unknown = unknown
+        self.known = known
+        names = ", ".join(f"'{doc_id}'" for doc_id in unknown)
+        listed = ", ".join(known[:MAX_IDS_LISTED]) or "none"
+        if len(known) > MAX_IDS_LISTED:
+            listed += f", … ({len(known)} in all)"
+        noun = "document" if len(unknown) == 1 else "documents"
+        super().__init__(
+            f"no {noun} {names} in the index (indexed: {listed})",
+            "name documents by the ids 'rag docs list' or GET /api/documents shows",
+        )

@@ -171,7 +171,7 @@ class PassageIndex:
         """
         if self.sentence_vectors is None or not len(self.sentence_vectors):
             return {}
-        self._check_dimension(query_vector)
+        self.check_dimension(query_vector)
         similarities = self.sentence_vectors @ query_vector.astype(np.float32)
         best: dict[int, float] = {}
         for (position, _), similarity in zip(self.sentence_rows(), similarities, strict=True):
@@ -179,7 +179,7 @@ class PassageIndex:
                 best[position] = float(similarity)
         return best
 
-    def _check_dimension(self, query_vector: np.ndarray) -> None:
+    def check_dimension(self, query_vector: np.ndarray) -> None:
         if query_vector.shape[-1] != self.dimension:
             raise IndexMismatchError(
                 f"index/ holds {self.dimension}-d vectors but the embedder gives "
@@ -191,7 +191,7 @@ class PassageIndex:
         """(passage position, cosine similarity) of the `k` nearest passages."""
         if not self.passages:
             return []
-        self._check_dimension(query_vector)
+        self.check_dimension(query_vector)
         if self._faiss is None:
             self._faiss = faiss.IndexFlatIP(self.dimension)
             self._faiss.add(self.vectors)

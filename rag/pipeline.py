@@ -34,6 +34,9 @@ from rag.text import content_terms
 from rag.types import Answer, Evidence, Hit
 
 ABSTENTION_TEXT = "The indexed reports do not answer this question."
+# With the question limited to some reports, the refusal says only those were searched.
+ABSTENTION_TEXT_CHOSEN = "The chosen reports do not answer this question."
+ABSTENTION_TEXT_CHOSEN_ONE = "The chosen report does not answer this question."
 
 
 @dataclass(frozen=True)
@@ -145,18 +148,32 @@ class Pipeline:
         # Loads the embedder in every mode; cached, so hybrid retrieval's own call is reused.
         self.retriever.query_vector("warm up")
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """The verified answer to `question`."""
+    def check_documents(self, documents: Collection[str] | None) -> frozenset[str] | None:
+        """The document ids a question may be limited to, as a set (None: all documents),
+        or `UnknownDocumentError` naming the ids not in the index. `stream` checks them
+        too; callers that must refuse before starting (the HTTP API) call this first."""
+        return self.retriever.chosen_documents(documents)
+
+    def ask(
+        self, question: str, k: int | None = None, documents: Collection[str] | None = None
+    ) -> Answer:
+        """The verified answer to `question`, from the documents with ids in `documents`
+        only (None or empty: every document)."""
         answer: Answer | None = None
-        for event in self.stream(question, k):
+        for event in self.stream(question, k, documents):
             if event.kind == "done":
                 answer = event.data
         assert answer is not None
         return answer
 
-    def stream(self, question: str, k: int | None = None) -> Iterator[StreamEvent]:
-        """Events of the answer to `question`, ending with `done` and the `Answer`."""
+    def stream(
+        self, question: str, k: int | None = None, documents: Collection[str] | None = None
+    ) -> Iterator[StreamEvent]:
+        """Events of the answer to `question`, ending with `done` and the `Answer`. With
+        `documents` (ids), only their passages are retrieved, so that evidence, citations,
+        rival figures and the reports listed all come from them."""
         question = validate_question(question)
+        chosen = self.check_documents(documents)
         started = time.perf_counter()
         timings: dict[str, float | None] = {}
 
@@ -177,6 +194,7 @@ class Pipeline:
                 max(k, MAX_DOCUMENTS_LISTED) if lists_documents else k,
                 one_per_document=across_documents,
                 about=about,
+                documents=chosen,
             )
         )
         timings["retrieval"] = elapsed_ms()
@@ -201,10 +219,20 @@ class Pipeline:
             self.retriever.embedder,
         )
         if reason is None and about:
-            reason = self._not_about(profile, about, evidence, hits)
+            reason = self._not_about(profile, about, evidence, hits, chosen)
         if reason is not None:
+            refusal = ABSTENTION_TEXT
+            if chosen:
+                refusal = ABSTENTION_TEXT_CHOSEN_ONE if len(chosen) == 1 else ABSTENTION_TEXT_CHOSEN
             yield from self._finish(
-                question, hits, None, "abstained", timings, elapsed_ms, abstention_reason=reason
+                question,
+                hits,
+                None,
+                "abstained",
+                timings,
+                elapsed_ms,
+                abstention_reason=reason,
+                refusal=refusal,
             )
             return
 
@@ -253,6 +281,7 @@ class Pipeline:
         about: Sequence[str],
         evidence: Sequence[Evidence],
         hits: Sequence[Hit],
+        chosen: Collection[str] | None,
     ) -> str | None:
         """Why the evidence from or about `about` cannot answer, or None: there is none, or
         it is much less relevant (under `ABOUT_SHARE` of it) than the closest evidence of
@@ -260,7 +289,7 @@ class Pipeline:
         another state's firewall, nor with Sylvania's nearest sentence on something else."""
         closest = select_evidence(
             profile,
-            self.retriever.retrieve(profile.question, len(hits)),
+            self.retriever.retrieve(profile.question, len(hits), documents=chosen),
             self.retriever,
             1,
         )
@@ -319,6 +348,7 @@ class Pipeline:
         elapsed_ms: Any,
         abstention_reason: str | None = None,
         weak_evidence: bool = False,
+        refusal: str = ABSTENTION_TEXT,
     ) -> Iterator[StreamEvent]:
         citations = verified.citations if verified else ()
         yield StreamEvent("citations", citations)
@@ -330,7 +360,7 @@ class Pipeline:
             "done",
             Answer(
                 question=question,
-                answer=verified.text if verified else ABSTENTION_TEXT,
+                answer=verified.text if verified else refusal,
                 abstained=verified is None,
                 citations=citations,
                 hits=hits,

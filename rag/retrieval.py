@@ -13,20 +13,25 @@ fusion throws it away ("Which states regularised migrants?" left the one paragra
 them sixth, behind paragraphs that dense and BM25 both ranked third or fourth). A convex
 combination of normalised scores also beats rank fusion in the comparison of Bruch et al.
 (2023, "An Analysis of Fusion Functions for Hybrid Retrieval").
+
+A question may be limited to some documents: both rankings then hold only their passages,
+filtered before either is cut to its depth, so that a small report among large ones is
+still ranked in full. Term statistics (BM25's and `idf`) stay those of the whole corpus: a
+word is as rare or as common whichever reports are searched.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Any, get_args
 
 import numpy as np
 
 from rag.embedding import Embedder
-from rag.errors import RagError
+from rag.errors import RagError, UnknownDocumentError
 from rag.index import PassageIndex
 from rag.mentions import mentions_any, missing_literals
 from rag.questions import profile_question
@@ -69,8 +74,20 @@ class Retriever:
         self._document_frequency: dict[str, int] | None = None
         self._common_words: frozenset[str] | None = None
         self._document_titles: frozenset[str] | None = None
+        self._positions_by_document: dict[str, list[int]] | None = None
         # The question is embedded once and shared with evidence selection.
         self.query_vector = lru_cache(maxsize=64)(self._embed_query)
+
+    def chosen_documents(self, documents: Collection[str] | None) -> frozenset[str] | None:
+        """`documents` as a set of indexed document ids, or None (every document) when none
+        are given; `UnknownDocumentError` naming the ids the index does not hold."""
+        if not documents:
+            return None
+        chosen = frozenset(documents)
+        unknown = sorted(chosen - self.index.documents.keys())
+        if unknown:
+            raise UnknownDocumentError(unknown, sorted(self.index.documents))
+        return chosen
 
     def retrieve(
         self,
@@ -78,25 +95,28 @@ class Retriever:
         k: int,
         one_per_document: bool = False,
         about: Sequence[str] = (),
+        documents: Collection[str] | None = None,
     ) -> list[Hit]:
         """The `k` best passages for `question`, best first; with `one_per_document`, the
         best passage of each document first ("Which reports mention…?" is answered from
         every document that does, not from the five passages of the one that says most);
         with `about`, the passages of documents whose title names one of those names, or
-        that name one themselves, first (see `rag.mentions.names_of_some_documents`)."""
+        that name one themselves, first (see `rag.mentions.names_of_some_documents`).
+        With `documents` (ids), only passages of those documents; None or empty: all."""
         depth = max(4 * k, 20)
         if one_per_document:
             # Deep enough to reach documents that mention the subject once, in passing.
             depth *= PER_DOCUMENT_DEPTH
+        positions = self.positions_of(documents)
         if self.mode == "dense":
-            ranking = self.dense(question, depth)
+            ranking = self.dense(question, depth, positions)
         elif self.mode == "bm25":
-            ranking = self.lexical(question, depth)
+            ranking = self.lexical(question, depth, positions)
         else:
-            lexical = self.lexical(question, depth)
+            lexical = self.lexical(question, depth, positions)
             confidence = self.lexical_confidence(question, lexical)
             ranking = fuse_scores(
-                [self.dense(question, depth), lexical],
+                [self.dense(question, depth, positions), lexical],
                 weights=[1.0, LEXICAL_WEIGHT * confidence**LEXICAL_CONFIDENCE_POWER],
                 floors=[None, 0.0],
             )
@@ -161,21 +181,56 @@ class Retriever:
             seen.add(document)
         return leading + following
 
-    def dense(self, question: str, depth: int) -> list[tuple[int, float]]:
-        """Passages by max(passage similarity, best sentence similarity)."""
+    def positions_of(self, documents: Collection[str] | None) -> list[int] | None:
+        """The positions of the passages of `documents`, in index order; None (no limit)
+        when no documents are given. Ids the index does not hold have no passages."""
+        if not documents:
+            return None
+        if self._positions_by_document is None:
+            by_document: dict[str, list[int]] = {}
+            for position, passage in enumerate(self.index.passages):
+                by_document.setdefault(passage.doc_id, []).append(position)
+            self._positions_by_document = by_document
+        return sorted(
+            position
+            for doc_id in set(documents)
+            for position in self._positions_by_document.get(doc_id, [])
+        )
+
+    def dense(
+        self, question: str, depth: int, positions: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """Passages by max(passage similarity, best sentence similarity); with `positions`,
+        only those passages."""
         vector = self.query_vector(question)
-        best = dict(self.index.search(vector, min(depth, len(self.index.passages))))
-        for position, similarity in self.index.search_sentences(vector).items():
+        sentence_best = self.index.search_sentences(vector)
+        if positions is None:
+            best = dict(self.index.search(vector, min(depth, len(self.index.passages))))
+        else:
+            # Every chosen passage is compared: the nearest `depth` of the whole index, then
+            # filtered, could hold none of a small document's passages.
+            self.index.check_dimension(vector)
+            similarities = self.index.vectors[list(positions)] @ vector.astype(np.float32)
+            best = {p: float(s) for p, s in zip(positions, similarities, strict=True)}
+            sentence_best = {p: s for p, s in sentence_best.items() if p in best}
+        for position, similarity in sentence_best.items():
             if similarity > best.get(position, -2.0):
                 best[position] = similarity
         return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:depth]
 
-    def lexical(self, question: str, depth: int) -> list[tuple[int, float]]:
-        """BM25 ranking; passages with no shared term are left out."""
+    def lexical(
+        self, question: str, depth: int, positions: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """BM25 ranking; passages with no shared term are left out, and with `positions`
+        every passage but those."""
         terms = lexical_terms(question)
         if not terms or not self.index.passages:
             return []
         scores = np.asarray(self._bm25_model().get_scores(terms))
+        if positions is not None:
+            chosen = np.zeros(len(scores), dtype=bool)
+            chosen[list(positions)] = True
+            scores = np.where(chosen, scores, 0.0)
         order = np.argsort(-scores, kind="stable")[:depth]
         return [
             (int(position), float(scores[position])) for position in order if scores[position] > 0

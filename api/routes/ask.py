@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Collection
 from contextlib import aclosing
 
 import anyio
@@ -63,17 +63,24 @@ async def ask(
     verification may drop or re-cite any of it, and a draft can state things no report
     says. Show only the `done` answer (the same object as the JSON answer) to readers; use
     the tokens, if at all, as a sign of progress.
+
+    With `documents`, the answer comes from those documents only.
     """
+    # Checked before the stream starts, so that an unknown id is a 422 rather than an
+    # `error` event after a 200.
+    documents = pipeline.check_documents(body.documents)
     admission = service.generation.admit()
     started = time.perf_counter()
-    events = answer_events(pipeline, body.question, body.k, service.generation, admission)
+    events = answer_events(
+        pipeline, body.question, body.k, service.generation, admission, documents
+    )
     if body.stream:
         return EventStreamResponse(
-            _event_stream(events, service, started, client_of(request)),
+            _event_stream(events, service, started, client_of(request), documents),
             on_close=admission.release,
         )
     answer = await answer_and_audit(
-        events, admission, service, started, client_of(request), ENDPOINT
+        events, admission, service, started, client_of(request), ENDPOINT, documents
     )
     return JSONResponse(answer.to_dict())
 
@@ -83,6 +90,7 @@ async def _event_stream(
     service: AssistantService,
     started: float,
     client: str | None,
+    documents: Collection[str] | None,
 ) -> AsyncGenerator[str, None]:
     try:
         async with aclosing(events):
@@ -96,7 +104,7 @@ async def _event_stream(
                 elif event.kind == "done":
                     latency_ms = (time.perf_counter() - started) * 1000
                     await anyio.to_thread.run_sync(
-                        service.record_answer, event.data, latency_ms, client, ENDPOINT
+                        service.record_answer, event.data, latency_ms, client, ENDPOINT, documents
                     )
                     yield sse_event("done", event.data.to_dict())
     except (RagError, ApiError) as error:

@@ -2,11 +2,12 @@
 chat front-ends.
 
 The last user message is the question; earlier messages are ignored, since every answer
-must rest on the reports alone. Citations ride in an extra `citations` field, and the
-weak-evidence flag in `weak_evidence` (in the final chunk when streaming). A streamed
-answer arrives in one content chunk after verification, not token by token: OpenAI
-clients append deltas and cannot take back a claim that verification removes, so no
-unverified text is sent.
+must rest on the reports alone. An extra `documents` field (ids, as in `/api/ask`; OpenAI's
+Python client sends it with `extra_body`) limits the answer to those documents. Citations
+ride in an extra `citations` field, and the weak-evidence flag in `weak_evidence` (in the
+final chunk when streaming). A streamed answer arrives in one content chunk after
+verification, not token by token: OpenAI clients append deltas and cannot take back a
+claim that verification removes, so no unverified text is sent.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Collection
 from contextlib import aclosing
 from typing import Any
 
@@ -72,19 +73,21 @@ async def list_models() -> ModelList:
 async def chat_completions(
     body: ChatCompletionRequest, request: Request, service: ServiceDep, pipeline: PipelineDep
 ) -> Response:
-    """Answer the last user message; the model name in the request is not used."""
+    """Answer the last user message (from `documents` only, when given); the model name in
+    the request is not used."""
     question = question_of(body.messages)
+    documents = pipeline.check_documents(body.documents)
     admission = service.generation.admit()
     started = time.perf_counter()
-    events = answer_events(pipeline, question, None, service.generation, admission)
+    events = answer_events(pipeline, question, None, service.generation, admission, documents)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if body.stream:
         return EventStreamResponse(
-            _chunks(events, completion_id, service, started, client_of(request)),
+            _chunks(events, completion_id, service, started, client_of(request), documents),
             on_close=admission.release,
         )
     answer = await answer_and_audit(
-        events, admission, service, started, client_of(request), ENDPOINT
+        events, admission, service, started, client_of(request), ENDPOINT, documents
     )
     return JSONResponse(
         {
@@ -132,6 +135,7 @@ async def _chunks(
     service: AssistantService,
     started: float,
     client: str | None,
+    documents: Collection[str] | None,
 ) -> AsyncGenerator[str, None]:
     created = int(time.time())
 
@@ -153,7 +157,7 @@ async def _chunks(
                 answer: Answer = event.data
                 latency_ms = (time.perf_counter() - started) * 1000
                 await anyio.to_thread.run_sync(
-                    service.record_answer, answer, latency_ms, client, ENDPOINT
+                    service.record_answer, answer, latency_ms, client, ENDPOINT, documents
                 )
                 yield sse_data(chunk({"content": answer.answer}))
                 final = chunk({}, finish_reason="stop")

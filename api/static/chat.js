@@ -14,6 +14,10 @@
    is not put in `maxlength`, which cuts pasted text without a word: a question cut short
    would be answered as if it were whole.
 
+   With more than one document indexed (GET /api/documents), a "Search in" list above the
+   box limits a question to one report: it is sent as `"documents": [id]`, and the question
+   and any refusal say which report was searched. With one document the list stays hidden.
+
    Everything from the server or the user is put in as text (createTextNode, textContent),
    never parsed as HTML. The conversation is kept in sessionStorage, so that it survives a
    reload in the same tab; "New conversation" clears it.
@@ -27,6 +31,8 @@
   const STORAGE_PREFIX = "gcm-rag-chat:";
   const MAX_STORED_TURNS = 30;
   const ABSTENTION_HEADING = "The indexed reports do not answer this";
+  const ABSTENTION_HEADING_CHOSEN = "The chosen report does not answer this";
+  const ALL_REPORTS = "All reports";
   const EXAMPLE_QUESTION = "Which states regularised migrants during COVID?";
   const CITATION_MARKER = /\[(\d+)\]/g;
   const SEARCHING = "Searching the reports…";
@@ -92,14 +98,17 @@
     return headers;
   }
 
-  /* POST the question and call `onEvent(name, data)` for each server-sent event. */
-  async function askStreaming(options, question, onEvent, signal) {
+  /* POST the question (asked of the document `scope.doc` only, when given) and call
+     `onEvent(name, data)` for each server-sent event. */
+  async function askStreaming(options, question, scope, onEvent, signal) {
+    const body = { question, stream: true };
+    if (scope) body.documents = [scope.doc];
     let response;
     try {
       response = await fetch(`${options.baseUrl}/api/ask`, {
         method: "POST",
         headers: requestHeaders(options),
-        body: JSON.stringify({ question, stream: true }),
+        body: JSON.stringify(body),
         signal,
       });
     } catch (error) {
@@ -304,9 +313,9 @@
       this.prefix = `gcm-rag-${++instances}-`;
       this.ids = 0;
       this.storageKey = `${STORAGE_PREFIX}${options.baseUrl}`;
-      this.turns = []; // settled {question, answer} pairs, as stored
+      this.turns = []; // settled {question, answer, scope} turns, as stored
       this.inFlight = null; // AbortController of the question being answered
-      this.titles = null; // promise of {doc id: title}, fetched when first needed
+      this.documents = null; // promise of [{doc, title}], from GET /api/documents
       this.maxChars = null; // the API's question limit, once GET /api/health has said it
       this.limits = null; // promise of that answer
       this.element = this.build();
@@ -362,11 +371,24 @@
         oninput: () => this.updateCount(),
       });
       this.count = h("p", { class: "count", id: countId, hidden: true });
+      const scopeId = this.id("scope");
+      this.scopeSelect = h(
+        "select",
+        { id: scopeId, name: "documents" },
+        h("option", { value: "" }, ALL_REPORTS)
+      );
+      this.scopeRow = h(
+        "div",
+        { class: "scope", hidden: true },
+        h("label", { for: scopeId }, "Search in"),
+        this.scopeSelect
+      );
       this.sendButton = h("button", { type: "submit", class: "primary send" }, "Send");
       this.status = h("p", { class: "status", role: "status" });
       const form = h(
         "form",
         { class: "composer", onsubmit: (event) => this.onSubmit(event) },
+        this.scopeRow,
         h("label", { for: inputId }, "Your question"),
         h("div", { class: "row" }, this.input, this.sendButton),
         h("p", { class: "hint", id: hintId }, "Enter sends; Shift+Enter starts a new line."),
@@ -415,8 +437,8 @@
         this.turns = [];
       }
       for (const turn of this.turns) {
-        this.log.appendChild(this.renderQuestion(turn.question));
-        this.log.appendChild(this.renderAnswer(turn.answer));
+        this.log.appendChild(this.renderQuestion(turn.question, turn.scope));
+        this.log.appendChild(this.renderAnswer(turn.answer, turn.scope));
       }
       this.intro.hidden = this.turns.length > 0;
       this.scrollToEnd();
@@ -475,6 +497,40 @@
       return this.limits;
     }
 
+    /* Ask GET /api/documents, once, for the indexed documents: their titles name the
+       passages of answers, and with two or more the "Search in" list offers them. Asked
+       again later when the server cannot be reached. */
+    loadDocuments() {
+      if (this.documents) return this.documents;
+      this.documents = fetch(`${this.options.baseUrl}/api/documents`, {
+        headers: this.options.apiKey ? { "X-API-Key": this.options.apiKey } : {},
+      })
+        .then((response) => (response.ok ? response.json() : { documents: [] }))
+        .then((body) => body.documents.map((d) => ({ doc: d.doc, title: d.title || d.doc })))
+        .catch(() => {
+          this.documents = null;
+          return [];
+        });
+      this.documents.then((documents) => this.offerScopes(documents));
+      return this.documents;
+    }
+
+    /* Fill the "Search in" list; shown only when there is a choice to make. */
+    offerScopes(documents) {
+      const chosen = this.scopeSelect.value;
+      const options = documents.map((d) => h("option", { value: d.doc, title: d.title }, d.title));
+      this.scopeSelect.replaceChildren(h("option", { value: "" }, ALL_REPORTS), ...options);
+      this.scopeSelect.value = documents.some((d) => d.doc === chosen) ? chosen : "";
+      this.scopeRow.hidden = documents.length < 2;
+    }
+
+    /* The document questions are limited to now ({doc, title}), or null for all. */
+    currentScope() {
+      if (this.scopeRow.hidden || !this.scopeSelect.value) return null;
+      const option = this.scopeSelect.selectedOptions[0];
+      return { doc: this.scopeSelect.value, title: option.textContent };
+    }
+
     limitMessage() {
       return `Questions are limited to ${formatNumber(this.maxChars)} characters; shorten it.`;
     }
@@ -531,7 +587,7 @@
       }
       this.input.value = "";
       this.updateCount();
-      this.ask(question);
+      this.ask(question, this.currentScope());
     }
 
     setBusy(busy) {
@@ -540,10 +596,10 @@
       this.log.setAttribute("aria-busy", busy ? "true" : "false");
     }
 
-    async ask(question) {
+    async ask(question, scope) {
       this.intro.hidden = true;
       this.announce("");
-      this.log.appendChild(this.renderQuestion(question));
+      this.log.appendChild(this.renderQuestion(question, scope));
       // Progress only, never the draft: the log is busy meanwhile, so the progress is also
       // announced through the status region.
       const progress = h("p", { class: "progress" }, SEARCHING);
@@ -564,6 +620,7 @@
         await askStreaming(
           this.options,
           question,
+          scope,
           (name, data) => {
             if (name === "passages") {
               progress.textContent = CHECKING;
@@ -607,12 +664,13 @@
         }
       }
       if (settled) {
-        pending.replaceWith(this.renderAnswer(settled));
-        this.turns.push({ question, answer: settled });
+        pending.replaceWith(this.renderAnswer(settled, scope));
+        this.turns.push({ question, answer: settled, scope });
         this.save();
-        this.announce(settled.abstained ? "No answer in the reports." : "Answer ready.");
+        const refusal = scope ? "No answer in the chosen report." : "No answer in the reports.";
+        this.announce(settled.abstained ? refusal : "Answer ready.");
       } else {
-        pending.replaceWith(this.renderError(failure, question));
+        pending.replaceWith(this.renderError(failure, question, scope));
         this.announce(""); // the error box is an alert of its own
         if (!this.input.value) this.input.value = question; // to edit or resend
         this.updateCount();
@@ -621,20 +679,10 @@
     }
 
     /* `answer` with each retrieved passage's document title (retrieved passages carry only
-       the document's id), from GET /api/documents, asked once; ids stay when it fails. */
+       the document's id), from GET /api/documents; ids stay when it fails. */
     async withTitles(answer) {
-      if (!this.titles) {
-        this.titles = fetch(`${this.options.baseUrl}/api/documents`, {
-          headers: this.options.apiKey ? { "X-API-Key": this.options.apiKey } : {},
-        })
-          .then((response) => (response.ok ? response.json() : { documents: [] }))
-          .then((body) => Object.fromEntries(body.documents.map((d) => [d.doc, d.title])))
-          .catch(() => {
-            this.titles = null; // asked again next time
-            return {};
-          });
-      }
-      const titles = await this.titles;
+      const documents = await this.loadDocuments();
+      const titles = Object.fromEntries(documents.map((d) => [d.doc, d.title]));
       const passages = answer.passages.map((passage) =>
         passage.doc_title || !titles[passage.doc]
           ? passage
@@ -645,16 +693,18 @@
 
     // --- drawing ---
 
-    renderQuestion(question) {
+    /* The question, and the report it was limited to (`scope`), if any. */
+    renderQuestion(question, scope) {
       return h(
         "div",
         { class: "turn question" },
         h("span", { class: "visually-hidden" }, "You asked: "),
-        h("span", { class: "question-text" }, question)
+        h("span", { class: "question-text" }, question),
+        scope ? h("span", { class: "scope-note" }, `in ${scope.title}`) : null
       );
     }
 
-    renderAnswer(answer) {
+    renderAnswer(answer, scope) {
       const viewer = h("section", { class: "passage", id: this.id("passage"), hidden: true });
       const article = h("article", {
         class: `turn answer${answer.abstained ? " abstained" : ""}`,
@@ -678,7 +728,11 @@
 
       if (answer.abstained) {
         append(article, [
-          h("p", { class: "abstention-heading" }, ABSTENTION_HEADING),
+          h(
+            "p",
+            { class: "abstention-heading" },
+            scope ? ABSTENTION_HEADING_CHOSEN : ABSTENTION_HEADING
+          ),
           answer.abstention_reason
             ? h("p", { class: "note" }, `Why: ${sentence(answer.abstention_reason)}`)
             : null,
@@ -827,7 +881,7 @@
       ].filter(Boolean);
     }
 
-    renderError(error, question) {
+    renderError(error, question, scope) {
       const retry = h("button", { type: "button", class: "retry" }, "Try again");
       const box = h(
         "div",
@@ -845,7 +899,7 @@
         if (this.input.value.trim() === question) this.input.value = "";
         this.updateCount();
         this.input.focus();
-        this.ask(question);
+        this.ask(question, scope);
       });
       return box;
     }
@@ -897,6 +951,7 @@
       const chat = new Chat(shadow, settings);
       root.appendChild(chat.element);
       chat.loadLimits();
+      chat.loadDocuments();
       return chat;
     }
     return mountWidget(shadow, root, settings);
@@ -920,8 +975,12 @@
     );
     const panel = h("div", { class: "panel", id: panelId, role: "dialog", "aria-modal": "false", hidden: true });
     const setOpen = (open, focus) => {
-      // The limit is asked for when the chat is first opened, not on every page view.
-      if (open) chat.loadLimits();
+      // The limit and the documents are asked for when the chat is first opened, not on
+      // every page view.
+      if (open) {
+        chat.loadLimits();
+        chat.loadDocuments();
+      }
       panel.hidden = !open;
       launcher.setAttribute("aria-expanded", open ? "true" : "false");
       try {

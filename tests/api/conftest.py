@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rag.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, ingest_seeds
 
 FAKE_QUESTION = "Which states instituted regularisation in the pandemic?"
 SERVER_START_TIMEOUT_S = 240
@@ -93,6 +93,21 @@ class InventingGenerator:
 def client(fake_index: Settings) -> Iterator[TestClient]:
     """The app over the seed report with the hashing embedder and the fake generator."""
     with TestClient(create_app(fake_index, static_dir=None)) as test_client:
+        yield test_client
+
+
+# A second report that answers FAKE_QUESTION less well than the seed report does.
+SYLVANIA_FACT = "Sylvania instituted a regularisation programme for migrants in 2021."
+
+
+@pytest.fixture
+def two_report_client(fake_settings: Settings) -> Iterator[TestClient]:
+    """The app over the seed report and a one-sentence Sylvania review (`sylvania-review`)."""
+    (fake_settings.seeds_dir / "sylvania-review.md").write_text(
+        f"# Sylvania Review\n\n{SYLVANIA_FACT}\n", encoding="utf-8"
+    )
+    ingest_seeds(fake_settings)
+    with TestClient(create_app(fake_settings, static_dir=None)) as test_client:
         yield test_client
 
 

@@ -13,7 +13,7 @@ from rag.cli import main as rag_main
 from rag.errors import RagError
 from rag.factory import build_pipeline
 from rag.settings import MAX_QUESTION_CHARS, Settings
-from tests.api.conftest import FAKE_QUESTION, InventingGenerator, parse_sse
+from tests.api.conftest import FAKE_QUESTION, SYLVANIA_FACT, InventingGenerator, parse_sse
 from tests.conftest import REGULARISATION_TEXT
 
 
@@ -156,6 +156,64 @@ def test_a_pipeline_error_mid_stream_ends_with_an_error_event(
         assert client.app.state.service.generation.admitted == 0  # type: ignore[attr-defined]
 
 
+def test_documents_limits_the_answer_and_is_audited(
+    two_report_client: TestClient, fake_settings: Settings
+) -> None:
+    client = two_report_client
+    everywhere = client.post("/api/ask", json={"question": FAKE_QUESTION}).json()
+    assert everywhere["citations"][0]["doc"] == "gcm-unece-2020"
+
+    body = {"question": FAKE_QUESTION, "documents": ["sylvania-review"]}
+    answer = client.post("/api/ask", json=body).json()
+    assert [(c["doc"], c["quote"]) for c in answer["citations"]] == [
+        ("sylvania-review", SYLVANIA_FACT)
+    ]
+    assert {passage["doc"] for passage in answer["passages"]} == {"sylvania-review"}
+    assert answer.keys() == everywhere.keys()
+
+    events = parse_sse(client.post("/api/ask", json={**body, "stream": True}).text)
+    assert [event.name for event in events][0] == "passages"
+    passages = events[0].json()
+    assert {passage["doc"] for passage in passages} == {"sylvania-review"}
+    assert passages[0].keys() == everywhere["passages"][0].keys()
+    assert without_timings(events[-1].json()) == without_timings(answer)
+
+    client.post("/api/ask", json={"question": FAKE_QUESTION, "documents": []})
+    lines = [json.loads(line) for line in fake_settings.audit_log.read_text().splitlines()]
+    assert [line.get("documents") for line in lines] == [
+        None,
+        ["sylvania-review"],
+        ["sylvania-review"],
+        None,
+    ]
+    assert lines[1]["anchors"] == [c["anchor"] for c in answer["citations"]]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_unknown_documents_are_a_422_listing_the_indexed_ones(
+    two_report_client: TestClient, stream: bool
+) -> None:
+    body = {"question": FAKE_QUESTION, "documents": ["ruritania", "sylvania-review"]}
+    response = two_report_client.post("/api/ask", json={**body, "stream": stream})
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "no document 'ruritania' in the index (indexed: gcm-unece-2020, sylvania-review)",
+        "field": "documents",
+        "rule": "unknown_document",
+        "fix": "name documents by the ids 'rag docs list' or GET /api/documents shows",
+    }
+    assert two_report_client.app.state.service.generation.admitted == 0  # type: ignore[attr-defined]
+
+
+def test_openapi_documents_the_documents_field(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    field = schemas["AskRequest"]["properties"]["documents"]
+    assert field["examples"] == [["gcm-unece-2020"]]
+    assert field["description"].startswith("Answer from these documents only: ids as ")
+    listed = next(option for option in field["anyOf"] if option.get("type") == "array")
+    assert (listed["maxItems"], listed["items"]["maxLength"]) == (100, 200)
+
+
 @pytest.mark.parametrize(
     ("body", "field", "rule"),
     [
@@ -169,6 +227,10 @@ def test_a_pipeline_error_mid_stream_ends_with_an_error_event(
         ({"question": "Which states?", "k": "3"}, "k", "int_type"),
         ({"question": "Which states?", "stream": "yes"}, "stream", "bool_type"),
         ({"question": "Which states?", "top_k": 3}, "top_k", "extra_forbidden"),
+        ({"question": "Which states?", "documents": "gcm"}, "documents", "list_type"),
+        ({"question": "Which states?", "documents": [""]}, "documents.0", "string_too_short"),
+        ({"question": "Which states?", "documents": [7]}, "documents.0", "string_type"),
+        ({"question": "Which states?", "documents": ["d"] * 101}, "documents", "too_long"),
         (["Which states?"], "body", "model_attributes_type"),
     ],
 )

@@ -9,7 +9,7 @@ from api.routes.openai_compat import SERVED_MODEL
 from api.schemas import ChatCompletionResponse, OpenAIErrorResponse
 from rag.factory import build_pipeline
 from rag.settings import Settings
-from tests.api.conftest import FAKE_QUESTION, parse_sse
+from tests.api.conftest import FAKE_QUESTION, SYLVANIA_FACT, parse_sse
 
 
 def chat(question: str, **extra: object) -> dict[str, object]:
@@ -113,6 +113,31 @@ def test_bad_requests_get_openai_errors_naming_the_param(
     error = response.json()["error"]
     assert (error["param"], error["code"], error["type"]) == (param, code, "invalid_request_error")
     assert error["message"]
+
+
+def test_documents_limits_a_completion_and_unknown_ones_are_an_openai_422(
+    two_report_client: TestClient,
+) -> None:
+    completion = two_report_client.post(
+        "/v1/chat/completions", json=chat(FAKE_QUESTION, documents=["sylvania-review"])
+    ).json()
+    assert [(c["doc"], c["quote"]) for c in completion["citations"]] == [
+        ("sylvania-review", SYLVANIA_FACT)
+    ]
+    refused = two_report_client.post(
+        "/v1/chat/completions", json=chat(FAKE_QUESTION, stream=True, documents=["ruritania"])
+    )
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "error": {
+            "message": "no document 'ruritania' in the index (indexed: gcm-unece-2020, "
+            "sylvania-review); name documents by the ids 'rag docs list' or GET /api/documents "
+            "shows",
+            "type": "invalid_request_error",
+            "param": "documents",
+            "code": "unknown_document",
+        }
+    }
 
 
 @pytest.mark.parametrize(

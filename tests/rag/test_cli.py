@@ -149,6 +149,90 @@ def test_batch_answers_each_line_and_reports_bad_lines(
     assert "not valid JSON" in lines[3]["error"]
 
 
+SYLVANIA_FACT = "Sylvania instituted a regularisation programme for migrants in 2021."
+
+
+def index_with_sylvania(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    (settings.seeds_dir / "sylvania-review.md").write_text(
+        f"# Sylvania Review\n\n{SYLVANIA_FACT}\n", encoding="utf-8"
+    )
+    assert main(["ingest"]) == 0
+    capsys.readouterr()
+
+
+def test_ask_doc_answers_from_the_chosen_document_only(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    index_with_sylvania(fake_env, capsys)
+    question = "Which states instituted regularisation in the pandemic?"
+    assert main(["ask", "--json", question]) == 0
+    assert json.loads(capsys.readouterr().out)["citations"][0]["doc"] == "gcm-unece-2020"
+
+    assert main(["ask", "--json", "--doc", "sylvania-review", question]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert [(c["doc"], c["quote"]) for c in answer["citations"]] == [
+        ("sylvania-review", SYLVANIA_FACT)
+    ]
+    assert {passage["doc"] for passage in answer["passages"]} == {"sylvania-review"}
+
+    batch = tmp_path / "questions.txt"
+    batch.write_text(f"{question}\nWhat did Sylvania institute for migrants?\n")
+    assert main(["ask", "--json", "--batch", str(batch), "--doc", "sylvania-review"]) == 0
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(answers) == 2
+    for answer in answers:
+        assert {passage["doc"] for passage in answer["passages"]} == {"sylvania-review"}
+    # Repeated, the flag adds documents: both reports are searched again.
+    assert (
+        main(["ask", "--json", "--doc", "sylvania-review", "--doc", "gcm-unece-2020", question])
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["citations"][0]["doc"] == "gcm-unece-2020"
+
+
+def test_ask_doc_says_the_chosen_report_does_not_answer(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index_with_sylvania(fake_env, capsys)
+    question = "How many UNECE Member States submitted reports to the Network?"
+    assert main(["ask", "--doc", "sylvania-review", question]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "The chosen report does not answer this question."
+    assert out[1].startswith("Why: ")
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_an_unknown_doc_gets_one_error_line_listing_the_indexed_ids(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path, batch: bool
+) -> None:
+    index_with_sylvania(fake_env, capsys)
+    questions = tmp_path / "questions.txt"
+    questions.write_text("Which states instituted regularisation?\n")
+    asked = ["--batch", str(questions)] if batch else ["Which states instituted regularisation?"]
+    assert main(["ask", "--doc", "sylvania", "--doc", "sylvania-review", *asked]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "rag ask: error: no document 'sylvania' in the index (indexed: gcm-unece-2020, "
+        "sylvania-review); name documents by the ids 'rag docs list' or GET /api/documents "
+        "shows\n"
+    )
+
+
+def test_ask_help_explains_doc_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    text = help_text(capsys, "ask")
+    assert (
+        " ".join(text.split()).count(
+            "--doc ID answer from this document only: its id, as 'rag docs list' shows it; "
+            "repeat for several (also with --batch). Default: every indexed document"
+        )
+        == 1
+    )
+    assert '  rag ask --doc ruritania-vnr-2021 "How many work permits were issued?"' in (
+        text.splitlines()
+    )
+
+
 def test_batch_in_text_mode_heads_each_answer_with_its_question(
     fake_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

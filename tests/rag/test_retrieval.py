@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from rag.errors import RagError
+from rag.errors import RagError, UnknownDocumentError
 from rag.factory import build_embedder, load_configured_index
 from rag.retrieval import Retriever, fuse_scores, lexical_terms
 from rag.settings import Settings
-from tests.conftest import HEADLINE_QUESTION, REGULARISATION_TEXT, ingest_seeds
+from tests.conftest import (
+    HEADLINE_QUESTION,
+    REGULARISATION_TEXT,
+    ROOT,
+    SEED_REPORT,
+    ingest_seeds,
+)
 
 
 def test_fusion_keeps_a_dominant_lexical_margin() -> None:
@@ -163,3 +172,107 @@ def test_common_words_are_those_written_in_lower_case(fake_index: Settings) -> N
     common = retriever.common_words()
     assert {"migrants", "regularisation", "objectives", "regional"} <= common
     assert not {"portugal", "moldova", "italy"} & common
+
+
+# A small second document: each paragraph names regularisation, far less fully than the seed
+# report's paragraph about it. The second paragraph's two sentences each share one word of
+# FILTER_QUESTION, so its whole-paragraph vector is closer to it than either sentence.
+BRIEF = (
+    "# Brief\n\nRegularisation of migrants was discussed by the ministry.\n\n"
+    "Regularisation was debated at length. The pandemic delayed the decision.\n"
+)
+FILTER_QUESTION = "Which states instituted regularisation in the pandemic?"
+
+
+def with_brief(settings: Settings) -> Retriever:
+    (settings.seeds_dir / "brief.md").write_text(BRIEF, encoding="utf-8")
+    ingest_seeds(settings)
+    return Retriever(load_configured_index(settings), build_embedder(settings))
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_a_document_filter_ranks_only_the_chosen_documents_passages(
+    fake_settings: Settings, mode: str
+) -> None:
+    retriever = with_brief(fake_settings)
+    retriever.mode = mode
+    brief = [p.anchor for p in retriever.index.passages if p.doc_id == "brief"]
+    # Unfiltered, the seed report's paragraph comes first: one passage would be all seed.
+    assert retriever.retrieve(FILTER_QUESTION, 1)[0].passage.doc_id == "gcm-unece-2020"
+    (best,) = retriever.retrieve(FILTER_QUESTION, 1, documents=["brief"])
+    assert best.passage.doc_id == "brief"
+    hits = retriever.retrieve(FILTER_QUESTION, 5, documents=["brief"])
+    assert hits[0] == best
+    assert sorted(hit.passage.anchor for hit in hits) == sorted(brief)
+    assert [hit.rank for hit in hits] == list(range(len(brief)))
+    both = retriever.retrieve(FILTER_QUESTION, 50, documents=["brief", "gcm-unece-2020"])
+    assert both == retriever.retrieve(FILTER_QUESTION, 50)
+
+
+def test_dense_search_scores_every_passage_of_a_chosen_document(fake_settings: Settings) -> None:
+    retriever = with_brief(fake_settings)
+    positions = retriever.positions_of(["brief"])
+    assert positions is not None
+    assert [retriever.index.passages[p].doc_id for p in positions] == ["brief"] * 2
+    everything = dict(retriever.dense(FILTER_QUESTION, len(retriever.index.passages)))
+    chosen = retriever.dense(FILTER_QUESTION, len(positions), positions)
+    assert sorted(position for position, _ in chosen) == positions
+    for position, score in chosen:
+        assert score == pytest.approx(everything[position], abs=1e-6)
+    # The nearest passage of the whole index is the seed report's. Cut to one passage, the
+    # chosen document's best is still scored by its whole-paragraph similarity, which is
+    # above either sentence's: a nearest-one search filtered afterwards would have lost it.
+    query = retriever.query_vector(FILTER_QUESTION)
+    (nearest, _), *_ = retriever.index.search(query, 1)
+    assert retriever.index.passages[nearest].doc_id == "gcm-unece-2020"
+    two_sentences = positions[-1]
+    passage_similarity = float(retriever.index.vectors[two_sentences] @ query)
+    assert passage_similarity > max(retriever.index.search_sentences(query)[p] for p in positions)
+    assert retriever.dense(FILTER_QUESTION, 1, positions) == [
+        (two_sentences, pytest.approx(passage_similarity, abs=1e-6))
+    ]
+    assert [p for p, _ in retriever.lexical(FILTER_QUESTION, 1, positions)] == [two_sentences]
+
+
+def test_chosen_documents_must_be_indexed(fake_settings: Settings) -> None:
+    retriever = with_brief(fake_settings)
+    assert retriever.chosen_documents(None) is None
+    assert retriever.chosen_documents([]) is None
+    assert retriever.chosen_documents(("brief", "brief")) == frozenset({"brief"})
+    with pytest.raises(UnknownDocumentError) as error:
+        retriever.chosen_documents(["brief", "ruritania", "atlantis"])
+    assert str(error.value) == (
+        "no documents 'atlantis', 'ruritania' in the index (indexed: brief, gcm-unece-2020); "
+        "name documents by the ids 'rag docs list' or GET /api/documents shows"
+    )
+    assert (error.value.unknown, error.value.known) == (
+        ["atlantis", "ruritania"],
+        ["brief", "gcm-unece-2020"],
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
+def test_a_small_chosen_report_is_searched_among_larger_ones(
+    real_settings: Settings, tmp_path: Path, mode: str
+) -> None:
+    # The fictional Ruritania review (18 passages) beside the seed report (45), on the real
+    # embedder: each filter fills all five places from its own document, and within
+    # Ruritania's the passage stating its remittances comes first.
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for source in (SEED_REPORT, ROOT / "eval" / "multidoc" / "ruritania-vnr-2021.md"):
+        shutil.copy(source, seeds / source.name)
+    settings = real_settings.model_copy(
+        update={"seeds_dir": seeds, "index_dir": tmp_path / "index", "retrieval": mode}
+    )
+    ingest_seeds(settings)
+    retriever = Retriever(load_configured_index(settings), build_embedder(settings), mode)
+    question = "How much did personal remittances reach in 2020?"
+    assert retriever.retrieve(HEADLINE_QUESTION, 1)[0].passage.doc_id == "gcm-unece-2020"
+    hits = retriever.retrieve(question, 5, documents=["ruritania-vnr-2021"])
+    assert len(hits) == 5
+    assert {hit.passage.doc_id for hit in hits} == {"ruritania-vnr-2021"}
+    assert "USD 2.4 billion" in hits[0].passage.text
+    seed_only = retriever.retrieve(question, 5, documents=["gcm-unece-2020"])
+    assert {hit.passage.doc_id for hit in seed_only} == {"gcm-unece-2020"}
