@@ -24,7 +24,16 @@ from rag.mentions import (
     names_office_holder,
     words_counted,
 )
-from rag.questions import DATE, LABEL, NUMBER, PLACES, TITLE, QuestionProfile
+from rag.questions import (
+    DATE,
+    DOCUMENTS,
+    LABEL,
+    NEGATED,
+    NUMBER,
+    PLACES,
+    TITLE,
+    QuestionProfile,
+)
 from rag.retrieval import Retriever, lexical_terms
 from rag.text import (
     content_terms,
@@ -57,6 +66,10 @@ HEADING_BONUS = 1.0
 # sentence is at least this share of the best document's, in relevance or in the question's
 # words it holds (`documents_answering`).
 DOCUMENT_SHARE = 0.75
+# …and its passage holds at least this share of the question's subject, rarity-weighted.
+# On the development questions the passages of reports that mention the subject hold 0.45
+# or more of it; those that do not, 0.33 at most (the subject's rarest word missing).
+MIN_SUBJECT_COVERAGE = 0.4
 # A word written after a count says it counts what a how-many question asks about when its
 # MiniLM similarity to the counted words is at least this ("nations" ~ "countries" 0.79;
 # "asylum applications" ~ "children" 0.16). Chosen on the development sets, where the
@@ -167,28 +180,59 @@ def _is_about(names: Sequence[str], hit: Hit, sentence: str) -> bool:
 
 
 def documents_answering(
-    question: str, evidence: Sequence[Evidence], retriever: Retriever
+    question: str,
+    evidence: Sequence[Evidence],
+    retriever: Retriever,
+    mentioning: bool = False,
 ) -> list[Evidence]:
     """Of `evidence`, one sentence per document (most relevant first), the sentences of the
-    documents that say what the question asks about: nearly as relevant as the best one
-    (`DOCUMENT_SHARE` of its relevance), or holding nearly as much of the question's words,
-    weighted by rarity (the same share of the most any of them holds). A report that
-    mentions a health firewall in passing, at the end of a sentence about something else,
-    ranks well below the one about it, yet mentions it."""
+    documents that say what the question asks about.
+
+    A document qualifies when its sentence is nearly as relevant as the best one
+    (`DOCUMENT_SHARE` of its relevance) or holds nearly as much of the question's subject,
+    its words weighted by rarity (the same share of the most any of them holds): a report
+    that mentions a health firewall in passing ranks well below the one about it, yet
+    mentions it. With `mentioning` (a question asking which reports mention something), its
+    passage must also hold at least `MIN_SUBJECT_COVERAGE` of the subject, so that asked
+    which reports mention cryptocurrency remittances, the reports that speak of remittances
+    only are not listed."""
     if not evidence:
         return []
-    # "Which reports mention…": any report "reports" and "mentions"; the rest is the subject.
-    wanted = [term for term in lexical_terms(question) if term not in _ASKING_FOR_DOCUMENTS]
+    wanted = subject_terms(question)
     coverage = [
         retriever.weighted_coverage(wanted, lexical_terms(item.sentence)) for item in evidence
+    ]
+    in_passage = [
+        retriever.weighted_coverage(wanted, lexical_terms(_passage_text(item))) for item in evidence
     ]
     least_relevance = DOCUMENT_SHARE * evidence[0].relevance
     least_coverage = DOCUMENT_SHARE * max(coverage)
     return [
         item
-        for item, covered in zip(evidence, coverage, strict=True)
-        if item.relevance >= least_relevance or (covered > 0 and covered >= least_coverage)
+        for item, covered, passage_covered in zip(evidence, coverage, in_passage, strict=True)
+        if (item.relevance >= least_relevance or (covered > 0 and covered >= least_coverage))
+        and (not mentioning or passage_covered >= MIN_SUBJECT_COVERAGE)
     ]
+
+
+def subject_terms(question: str) -> list[str]:
+    """The lexical terms of a which-reports question's subject: "reports", "mention",
+    "describe" and the like left out, since any report reports and mentions."""
+    return [term for term in lexical_terms(question) if term not in _ASKING_FOR_DOCUMENTS]
+
+
+def unmentioned(question: str, evidence: Sequence[Evidence]) -> str:
+    """The words of the question's subject that none of the passages of `evidence` holds,
+    as the question writes them ("cryptocurrency")."""
+    found: set[str] = set()
+    for item in evidence:
+        found |= set(lexical_terms(_passage_text(item)))
+    missing = set(subject_terms(question)) - found
+    return " ".join(word for word in words(question) if set(lexical_terms(word)) & missing)
+
+
+def _passage_text(item: Evidence) -> str:
+    return f"{item.passage.section or ''} {item.passage.text}"
 
 
 _ASKING_FOR_DOCUMENTS = frozenset(
@@ -201,14 +245,19 @@ _ASKING_FOR_DOCUMENTS = frozenset(
 
 
 def _best_of_each_document(scored: Sequence[Evidence]) -> list[Evidence]:
-    """The first sentence of each document in `scored` (most relevant first)."""
-    seen: set[str] = set()
-    best: list[Evidence] = []
+    """The first sentence of each document in `scored` (most relevant first) that is not a
+    section heading, or its first heading when it has nothing else: "5. The Corridor
+    Reintegration Fund" shows that a report mentions the Fund, and hides what it says."""
+    best: dict[str, Evidence] = {}
     for item in scored:
-        if item.passage.doc_id not in seen:
-            seen.add(item.passage.doc_id)
-            best.append(item)
-    return best
+        kept = best.get(item.passage.doc_id)
+        if kept is None or (_is_heading(kept) and not _is_heading(item)):
+            best[item.passage.doc_id] = item
+    return sorted(best.values(), key=scored.index)
+
+
+def _is_heading(item: Evidence) -> bool:
+    return normalise_whitespace(item.sentence) == normalise_whitespace(item.passage.section or "")
 
 
 # A sentence that goes on about the one before it opens with a pronoun ("He specifically
@@ -286,6 +335,11 @@ def abstention_reason(
     """
     if latin_share(profile.question) < MIN_LATIN_SHARE:
         return "the question is not in English; the reports are searched in English"
+    if profile.expects == DOCUMENTS and NEGATED.search(profile.question):
+        return (
+            "the assistant lists the reports that mention something, not those that leave "
+            "it out; ask which reports mention it"
+        )
     if not evidence:
         return "no passage was retrieved"
     if max(item.match for item in evidence) < threshold:

@@ -23,7 +23,12 @@ from rag.citations import (
 )
 from rag.embedding import Embedder
 from rag.errors import InvalidQuestionError
-from rag.evidence import abstention_reason, documents_answering, select_evidence
+from rag.evidence import (
+    abstention_reason,
+    documents_answering,
+    select_evidence,
+    unmentioned,
+)
 from rag.generation import Generator
 from rag.mentions import has_answer_kind, named_in, names_of_some_documents
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
@@ -220,10 +225,10 @@ class Pipeline:
         )
         if reason is None and about:
             reason = self._not_about(profile, about, evidence, hits, chosen)
+        refusal = ABSTENTION_TEXT
+        if chosen:
+            refusal = ABSTENTION_TEXT_CHOSEN_ONE if len(chosen) == 1 else ABSTENTION_TEXT_CHOSEN
         if reason is not None:
-            refusal = ABSTENTION_TEXT
-            if chosen:
-                refusal = ABSTENTION_TEXT_CHOSEN_ONE if len(chosen) == 1 else ABSTENTION_TEXT_CHOSEN
             yield from self._finish(
                 question,
                 hits,
@@ -239,13 +244,21 @@ class Pipeline:
         if lists_documents:
             # A list of documents, each with its own quote, is what the answer is: a model
             # would cite one of them.
+            answering = documents_answering(question, evidence, self.retriever, mentioning=True)
+            if not answering:
+                yield from self._finish(
+                    question,
+                    hits,
+                    None,
+                    "abstained",
+                    timings,
+                    elapsed_ms,
+                    abstention_reason=f"no report mentions {unmentioned(question, evidence)}",
+                    refusal=refusal,
+                )
+                return
             yield from self._finish(
-                question,
-                hits,
-                documents_answer(documents_answering(question, evidence, self.retriever)),
-                "extractive",
-                timings,
-                elapsed_ms,
+                question, hits, documents_answer(answering), "extractive", timings, elapsed_ms
             )
             return
         evidence = fit_evidence(

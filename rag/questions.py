@@ -79,10 +79,12 @@ _EXPECTS_PLACES = re.compile(
 # "Which reports mention…", "In which documents…": the answer is a list of the indexed
 # documents, each with a sentence of its own as the evidence that it does.
 _EXPECTS_DOCUMENTS = re.compile(
-    _WHICH + _MODIFIERS + r"(?:reports?|documents?|reviews?|publications?)\b"
+    _WHICH + r"(?:of\s+the\s+)?" + _MODIFIERS + r"(?:reports?|documents?|reviews?|publications?)\b"
     r"|^\s*(?:do|does) any (?:of the )?(?:other )?(?:reports?|documents?|reviews?)\b",
     re.IGNORECASE,
 )
+# "Which reports do not mention…", "…say nothing about…": what reports leave out.
+NEGATED = re.compile(r"\b(?:not|never|nothing|fails?\s+to|failed\s+to|without)\b|n['’]t\b", re.I)
 # "Which agencies…", "who…", "what is the name of…": names, but bodies are as often
 # described as named ("UN agencies", "local authorities"), so only preferred in evidence.
 _EXPECTS_NAMES = re.compile(

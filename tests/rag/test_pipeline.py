@@ -160,6 +160,32 @@ def test_which_reports_lists_each_document_with_its_own_quote(fake_settings: Set
     assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
 
 
+def test_which_reports_is_refused_for_a_subject_none_mentions_or_a_negation(
+    fake_settings: Settings,
+) -> None:
+    (fake_settings.seeds_dir / "brief.md").write_text(
+        "# Remittances Brief\n\n## 2. Remittances and diaspora investment\n\n"
+        "Remittances reached USD 2 billion.\n",
+        encoding="utf-8",
+    )
+    ingest_seeds(fake_settings)
+    pipeline = build_pipeline(fake_settings)
+
+    crypto = pipeline.ask("Which reports mention cryptocurrency remittances?")
+    assert crypto.abstained
+    assert crypto.abstention_reason == "no report mentions cryptocurrency"
+    remittances = pipeline.ask("Which reports mention remittances?")
+    # A document's heading shows it mentions the subject; its sentence says what about it.
+    assert {citation.doc: citation.quote for citation in remittances.citations}["brief"] == (
+        "Remittances reached USD 2 billion."
+    )
+    negated = pipeline.ask("Which reports do not mention remittances?")
+    assert negated.abstained
+    assert negated.abstention_reason is not None
+    assert negated.abstention_reason.startswith("the assistant lists the reports that mention")
+    assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
+
+
 def test_which_states_is_answered_from_each_report_under_its_title(
     fake_settings: Settings,
 ) -> None:

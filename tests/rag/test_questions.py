@@ -59,6 +59,7 @@ from rag.questions import (
         ("In which documents is detention discussed?", DOCUMENTS),
         ("Which of the reviews give a figure for returns?", DOCUMENTS),
         ("Do any reports mention remittances?", DOCUMENTS),
+        ("Which of the national reports mention climate change?", DOCUMENTS),
         ("What did Canada report about family reunification?", None),
         ("What does the report say about returns?", None),
     ],
