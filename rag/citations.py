@@ -14,7 +14,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
-from rag.mentions import has_answer_kind, missing_names
+from rag.mentions import COUNT_WORDS, has_answer_kind, missing_names
 from rag.questions import DATE, NUMBER, PLACES, QuestionProfile, names_in
 from rag.text import (
     STOPWORDS,
@@ -177,6 +177,9 @@ def _joined_if_adjacent(items: Sequence[Evidence]) -> list[Evidence]:
     return [replace(first, sentence=joined)]
 
 
+# A figure of another report is quoted beside the answer's when its sentence is at least
+# this relevant (relative to the best evidence) and written about the same thing.
+RIVAL_RELEVANCE = 0.6
 # A figure as a report writes it: "28", "1.2", "2,340", "2021".
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -184,56 +187,71 @@ _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 def with_rival_figure(
     verified: VerifiedAnswer, evidence: Sequence[Evidence], profile: QuestionProfile
 ) -> VerifiedAnswer:
-    """`verified`, with one more quote when another report gives a different figure.
+    """`verified`, with more quotes when other reports give different figures.
 
     A how-many or when question answered from one report hides what another indexed report
     says: asked the same thing in other words, the assistant would quote the other figure.
-    When an evidence sentence of a document the answer does not cite holds a number (or
+    Each evidence sentence of a document the answer does not cite that holds a number (or
     date) of its own, is nearly as relevant as the best one and, for a number, is written
-    with a word the answer's figure is written with, it is quoted and cited too, so the
-    official sees both figures and both sources."""
+    with a word the answer's figure is written with, is quoted and cited too, one per
+    document, after "The reports differ." and each under its document's title, so the
+    official sees every figure and its source."""
     if profile.expects not in (NUMBER, DATE) or not evidence or not verified.citations:
         return verified
     cited_documents = {citation.doc for citation in verified.citations}
-    cited_figures = {
-        figure for citation in verified.citations for figure in _FIGURE.findall(citation.quote)
-    }
+    figures = {figure for citation in verified.citations for figure in _figures(citation.quote)}
     # A figure of the same thing is written with the same words beside it ("USD … billion",
     # "… members", "… per cent"); "1,920 Ruritanian nationals" is no rival to "USD 2.9
     # billion". Dates need no such check: the question says what they date.
     cited_context = {
         word for citation in verified.citations for word in _figure_context(citation.quote)
     }
-    least = COMPANION_RELEVANCE * evidence[0].relevance
+    least = RIVAL_RELEVANCE * evidence[0].relevance
+    rivals: list[Evidence] = []
     for item in evidence:
         if (
             item.passage.doc_id not in cited_documents
             and item.relevance >= least
             and has_answer_kind(item.sentence, profile.expects, profile.question)
-            and not set(_FIGURE.findall(item.sentence)) <= cited_figures
+            and not _figures(item.sentence) <= figures
             and (profile.expects == DATE or cited_context & _figure_context(item.sentence))
         ):
-            number = len(verified.citations) + 1
-            body, end = _sentence_body(_marked_if_cut_off(item.sentence))
-            return VerifiedAnswer(
-                text=f"{verified.text} {body} [{number}]{end}",
-                citations=(*verified.citations, _citation(number, item)),
-            )
-    return verified
+            rivals.append(item)
+            cited_documents.add(item.passage.doc_id)
+            figures |= _figures(item.sentence)
+    if not rivals or len({citation.doc for citation in verified.citations}) > 1:
+        return verified
+    text = f"{verified.citations[0].doc_title}: {verified.text} The reports differ."
+    citations = list(verified.citations)
+    for item in rivals:
+        number = len(citations) + 1
+        body, end = _sentence_body(_titled(item))
+        text = f"{text} {body} [{number}]{end}"
+        citations.append(_citation(number, item))
+    return VerifiedAnswer(text=text, citations=tuple(citations))
+
+
+def _figures(sentence: str) -> set[str]:
+    """The figures of `sentence`: "28", "1.2", "2,340", "2021", and counts written as words
+    ("nine")."""
+    return set(_FIGURE.findall(sentence)) | {
+        word for word in re.findall(r"[a-z]+", sentence.lower()) if word in COUNT_WORDS
+    }
 
 
 def _figure_context(sentence: str) -> set[str]:
     """The words written beside the figures of `sentence` that are not years: the word
     before each and the two after it, stopwords left out ("USD 2.9 billion in" → "usd",
-    "billion"; "28 members" → "members")."""
+    "billion"; "28 members" → "members"; "nine Migrant Resource Centres" → "migrant",
+    "resource")."""
     tokens = re.findall(r"\d+(?:[.,]\d+)*|[^\W\d_]+", sentence.lower())
     context: set[str] = set()
     for position, token in enumerate(tokens):
-        if token[0].isdigit() and not _YEAR.fullmatch(token):
+        if (token[0].isdigit() and not _YEAR.fullmatch(token)) or token in COUNT_WORDS:
             for word in (
                 tokens[max(0, position - 1) : position] + tokens[position + 1 : position + 3]
             ):
-                if not word[0].isdigit() and word not in STOPWORDS:
+                if not word[0].isdigit() and word not in STOPWORDS and word not in COUNT_WORDS:
                     context.add(word)
     return context
 

@@ -44,11 +44,17 @@ _MONTHS = (
 ).split()
 _MONTH = "(?:" + "|".join(_MONTHS) + ")"
 _HAS_DATE = re.compile(rf"\b(?:1[89]|20)\d{{2}}\b|\b{_MONTH}\b", re.IGNORECASE)
-_NUMBER_WORDS = (
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen dozen dozens twenty thirty forty fifty sixty seventy "
-    "eighty ninety hundred hundreds thousand thousands million millions billion percent half"
+# Numbers written as words that count ("nine centres"), and words for a number or scale.
+COUNT_WORDS = (
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety"
 ).split()
+_NUMBER_WORDS = [
+    "one",
+    *COUNT_WORDS,
+    *"dozen dozens hundred hundreds thousand thousands million millions billion".split(),
+    *"percent half".split(),
+]
 # A count or amount: digits that are not a year (1800-2099) nor part of a name like
 # "COVID-19", or a number word.
 _HAS_NUMBER = re.compile(

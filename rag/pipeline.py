@@ -32,7 +32,7 @@ from rag.evidence import (
 from rag.generation import Generator
 from rag.mentions import has_answer_kind, named_in, names_of_some_documents
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
-from rag.questions import DOCUMENTS, PLACES, QuestionProfile, profile_question
+from rag.questions import DATE, DOCUMENTS, NUMBER, PLACES, QuestionProfile, profile_question
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
 from rag.text import content_terms
@@ -280,7 +280,13 @@ class Pipeline:
         timings["generation"] = elapsed_ms()
 
         verified, mode = self._verify(profile, "".join(raw_parts), evidence, common_words)
-        verified = with_rival_figure(verified, evidence, profile)
+        if profile.expects in (NUMBER, DATE):
+            # Each report's best sentence too: a third report's figure may rank below the
+            # few sentences the model was given.
+            best_of_each = select_evidence(
+                profile, hits, self.retriever, MAX_DOCUMENTS_LISTED, one_per_document=True
+            )
+            verified = with_rival_figure(verified, [*evidence, *best_of_each], profile)
         if across_documents:
             verified = self._with_other_documents(profile, hits, verified, about)
         weak = evidence[0].match < self.config.weak_evidence_match

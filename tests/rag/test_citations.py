@@ -188,15 +188,28 @@ def test_a_different_figure_in_another_report_is_quoted_too() -> None:
     verified = extractive_answer([first, other])
 
     with_both = with_rival_figure(verified, [first, other], how_much)
-    assert with_both.text == f"{ours[:-1]} [1]. {theirs[:-1]} [2]."
+    assert with_both.text == (
+        f"Doc: {ours[:-1]} [1]. The reports differ. Brief: {theirs[:-1]} [2]."
+    )
     assert [(c.n, c.anchor, c.quote) for c in with_both.citations] == [
         (1, "review#p2", ours),
         (2, "brief#p3", theirs),
     ]
     assert check_citations(with_both.text, with_both.citations, {"review#p2", "brief#p3"}) == []
+    # A third report with a third figure (written as a word) is quoted too, once.
+    nine = "The Ministry counts nine billion in remittances, the Network says."
+    third = Evidence(
+        Passage("network#p1", "network", "Network", None, nine, 0, len(nine), "h"),
+        nine,
+        relevance=0.5,
+        match=0.5,
+    )
+    all_three = with_rival_figure(verified, [first, other, third, other], how_much)
+    assert [c.doc for c in all_three.citations] == ["doc", "brief", "network"]
+    assert all_three.text.endswith(f"Network: {nine[:-1]} [3].")
     # The same figure, a weaker sentence, or a question asking for no figure: one quote.
     assert with_rival_figure(verified, [first, same], how_much) == verified
-    weaker = replace(other, relevance=0.5)
+    weaker = replace(other, relevance=0.4)
     assert with_rival_figure(verified, [first, weaker], how_much) == verified
     what = profile_question("What did Ruritania receive in remittances in 2021?")
     assert with_rival_figure(verified, [first, other], what) == verified
