@@ -129,8 +129,9 @@ def extractive_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
 def documents_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
     """Which documents say it: each document of `evidence` (one sentence per document,
     see `rag.evidence.documents_answering`) named by its title, with its sentence quoted
-    and cited."""
-    return _number([(_titled(item), [n]) for n, item in enumerate(evidence, start=1)], evidence)
+    and cited, a line each."""
+    parts = [(_titled(item), [n]) for n, item in enumerate(evidence, start=1)]
+    return _number(parts, evidence, separator="\n")
 
 
 def with_other_documents(
@@ -154,7 +155,7 @@ def with_other_documents(
     for item in others:
         number = len(citations) + 1
         body, end = _sentence_body(_titled(item))
-        text = f"{text} {body} [{number}]{end}"
+        text = f"{text}\n{body} [{number}]{end}"
         citations.append(_citation(number, item))
     return VerifiedAnswer(text=text, citations=tuple(citations))
 
@@ -221,12 +222,13 @@ def with_rival_figure(
             figures |= _figures(item.sentence)
     if not rivals or len({citation.doc for citation in verified.citations}) > 1:
         return verified
-    text = f"{verified.citations[0].doc_title}: {verified.text} The reports differ."
+    # A line for each report: the first rival on the line that says they differ.
+    text = f"{verified.citations[0].doc_title}: {verified.text}\nThe reports differ."
     citations = list(verified.citations)
-    for item in rivals:
+    for position, item in enumerate(rivals):
         number = len(citations) + 1
         body, end = _sentence_body(_titled(item))
-        text = f"{text} {body} [{number}]{end}"
+        text = f"{text}{' ' if position == 0 else chr(10)}{body} [{number}]{end}"
         citations.append(_citation(number, item))
     return VerifiedAnswer(text=text, citations=tuple(citations))
 
@@ -280,7 +282,9 @@ def _marked_if_cut_off(sentence: str) -> str:
 
 
 def _number(
-    sentences: Sequence[tuple[str, list[int]]], evidence: Sequence[Evidence]
+    sentences: Sequence[tuple[str, list[int]]],
+    evidence: Sequence[Evidence],
+    separator: str = " ",
 ) -> VerifiedAnswer:
     """Join sentences with markers renumbered 1, 2, … in order of first appearance."""
     numbering: dict[int, int] = {}
@@ -292,7 +296,7 @@ def _number(
     citations = tuple(
         _citation(number, evidence[source - 1]) for source, number in numbering.items()
     )
-    return VerifiedAnswer(text=" ".join(parts), citations=citations)
+    return VerifiedAnswer(text=separator.join(parts), citations=citations)
 
 
 def _citation(number: int, item: Evidence) -> Citation:

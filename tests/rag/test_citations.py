@@ -189,7 +189,7 @@ def test_a_different_figure_in_another_report_is_quoted_too() -> None:
 
     with_both = with_rival_figure(verified, [first, other], how_much)
     assert with_both.text == (
-        f"Doc: {ours[:-1]} [1]. The reports differ. Brief: {theirs[:-1]} [2]."
+        f"Doc: {ours[:-1]} [1].\nThe reports differ. Brief: {theirs[:-1]} [2]."
     )
     assert [(c.n, c.anchor, c.quote) for c in with_both.citations] == [
         (1, "review#p2", ours),
@@ -206,7 +206,7 @@ def test_a_different_figure_in_another_report_is_quoted_too() -> None:
     )
     all_three = with_rival_figure(verified, [first, other, third, other], how_much)
     assert [c.doc for c in all_three.citations] == ["doc", "brief", "network"]
-    assert all_three.text.endswith(f"Network: {nine[:-1]} [3].")
+    assert all_three.text.endswith(f"[2].\nNetwork: {nine[:-1]} [3].")
     # The same figure, a weaker sentence, or a question asking for no figure: one quote.
     assert with_rival_figure(verified, [first, same], how_much) == verified
     weaker = replace(other, relevance=0.4)
@@ -236,7 +236,7 @@ def test_a_documents_answer_names_and_quotes_each_document() -> None:
 
     answer = documents_answer(evidence)
     assert answer.text == (
-        "Freedonia: Freedonia issued 14,500 seasonal worker visas in 2021 [1]. "
+        "Freedonia: Freedonia issued 14,500 seasonal worker visas in 2021 [1].\n"
         "Sylvania: Sylvania signed a seasonal worker agreement with Freedonia [2]."
     )
     assert [(c.n, c.doc, c.quote) for c in answer.citations] == [
@@ -266,7 +266,7 @@ def test_other_reports_answering_a_which_states_question_are_quoted_under_their_
     answer = with_other_documents(verified, evidence, which_states)
     assert answer.text == (
         "Ruritania review: The Fair Recruitment Regulation prohibits charging recruitment "
-        "fees [1]. Sylvania review: Employers may not charge workers any recruitment fee [2]."
+        "fees [1].\nSylvania review: Employers may not charge workers any recruitment fee [2]."
     )
     assert [(c.n, c.doc) for c in answer.citations] == [(1, "ruritania"), (2, "sylvania")]
     assert check_citations(answer.text, answer.citations, {"ruritania#p1", "sylvania#p1"}) == []
