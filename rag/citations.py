@@ -150,7 +150,7 @@ def with_other_documents(
     others = [item for item in evidence if item.passage.doc_id not in cited_documents]
     if not others or len(cited_documents) > 1:
         return verified
-    text = f"{verified.citations[0].doc_title}: {verified.text}"
+    text = f"{short_title(verified.citations[0].doc_title)}: {verified.text}"
     citations = list(verified.citations)
     for item in others:
         number = len(citations) + 1
@@ -160,9 +160,19 @@ def with_other_documents(
     return VerifiedAnswer(text=text, citations=tuple(citations))
 
 
+def short_title(title: str) -> str:
+    """How an answer names a report: its title up to a colon, when that part is a name of a
+    few words ("Republic of Ruritania: Voluntary National Review on the Implementation of…"
+    → "Republic of Ruritania"); otherwise the whole title. The sources list gives it whole."""
+    head = title.split(":", 1)[0].strip()
+    if head != title and 1 <= len(head.split()) <= SHORT_TITLE_WORDS:
+        return head
+    return title
+
+
 def _titled(item: Evidence) -> str:
     """The evidence sentence headed by its document's title."""
-    return f"{item.passage.doc_title}: {_marked_if_cut_off(item.sentence)}"
+    return f"{short_title(item.passage.doc_title)}: {_marked_if_cut_off(item.sentence)}"
 
 
 def _joined_if_adjacent(items: Sequence[Evidence]) -> list[Evidence]:
@@ -178,6 +188,9 @@ def _joined_if_adjacent(items: Sequence[Evidence]) -> list[Evidence]:
     return [replace(first, sentence=joined)]
 
 
+# A title's part before its colon names the report in an answer when it has at most this
+# many words.
+SHORT_TITLE_WORDS = 6
 # A figure of another report is quoted beside the answer's when its sentence is at least
 # this relevant (relative to the best evidence) and written about the same thing.
 RIVAL_RELEVANCE = 0.6
@@ -223,7 +236,7 @@ def with_rival_figure(
     if not rivals or len({citation.doc for citation in verified.citations}) > 1:
         return verified
     # A line for each report: the first rival on the line that says they differ.
-    text = f"{verified.citations[0].doc_title}: {verified.text}\nThe reports differ."
+    text = f"{short_title(verified.citations[0].doc_title)}: {verified.text}\nThe reports differ."
     citations = list(verified.citations)
     for position, item in enumerate(rivals):
         number = len(citations) + 1

@@ -12,6 +12,7 @@ from rag.citations import (
     documents_answer,
     extractive_answer,
     parse_markers,
+    short_title,
     supports,
     verify_answer,
     with_other_documents,
@@ -274,3 +275,13 @@ def test_other_reports_answering_a_which_states_question_are_quoted_under_their_
     assert with_other_documents(verified, evidence[:1], which_states) == verified
     what = profile_question("What did the reports say about recruitment fees?")
     assert with_other_documents(verified, evidence, what) == verified
+
+
+def test_an_answer_names_a_report_by_its_title_up_to_a_colon() -> None:
+    ruritania = "Republic of Ruritania: Voluntary National Review on the Implementation (2021)"
+    assert short_title(ruritania) == "Republic of Ruritania"
+    # No colon, or a long part before it: the whole title.
+    seed = "Regional Review of the Global Compact for Migration"
+    assert short_title(seed) == seed
+    long_head = "A Report of the Ministry of Labour and Social Affairs: Annex"
+    assert short_title(long_head) == long_head
