@@ -222,13 +222,28 @@ def subject_terms(question: str) -> list[str]:
 
 
 def unmentioned(question: str, evidence: Sequence[Evidence]) -> str:
-    """The words of the question's subject that none of the passages of `evidence` holds,
-    as the question writes them ("cryptocurrency")."""
-    found: set[str] = set()
-    for item in evidence:
-        found |= set(lexical_terms(_passage_text(item)))
-    missing = set(subject_terms(question)) - found
-    return " ".join(word for word in words(question) if set(lexical_terms(word)) & missing)
+    """Why no report is listed for a which-reports question: none holds enough of the
+    words of its subject ("preparing citizens before they leave…"), which they may word
+    otherwise. Lexical coverage cannot tell an absent subject from a paraphrased one, so
+    the reason says which words were looked for rather than that no report mentions it."""
+    asked = _ASKED_ABOUT.search(question)
+    if asked is not None:
+        subject = asked.group("subject").strip()
+    else:
+        found: set[str] = set()
+        for item in evidence:
+            found |= set(lexical_terms(_passage_text(item)))
+        missing = set(subject_terms(question)) - found
+        subject = " ".join(word for word in words(question) if set(lexical_terms(word)) & missing)
+    return f"no report uses enough of the words of “{subject}”; the reports may word it otherwise"
+
+
+# "Which reports mention a health firewall?" → "a health firewall".
+_ASKED_ABOUT = re.compile(
+    r"\b(?:mention(?:s|ed)?|describe[sd]?|discuss(?:es|ed)?|refer(?:s|red)?\s+to|cover(?:s|ed)?|"
+    r"address(?:es|ed)?|say\s+about|talk\s+about|deal\s+with)\s+(?P<subject>[^?]+)",
+    re.IGNORECASE,
+)
 
 
 def _passage_text(item: Evidence) -> str:

@@ -253,7 +253,7 @@ class Pipeline:
                     "abstained",
                     timings,
                     elapsed_ms,
-                    abstention_reason=f"no report mentions {unmentioned(question, evidence)}",
+                    abstention_reason=unmentioned(question, evidence),
                     refusal=refusal,
                 )
                 return

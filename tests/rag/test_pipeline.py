@@ -173,7 +173,10 @@ def test_which_reports_is_refused_for_a_subject_none_mentions_or_a_negation(
 
     crypto = pipeline.ask("Which reports mention cryptocurrency remittances?")
     assert crypto.abstained
-    assert crypto.abstention_reason == "no report mentions cryptocurrency"
+    assert crypto.abstention_reason == (
+        "no report uses enough of the words of “cryptocurrency remittances”; the reports may "
+        "word it otherwise"
+    )
     remittances = pipeline.ask("Which reports mention remittances?")
     # A document's heading shows it mentions the subject; its sentence says what about it.
     assert {citation.doc: citation.quote for citation in remittances.citations}["brief"] == (
