@@ -199,7 +199,10 @@ _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def with_rival_figure(
-    verified: VerifiedAnswer, evidence: Sequence[Evidence], profile: QuestionProfile
+    verified: VerifiedAnswer,
+    evidence: Sequence[Evidence],
+    profile: QuestionProfile,
+    about: Sequence[str] = (),
 ) -> VerifiedAnswer:
     """`verified`, with more quotes when other reports give different figures.
 
@@ -209,7 +212,8 @@ def with_rival_figure(
     date) of its own, is nearly as relevant as the best one and, for a number, is written
     with a word the answer's figure is written with, is quoted and cited too, one per
     document, after "The reports differ." and each under its document's title, so the
-    official sees every figure and its source."""
+    official sees every figure and its source. `about`: see
+    `rag.mentions.names_of_some_documents`."""
     if profile.expects not in (NUMBER, DATE) or not evidence or not verified.citations:
         return verified
     cited_documents = {citation.doc for citation in verified.citations}
@@ -220,6 +224,15 @@ def with_rival_figure(
     cited_context = {
         word for citation in verified.citations for word in _figure_context(citation.quote)
     }
+    # The names of `about` (the question's names that some, not all, report titles hold)
+    # that the answer's report has in its title: a rival speaks of them too, in its words
+    # or its title; Grand Fenwick's contribution is no rival to Ruritania's. A sentence that
+    # repeats the answer's own figure agrees with it, whatever else it lists (the Network's
+    # "… and Ruritania contributed EUR 400,000").
+    first = verified.citations[0]
+    named = [name for name in about if not missing_names([name], [first.doc_title])]
+    # The answer's figure: the first in its first quote that is not a year.
+    answer_figure = next((f for f in _FIGURE.findall(first.quote) if not _YEAR.fullmatch(f)), None)
     least = RIVAL_RELEVANCE * evidence[0].relevance
     rivals: list[Evidence] = []
     for item in evidence:
@@ -228,6 +241,8 @@ def with_rival_figure(
             and item.relevance >= least
             and has_answer_kind(item.sentence, profile.expects, profile.question)
             and not _figures(item.sentence) <= figures
+            and answer_figure not in _figures(item.sentence)
+            and not missing_names(named, [f"{item.passage.doc_title} {item.sentence}"])
             and (profile.expects == DATE or cited_context & _figure_context(item.sentence))
         ):
             rivals.append(item)

@@ -167,6 +167,10 @@ def _is_count(sentence: str, number: re.Match[str], question: str) -> bool:
     before, after = sentence[: number.start()], sentence[number.end() :]
     if _is_label(sentence, number.start()):
         return False
+    # An amount of money answers "how much", never "how many" ("How many members…?" is not
+    # answered by "EUR 950,000").
+    if _AMOUNT_BEFORE.search(before) and _COUNTS_THINGS.search(question):
+        return False
     if number.group(0)[:1].isdigit() and (
         _DAY_OF_MONTH.match(after) or _DAY_OF_MONTH.search(before)
     ):
@@ -208,10 +212,23 @@ def _is_label(sentence: str, start: int) -> bool:
     if _SECTION_NUMBER.match(sentence[start:]) and not sentence[:start].strip():
         return True
     found = _LABEL_BEFORE.search(sentence[:start])
-    return found is not None and found.group(1).lower() not in NOT_NAMES
+    return (
+        found is not None
+        and found.group(1).lower() not in NOT_NAMES
+        and found.group(1) not in CURRENCY_CODES
+    )
 
 
 # "5. ", "2) ", "3.2 " before a capital: a heading's number ("12 States…" counts).
+# "EUR 400,000", "USD 2.9 billion": an amount of money, not a label like "Objective 11".
+CURRENCY_CODES = frozenset(
+    "EUR USD GBP CHF SEK NOK DKK ISK PLN CZK HUF RON BGN RSD MKD ALL BAM MDL UAH BYN RUB "
+    "GEL AMD AZN KZT KGS TJS TMT UZS TRY ILS CAD AUD JPY CNY".split()
+)
+_AMOUNT_BEFORE = re.compile(
+    r"(?:\b(?:" + "|".join(CURRENCY_CODES) + r")|[€$£])\s*(?:\d[\d,.]*\s*)?$"
+)
+_COUNTS_THINGS = re.compile(r"\bhow many\b", re.IGNORECASE)
 _SECTION_NUMBER = re.compile(r"(?:\d+[.)]|\d+(?:\.\d+)+\.?)\s+[A-Z]")
 _LABEL_BEFORE = re.compile(rf"\b([A-Z][A-Za-z]*)\s+(?:\d+{LIST_SEPARATOR})*$")
 _LABEL_LIST = re.compile(rf"\b([A-Z][a-z]+)\s+\d+(?:{LIST_SEPARATOR}\d+)+")

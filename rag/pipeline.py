@@ -286,7 +286,7 @@ class Pipeline:
             best_of_each = select_evidence(
                 profile, hits, self.retriever, MAX_DOCUMENTS_LISTED, one_per_document=True
             )
-            verified = with_rival_figure(verified, [*evidence, *best_of_each], profile)
+            verified = with_rival_figure(verified, [*evidence, *best_of_each], profile, about)
         if across_documents:
             verified = self._with_other_documents(profile, hits, verified, about)
         weak = evidence[0].match < self.config.weak_evidence_match

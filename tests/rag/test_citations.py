@@ -198,7 +198,7 @@ def test_a_different_figure_in_another_report_is_quoted_too() -> None:
     ]
     assert check_citations(with_both.text, with_both.citations, {"review#p2", "brief#p3"}) == []
     # A third report with a third figure (written as a word) is quoted too, once.
-    nine = "The Ministry counts nine billion in remittances, the Network says."
+    nine = "Ruritania received nine billion in remittances, the Network says."
     third = Evidence(
         Passage("network#p1", "network", "Network", None, nine, 0, len(nine), "h"),
         nine,
@@ -285,3 +285,36 @@ def test_an_answer_names_a_report_by_its_title_up_to_a_colon() -> None:
     assert short_title(seed) == seed
     long_head = "A Report of the Ministry of Labour and Social Affairs: Annex"
     assert short_title(long_head) == long_head
+
+
+def test_a_rival_figure_speaks_of_what_the_answer_names_and_differs_from_it() -> None:
+    def sentence(doc: str, title: str, text: str, relevance: float) -> Evidence:
+        return Evidence(
+            Passage(f"{doc}#p1", doc, title, None, text, 0, len(text), "h"),
+            text,
+            relevance,
+            relevance,
+        )
+
+    ours = sentence("rur", "Ruritania Review", "Ruritania gave EUR 400,000 to the Fund.", 0.8)
+    how_much = profile_question("How much did Ruritania give to the Fund?")
+    verified = extractive_answer([ours])
+    about = ["Ruritania"]  # a name some report titles hold
+    # Another state's contribution is no rival to Ruritania's.
+    fenwick = sentence(
+        "gf", "Grand Fenwick", "Grand Fenwick gave EUR 1.2 million to the Fund.", 0.7
+    )
+    assert with_rival_figure(verified, [ours, fenwick], how_much, about) == verified
+    # A list that repeats Ruritania's figure agrees with it.
+    listing = "Fenwick gave EUR 950,000 and Ruritania gave EUR 400,000 to the Fund."
+    agreeing = sentence("net", "Network", listing, 0.7)
+    assert with_rival_figure(verified, [ours, agreeing], how_much, about) == verified
+    # A report giving Ruritania another figure differs.
+    other = sentence("net", "Network", "Ruritania gave EUR 450,000 to the Fund.", 0.7)
+    rival = with_rival_figure(verified, [ours, other], how_much, about)
+    assert [c.doc for c in rival.citations] == ["rur", "net"]
+    # Without the names, Grand Fenwick's figure passes for a rival.
+    assert [c.doc for c in with_rival_figure(verified, [ours, fenwick], how_much).citations] == [
+        "rur",
+        "gf",
+    ]

@@ -173,7 +173,8 @@ def test_the_words_after_a_count_say_what_it_counts() -> None:
         "took",
         "part",
     ]
-    assert words_counted("It received USD 2.9 billion in remittances.", "") == ["remittances"]
+    amount = "It received USD 2.9 billion in remittances."
+    assert words_counted(amount, "") == ["remittances", "remittances"]  # "2.9", "billion"
     # Labels count nothing, unless the question counts the labelled things.
     roundtable = "Roundtable 3: Objectives 4, 8, 9 and 21"
     assert words_counted(roundtable, "How many states took part?") == []
@@ -203,3 +204,12 @@ def test_a_mention_of_any_name_in_any_form() -> None:
 def test_names_as_the_question_writes_them() -> None:
     question = "Did Grand Fenwick's unit or Sylvania identify them?"
     assert named_in(["Grand", "Fenwick's", "Sylvania"], question) == "Grand Fenwick or Sylvania"
+
+
+def test_an_amount_of_money_answers_how_much_never_how_many() -> None:
+    sentence = "Ruritania contributed EUR 400,000 and Sylvania EUR 1.2 million to the Fund."
+    assert has_answer_kind(sentence, NUMBER, "How much did Ruritania contribute to the Fund?")
+    assert not has_answer_kind(sentence, NUMBER, "How many members does the Fund have?")
+    assert has_answer_kind("The Fund has 31 members.", NUMBER, "How many members does it have?")
+    # A capitalised word that is no currency still labels: "Objective 11".
+    assert not has_answer_kind("Objective 11 concerns borders.", NUMBER, "How much?")
