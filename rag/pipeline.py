@@ -225,6 +225,13 @@ class Pipeline:
         )
         if reason is None and about:
             reason = self._not_about(profile, about, evidence, hits, chosen)
+        # A list of documents, each with its own quote, is what the answer to "Which
+        # reports…" is: a model would cite one of them.
+        answering: list[Evidence] = []
+        if reason is None and lists_documents:
+            answering = documents_answering(question, evidence, self.retriever, mentioning=True)
+            if not answering:
+                reason = unmentioned(question, evidence)
         refusal = ABSTENTION_TEXT
         if chosen:
             refusal = ABSTENTION_TEXT_CHOSEN_ONE if len(chosen) == 1 else ABSTENTION_TEXT_CHOSEN
@@ -242,21 +249,6 @@ class Pipeline:
             return
 
         if lists_documents:
-            # A list of documents, each with its own quote, is what the answer is: a model
-            # would cite one of them.
-            answering = documents_answering(question, evidence, self.retriever, mentioning=True)
-            if not answering:
-                yield from self._finish(
-                    question,
-                    hits,
-                    None,
-                    "abstained",
-                    timings,
-                    elapsed_ms,
-                    abstention_reason=unmentioned(question, evidence),
-                    refusal=refusal,
-                )
-                return
             yield from self._finish(
                 question, hits, documents_answer(answering), "extractive", timings, elapsed_ms
             )
