@@ -270,6 +270,10 @@ def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
         if _name_words(name) <= vocabulary:
             return True
         bare = re.sub(r"['’]s$", "", name)
+        if " " in bare:
+            # A name of several words ("Corridor Reintegration Fund") is mentioned by all of
+            # them, not by a related form of one.
+            return False
         if bare.isupper():
             return any(acronym.startswith(bare) for acronym in acronyms)
         return any(_related_forms(bare.lower(), word) for word in capitalised)
@@ -294,9 +298,11 @@ def names_of_some_documents(names: Iterable[str], titles: Collection[str]) -> li
     return owned
 
 
-def named_in(names: Sequence[str], question: str) -> str:
-    """`names` as `question` writes them, adjacent ones together and without a possessive
-    ("Grand", "Fenwick's" → "Grand Fenwick"), several joined by "or"."""
+def name_phrases(names: Sequence[str], question: str) -> list[str]:
+    """`names` as `question` writes them: adjacent ones together and without a possessive
+    ("Grand", "Fenwick's" → "Grand Fenwick"; "Corridor", "Reintegration", "Fund" → "Corridor
+    Reintegration Fund"), so that a report is about the whole name, not about one of its
+    words."""
     wanted = set(names)
     runs: list[list[str]] = []
     previous_was_name = False
@@ -308,8 +314,7 @@ def named_in(names: Sequence[str], question: str) -> str:
             else:
                 runs.append([bare])
         previous_was_name = bare in wanted
-    phrases = dict.fromkeys(re.sub(r"['’]s$", "", " ".join(run)) for run in runs)
-    return " or ".join(phrases) or ", ".join(names)
+    return list(dict.fromkeys(re.sub(r"['’]s$", "", " ".join(run)) for run in runs))
 
 
 def mentions_any(names: Sequence[str], text: str) -> bool:

@@ -30,7 +30,7 @@ from rag.evidence import (
     unmentioned,
 )
 from rag.generation import Generator
-from rag.mentions import has_answer_kind, named_in, names_of_some_documents
+from rag.mentions import has_answer_kind, name_phrases, names_of_some_documents
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
 from rag.questions import DATE, DOCUMENTS, NUMBER, PLACES, QuestionProfile, profile_question
 from rag.retrieval import Retriever
@@ -191,7 +191,9 @@ class Pipeline:
         across_documents = profile.expects in (DOCUMENTS, PLACES)
         # A question naming Ruritania, with Ruritania's own review among the reports, is
         # answered from that review or from sentences naming Ruritania.
-        about = names_of_some_documents(profile.names, self.retriever.document_titles())
+        about = names_of_some_documents(
+            name_phrases(profile.names, question), self.retriever.document_titles()
+        )
         k = k or self.config.top_k
         hits = tuple(
             self.retriever.retrieve(
@@ -310,7 +312,7 @@ class Pipeline:
             return None
         return (
             f"the closest passage, in {closest[0].passage.doc_title}, is not about "
-            f"{named_in(about, profile.question)}"
+            f"{' or '.join(about)}"
         )
 
     def _with_other_documents(

@@ -10,7 +10,7 @@ from rag.mentions import (
     mentions_any,
     missing_literals,
     missing_names,
-    named_in,
+    name_phrases,
     names_of_some_documents,
     names_office_holder,
     words_counted,
@@ -202,8 +202,13 @@ def test_a_mention_of_any_name_in_any_form() -> None:
 
 
 def test_names_as_the_question_writes_them() -> None:
-    question = "Did Grand Fenwick's unit or Sylvania identify them?"
-    assert named_in(["Grand", "Fenwick's", "Sylvania"], question) == "Grand Fenwick or Sylvania"
+    question = "Did Grand Fenwick's unit or Sylvania give to the Corridor Reintegration Fund?"
+    names = ["Grand", "Fenwick's", "Sylvania", "Corridor", "Reintegration", "Fund"]
+    assert name_phrases(names, question) == [
+        "Grand Fenwick",
+        "Sylvania",
+        "Corridor Reintegration Fund",
+    ]
 
 
 def test_an_amount_of_money_answers_how_much_never_how_many() -> None:
