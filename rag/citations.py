@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from rag.mentions import COUNT_WORDS, has_answer_kind, missing_names
-from rag.questions import DATE, NUMBER, PLACES, QuestionProfile, names_in
+from rag.questions import DATE, NUMBER, PLACES, YEAR, QuestionProfile, names_in
 from rag.text import (
     STOPWORDS,
     content_terms,
@@ -62,10 +62,11 @@ def supports(source: str, claim: str, common_words: Collection[str]) -> bool:
         return False
     if missing_names(names_in(claim, common_words), [source]):
         return False
-    return set(_NUMBER.findall(claim)) <= set(_NUMBER.findall(source))
+    return set(_FIGURE.findall(claim)) <= set(_FIGURE.findall(source))
 
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A figure as a report writes it: "28", "1.2", "2,340", "2021".
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def parse_markers(sentence: str) -> tuple[str, list[int]]:
@@ -150,14 +151,24 @@ def with_other_documents(
     others = [item for item in evidence if item.passage.doc_id not in cited_documents]
     if not others or len(cited_documents) > 1:
         return verified
-    text = f"{short_title(verified.citations[0].doc_title)}: {verified.text}"
+    return _with_titled_quotes(verified, others)
+
+
+def _with_titled_quotes(
+    verified: VerifiedAnswer, items: Sequence[Evidence], lead: str = ""
+) -> VerifiedAnswer:
+    """`verified` from one report, headed by that report's title, then each of `items`
+    quoted and cited under its own report's title, a line each; `lead` opens the first
+    added line ("The reports differ. ")."""
+    text = f"{short_title(verified.citations[0].doc_title)}: {verified.text}\n{lead}"
     citations = list(verified.citations)
-    for item in others:
+    lines = []
+    for item in items:
         number = len(citations) + 1
         body, end = _sentence_body(_titled(item))
-        text = f"{text}\n{body} [{number}]{end}"
+        lines.append(f"{body} [{number}]{end}")
         citations.append(_citation(number, item))
-    return VerifiedAnswer(text=text, citations=tuple(citations))
+    return VerifiedAnswer(text=text + "\n".join(lines), citations=tuple(citations))
 
 
 def short_title(title: str) -> str:
@@ -194,8 +205,6 @@ SHORT_TITLE_WORDS = 6
 # A figure of another report is quoted beside the answer's when its sentence is at least
 # this relevant (relative to the best evidence) and written about the same thing.
 RIVAL_RELEVANCE = 0.6
-# A figure as a report writes it: "28", "1.2", "2,340", "2021".
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def with_rival_figure(
@@ -232,7 +241,7 @@ def with_rival_figure(
     first = verified.citations[0]
     named = [name for name in about if not missing_names([name], [first.doc_title])]
     # The answer's figure: the first in its first quote that is not a year.
-    answer_figure = next((f for f in _FIGURE.findall(first.quote) if not _YEAR.fullmatch(f)), None)
+    answer_figure = next((f for f in _FIGURE.findall(first.quote) if not YEAR.fullmatch(f)), None)
     least = RIVAL_RELEVANCE * evidence[0].relevance
     rivals: list[Evidence] = []
     for item in evidence:
@@ -250,15 +259,7 @@ def with_rival_figure(
             figures |= _figures(item.sentence)
     if not rivals or len({citation.doc for citation in verified.citations}) > 1:
         return verified
-    # A line for each report: the first rival on the line that says they differ.
-    text = f"{short_title(verified.citations[0].doc_title)}: {verified.text}\nThe reports differ."
-    citations = list(verified.citations)
-    for position, item in enumerate(rivals):
-        number = len(citations) + 1
-        body, end = _sentence_body(_titled(item))
-        text = f"{text}{' ' if position == 0 else chr(10)}{body} [{number}]{end}"
-        citations.append(_citation(number, item))
-    return VerifiedAnswer(text=text, citations=tuple(citations))
+    return _with_titled_quotes(verified, rivals, lead="The reports differ. ")
 
 
 def _figures(sentence: str) -> set[str]:
@@ -277,16 +278,13 @@ def _figure_context(sentence: str) -> set[str]:
     tokens = re.findall(r"\d+(?:[.,]\d+)*|[^\W\d_]+", sentence.lower())
     context: set[str] = set()
     for position, token in enumerate(tokens):
-        if (token[0].isdigit() and not _YEAR.fullmatch(token)) or token in COUNT_WORDS:
+        if (token[0].isdigit() and not YEAR.fullmatch(token)) or token in COUNT_WORDS:
             for word in (
                 tokens[max(0, position - 1) : position] + tokens[position + 1 : position + 3]
             ):
                 if not word[0].isdigit() and word not in STOPWORDS and word not in COUNT_WORDS:
                     context.add(word)
     return context
-
-
-_YEAR = re.compile(r"(?:1[89]|20)\d{2}")
 
 
 def _sentence_body(text: str) -> tuple[str, str]:

@@ -25,6 +25,7 @@ from rag.questions import (
     NOT_NAMES,
     NUMBER,
     PLACES,
+    YEAR,
     name_part,
     numbered_part_asked,
 )
@@ -43,7 +44,7 @@ _MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
 _MONTH = "(?:" + "|".join(_MONTHS) + ")"
-_HAS_DATE = re.compile(rf"\b(?:1[89]|20)\d{{2}}\b|\b{_MONTH}\b", re.IGNORECASE)
+_HAS_DATE = re.compile(rf"\b{YEAR.pattern}\b|\b{_MONTH}\b", re.IGNORECASE)
 # Numbers written as words that count ("nine centres"), and words for a number or scale.
 COUNT_WORDS = (
     "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -58,7 +59,7 @@ _NUMBER_WORDS = [
 # A count or amount: digits that are not a year (1800-2099) nor part of a name like
 # "COVID-19", or a number word.
 _HAS_NUMBER = re.compile(
-    r"(?<![\w-])(?!(?:1[89]|20)\d\d\b)\d[\d,.]*(?![\w-])|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b",
+    rf"(?<![\w-])(?!{YEAR.pattern}\b)\d[\d,.]*(?![\w-])|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b",
     re.IGNORECASE,
 )
 _TIME_UNIT = r"(?:second|minute|hour|day|week|fortnight|month|year|decade)s?"

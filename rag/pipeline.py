@@ -277,9 +277,7 @@ class Pipeline:
         if profile.expects in (NUMBER, DATE):
             # Each report's best sentence too: a third report's figure may rank below the
             # few sentences the model was given.
-            best_of_each = select_evidence(
-                profile, hits, self.retriever, MAX_DOCUMENTS_LISTED, one_per_document=True
-            )
+            best_of_each = self._best_of_each_document(profile, hits)
             verified = with_rival_figure(verified, [*evidence, *best_of_each], profile, about)
         if across_documents:
             verified = self._with_other_documents(profile, hits, verified, about)
@@ -323,16 +321,17 @@ class Pipeline:
         about: Sequence[str],
     ) -> VerifiedAnswer:
         """`verified`, with the best sentence of each other document that answers too."""
-        best_of_each = select_evidence(
-            profile,
-            hits,
-            self.retriever,
-            MAX_DOCUMENTS_LISTED,
-            one_per_document=True,
-            about=about,
-        )
+        best_of_each = self._best_of_each_document(profile, hits, about)
         answering = documents_answering(profile.question, best_of_each, self.retriever)
         return with_other_documents(verified, answering, profile)
+
+    def _best_of_each_document(
+        self, profile: QuestionProfile, hits: Sequence[Hit], about: Sequence[str] = ()
+    ) -> list[Evidence]:
+        """The most relevant sentence of each document of `hits` (see `select_evidence`)."""
+        return select_evidence(
+            profile, hits, self.retriever, MAX_DOCUMENTS_LISTED, one_per_document=True, about=about
+        )
 
     def _verify(
         self,

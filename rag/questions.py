@@ -126,8 +126,8 @@ NOT_NAMES = frozenset(
 _NAME = re.compile(r"\b[A-Z][A-Za-z'’-]*[A-Za-z]\b|\b[A-Z]{2,}\b")
 # Years and numbered references ("in 2019", "Roundtable 1", "Objective 12") pin a question to
 # one thing: passages that never state them are about another year or another roundtable.
-_YEAR = re.compile(r"(?:1[89]|20)\d{2}")
-LITERAL = re.compile(rf"\b{_YEAR.pattern}\b|\b([A-Z][a-z]{{2,}})s? (\d+)\b")
+YEAR = re.compile(r"(?:1[89]|20)\d{2}")
+LITERAL = re.compile(rf"\b{YEAR.pattern}\b|\b([A-Z][a-z]{{2,}})s? (\d+)\b")
 # What joins the numbers of a list of labels: "Objectives 4, 8 and 9".
 LIST_SEPARATOR = r"\s*(?:,|and|&)\s*"
 
@@ -152,7 +152,7 @@ class QuestionProfile:
     @property
     def references(self) -> tuple[str, ...]:
         """The numbered references ("Objective 12", "Roundtable 3"): the literals but years."""
-        return tuple(literal for literal in self.literals if not _YEAR.fullmatch(literal))
+        return tuple(literal for literal in self.literals if not YEAR.fullmatch(literal))
 
 
 def profile_question(question: str) -> QuestionProfile:
@@ -234,7 +234,7 @@ def _literal(match: re.Match[str]) -> str:
     """A year or numbered reference; "Which 2016 declaration" holds a year, not a label."""
     word, number = match.group(1), match.group(2)
     if word is not None and word.lower() in NOT_NAMES:
-        return number if _YEAR.fullmatch(number) else ""
+        return number if YEAR.fullmatch(number) else ""
     return match.group(0)
 
 
