@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from rag.generation.fake import FakeGenerator
 from rag.settings import Settings
 from tests.conftest import ROOT, ingest_seeds
 
@@ -58,7 +59,7 @@ def parse_sse(text: str) -> list[Event]:
     return events
 
 
-class InventingGenerator:
+class InventingGenerator(FakeGenerator):
     """Writes `DRAFT`, an invented claim that no report supports (as the small model does
     now and then), then holds its stream open until `gate` is set, so that a test can look
     at the chat while the draft has been streamed but not yet verified. Verification drops
@@ -66,18 +67,14 @@ class InventingGenerator:
 
     DRAFT = "In 2024, Portugal implemented a new policy on regularisation."
 
-    name = "inventing"
-    context_tokens = 2048
-
     def __init__(self) -> None:
+        super().__init__()
         self.drafted = threading.Event()
         self.gate = threading.Event()
 
-    def load(self) -> None:
-        return None
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
+    @property
+    def name(self) -> str:
+        return "inventing"
 
     def stream_chat(
         self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None

@@ -13,33 +13,29 @@ import httpx
 
 from api.app import create_app
 from rag.factory import build_pipeline
+from rag.generation.fake import FakeGenerator
 from rag.settings import Settings
 from tests.api.conftest import FAKE_QUESTION, live_server, parse_sse
 
 WAIT_S = 10
 
 
-class GatedGenerator:
+class GatedGenerator(FakeGenerator):
     """Writes one word per `interval_s`, each after `gate` is open; records how many words it
     wrote and whether its stream was closed."""
 
-    name = "gated"
-    context_tokens = 2048
-
     def __init__(self, words: int = 500, interval_s: float = 0.0) -> None:
+        super().__init__()
         self.words = words
         self.interval_s = interval_s
         self.gate = threading.Event()
         self.generating = threading.Semaphore(0)
         self.closed = threading.Event()
         self.written = 0
-        self.calls = 0
 
-    def load(self) -> None:
-        return None
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
+    @property
+    def name(self) -> str:
+        return "gated"
 
     def stream_chat(
         self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None
@@ -58,7 +54,7 @@ class GatedGenerator:
 
 
 def served(settings: Settings, generator: GatedGenerator):  # type: ignore[no-untyped-def]
-    pipeline = build_pipeline(settings, generator=generator)  # type: ignore[arg-type]
+    pipeline = build_pipeline(settings, generator=generator)
     app = create_app(settings, pipeline=pipeline, static_dir=None)
     return app, live_server(app)
 

@@ -12,6 +12,7 @@ from api.app import create_app
 from eval.bench_client import BenchQuestion, RequestResult, run_level, sse_events
 from rag.errors import RagError
 from rag.factory import build_pipeline
+from rag.generation.fake import FakeGenerator
 from rag.settings import Settings
 from tests.api.conftest import FAKE_QUESTION, InventingGenerator, live_server
 
@@ -81,7 +82,7 @@ def test_a_full_queue_is_counted_as_a_refusal_not_an_error(fake_index: Settings)
     # question has been refused.
     settings = fake_index.model_copy(update={"queue_size": 1})
     generator = InventingGenerator()
-    pipeline = build_pipeline(settings, generator=generator)  # type: ignore[arg-type]
+    pipeline = build_pipeline(settings, generator=generator)
     app = create_app(settings, pipeline=pipeline, static_dir=None)
 
     def open_gate_on_refusal(result: RequestResult) -> None:
@@ -100,15 +101,12 @@ def test_a_full_queue_is_counted_as_a_refusal_not_an_error(fake_index: Settings)
     assert answered.mode == "extractive"  # verification dropped the invented draft
 
 
-class BrokenGenerator:
-    name = "broken"
-    context_tokens = 2048
+class BrokenGenerator(FakeGenerator):
+    """Fails as a model that stops mid-answer: its stream raises before any text."""
 
-    def load(self) -> None:
-        return None
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
+    @property
+    def name(self) -> str:
+        return "broken"
 
     def stream_chat(
         self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None
@@ -120,7 +118,7 @@ class BrokenGenerator:
 def test_an_error_event_makes_the_request_an_error_with_its_message(
     fake_index: Settings,
 ) -> None:
-    pipeline = build_pipeline(fake_index, generator=BrokenGenerator())  # type: ignore[arg-type]
+    pipeline = build_pipeline(fake_index, generator=BrokenGenerator())
     with live_server(create_app(fake_index, pipeline=pipeline, static_dir=None)) as url:
         (result,) = run_level(url, QUESTIONS[:1], 1).results
     assert (result.outcome, result.status, result.answer_ms, result.mode) == (
