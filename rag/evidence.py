@@ -18,9 +18,12 @@ from rag.citations import COMPANION_RELEVANCE
 from rag.embedding import Embedder
 from rag.mentions import (
     has_answer_kind,
+    joined_names,
     mentions_any,
+    missing_joined_names,
     missing_literals,
     missing_names,
+    name_phrases,
     names_office_holder,
     words_counted,
 )
@@ -33,6 +36,7 @@ from rag.questions import (
     PLACES,
     TITLE,
     QuestionProfile,
+    names_in,
 )
 from rag.retrieval import Retriever, lexical_terms
 from rag.text import (
@@ -195,9 +199,13 @@ def documents_answering(
     mentions it. With `mentioning` (a question asking which reports mention something), its
     passage must also hold at least `MIN_SUBJECT_COVERAGE` of the subject, so that asked
     which reports mention cryptocurrency remittances, the reports that speak of remittances
-    only are not listed."""
+    only are not listed, and its passage, heading or title must name what the question
+    names: asked which reports mention the Global Compact on Refugees, a report on the
+    Global Compact for Migration holds most of the subject's words, but not the name."""
     if not evidence:
         return []
+    named = name_phrases(names_in(question), question) if mentioning else []
+    joined = joined_names(question) if mentioning else []
     wanted = subject_terms(question)
     coverage = [
         retriever.weighted_coverage(wanted, lexical_terms(item.sentence)) for item in evidence
@@ -212,7 +220,12 @@ def documents_answering(
         for item, covered, passage_covered in zip(evidence, coverage, in_passage, strict=True)
         if (item.relevance >= least_relevance or (covered > 0 and covered >= least_coverage))
         and (not mentioning or passage_covered >= MIN_SUBJECT_COVERAGE)
+        and not _misses_names(named, joined, f"{item.passage.doc_title} {_passage_text(item)}")
     ]
+
+
+def _misses_names(names: Sequence[str], joined: Sequence[str], text: str) -> bool:
+    return bool(missing_names(names, [text]) or missing_joined_names(joined, [text]))
 
 
 def subject_terms(question: str) -> list[str]:
@@ -362,7 +375,11 @@ def abstention_reason(
     texts = [
         f"{hit.passage.doc_title} {hit.passage.section or ''} {hit.passage.text}" for hit in hits
     ]
-    absent = missing_names(profile.names, texts) + missing_literals(profile.literals, texts)
+    absent = (
+        missing_names(profile.names, texts)
+        + missing_joined_names(joined_names(profile.question), texts)
+        + missing_literals(profile.literals, texts)
+    )
     if absent:
         return f"the closest passages do not mention {', '.join(absent)}"
     # The best sentence is what the answer will rest on; evidence selection already prefers

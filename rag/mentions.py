@@ -27,6 +27,7 @@ from rag.questions import (
     PLACES,
     YEAR,
     name_part,
+    names_in,
     numbered_part_asked,
 )
 from rag.text import STOPWORDS, normalise_whitespace, stem, words
@@ -78,6 +79,8 @@ _HAS_DURATION = re.compile(
 # number of time units ("for more than 90 days"), unless time is what is counted.
 _DAY_OF_MONTH = re.compile(rf"^\s+{_MONTH}\b|\b{_MONTH}\s+$", re.IGNORECASE)
 _TIME_UNIT_AFTER = re.compile(rf"^\s*(?:\w+\s+)?{_TIME_UNIT}\b", re.IGNORECASE)
+# Words a text may put between a joined name's preposition and its second word.
+JOINED_NAME_GAP = 5
 _COUNTS_TIME = re.compile(rf"\bhow many\s+(?:\w+\s+)?{_TIME_UNIT}\b", re.IGNORECASE)
 
 
@@ -280,6 +283,44 @@ def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
         return any(_related_forms(bare.lower(), word) for word in capitalised)
 
     return [name for name in names if not mentioned(name)]
+
+
+def joined_names(question: str) -> list[str]:
+    """The names `question` joins with "of", "on" or "for" ("Global Compact on Refugees" →
+    "Compact on Refugees"): the preposition makes the two one name, and a text holding
+    both words apart ("the Global Compact for Migration… the Declaration for Refugees")
+    does not mention it."""
+    names = set(names_in(question))
+    return [
+        normalise_whitespace(joined)
+        for joined, left, right in _JOINED_NAMES.findall(question)
+        if left in names and right in names
+    ]
+
+
+def missing_joined_names(joined: Iterable[str], texts: Iterable[str]) -> list[str]:
+    """The joined names (`joined_names`) that none of `texts` writes joined: the second
+    word at most `JOINED_NAME_GAP` words after the first and a preposition, so that the
+    short form "Global Compact for Migration" is found in "Global Compact for Safe, Orderly
+    and Regular Migration", and "Global Compact on Refugees" is not."""
+    flat = [normalise_whitespace(text) for text in texts]
+    missing = []
+    for name in joined:
+        left, *_, right = name.split(" ")
+        right = re.sub(r"['’]s$", "", right).removesuffix("s")
+        pattern = re.compile(
+            rf"\b{re.escape(left)}\s+(?:of|on|for)\s+(?:\S+\s+){{0,{JOINED_NAME_GAP}}}?"
+            rf"{re.escape(right)}",
+            re.IGNORECASE,
+        )
+        if not any(pattern.search(text) for text in flat):
+            missing.append(name)
+    return missing
+
+
+# Lookahead, so that a name joined on both sides yields both joins ("Council of Europe on
+# Migration").
+_JOINED_NAMES = re.compile(r"\b(?=(([A-Z][\w'’-]*)\s+(?:of|on|for)\s+(?:the\s+)?([A-Z][\w'’-]*)))")
 
 
 def names_of_some_documents(names: Iterable[str], titles: Collection[str]) -> list[str]:

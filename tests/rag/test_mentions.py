@@ -7,7 +7,9 @@ import pytest
 
 from rag.mentions import (
     has_answer_kind,
+    joined_names,
     mentions_any,
+    missing_joined_names,
     missing_literals,
     missing_names,
     name_phrases,
@@ -218,3 +220,17 @@ def test_an_amount_of_money_answers_how_much_never_how_many() -> None:
     assert has_answer_kind("The Fund has 31 members.", NUMBER, "How many members does it have?")
     # A capitalised word that is no currency still labels: "Objective 11".
     assert not has_answer_kind("Objective 11 concerns borders.", NUMBER, "How much?")
+
+
+def test_names_joined_by_a_preposition_are_one_name() -> None:
+    assert joined_names("Which reports mention the Global Compact on Refugees?") == [
+        "Compact on Refugees"
+    ]
+    assert joined_names("What did the Council of Europe's envoy say?") == ["Council of Europe's"]
+    assert joined_names("Which of the States reported on Italy?") == []
+    apart = "The Global Compact for Migration builds on the Declaration for Refugees."
+    assert missing_joined_names(["Compact on Refugees"], [apart]) == ["Compact on Refugees"]
+    # The short form of a name is found in its long form, and a possessive in its plain one.
+    long_form = "the Global Compact for Safe, Orderly and Regular Migration"
+    assert missing_joined_names(["Compact for Migration"], [long_form]) == []
+    assert missing_joined_names(["Council of Europe's"], ["the Council of  Europe"]) == []

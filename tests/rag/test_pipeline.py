@@ -108,6 +108,10 @@ def test_abstention_names_a_missing_name(fake_index: Settings) -> None:
     # A name used as an adjective counts as much: the report names no Danish city at all.
     answer = pipeline.ask("Which Danish city hosts a taskforce on migrant inclusion?")
     assert answer.abstention_reason == "the closest passages do not mention Danish"
+    # Names joined by a preposition are one name: the report holds "Global Compact" and
+    # "Refugees", but not the Global Compact on Refugees.
+    answer = pipeline.ask("What does the report say about the Global Compact on Refugees?")
+    assert answer.abstention_reason == "the closest passages do not mention Compact on Refugees"
     assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
 
 
