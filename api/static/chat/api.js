@@ -95,7 +95,8 @@
     return new ChatError("unavailable", "The assistant cannot answer right now.", detail);
   }
 
-  /* Read `text/event-stream` blocks ("event: NAME", "data: JSON", blank line) as they arrive. */
+  /* Read `text/event-stream` blocks ("event: NAME", "data: JSON", blank line) as they arrive.
+     Lines may end in "\n", "\r\n" or "\r". */
   async function readEventStream(body, onEvent) {
     const reader = body.getReader();
     const decoder = new TextDecoder();
@@ -103,12 +104,16 @@
     for (;;) {
       const { value, done } = await reader.read();
       buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      buffer = buffer.replace(/\r\n?/g, "\n");
+      // A "\r" that ends a piece may be the first half of a "\r\n" split between pieces:
+      // read on its own it would end one line more, and cut an event in two.
+      const held = !done && buffer.endsWith("\r") ? "\r" : "";
+      buffer = buffer.slice(0, buffer.length - held.length).replace(/\r\n?/g, "\n");
       let boundary;
       while ((boundary = buffer.indexOf("\n\n")) >= 0) {
         dispatchEventBlock(buffer.slice(0, boundary), onEvent);
         buffer = buffer.slice(boundary + 2);
       }
+      buffer += held;
       if (done) break;
     }
     if (buffer.trim()) dispatchEventBlock(buffer, onEvent);
