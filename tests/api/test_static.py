@@ -1,17 +1,23 @@
 """The chat widget's files: served at `/` when api/static/ (here: a temporary folder) has
 them, behind the API (a wrong method on an API path is still its 405); without the folder
-every path is a JSON 404, never a 500."""
+every path is a JSON 404, never a 500. The real api/static/: the page and the embed load the
+same chat scripts in the same order, each served as JavaScript."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.app import STATIC_DIR, create_app
 from rag.settings import Settings
+
+# The chat's scripts, as the page at / and the one-tag embed (widget.js) load them.
+CHAT_SCRIPT_TAG = re.compile(r'<script src="(chat/[\w-]+\.js)"></script>')
+CHAT_FILES_ENTRY = re.compile(r'^\s+"(chat/[\w-]+\.js)",$', re.MULTILINE)
 
 
 @pytest.fixture
@@ -99,3 +105,23 @@ def test_api_docs_are_served_without_a_cdn(client: TestClient) -> None:
         "/v1/chat/completions",
         "/v1/models",
     } <= set(schema["paths"])
+
+
+def test_the_page_and_the_embed_load_every_chat_script_in_the_same_order() -> None:
+    """The chat is several classic scripts run in order: index.html and widget.js each list
+    them, and a file missing from either list would break that page or every embedding."""
+    page_order = CHAT_SCRIPT_TAG.findall((STATIC_DIR / "index.html").read_text())
+    embed_order = CHAT_FILES_ENTRY.findall((STATIC_DIR / "widget.js").read_text())
+    on_disk = {f"chat/{path.name}" for path in (STATIC_DIR / "chat").glob("*.js")}
+    assert page_order == embed_order
+    assert sorted(page_order) == sorted(on_disk)
+    assert (page_order[0], page_order[-1]) == ("chat/dom.js", "chat/mount.js")
+
+
+def test_the_chat_scripts_are_served_as_javascript(fake_index: Settings) -> None:
+    page_order = CHAT_SCRIPT_TAG.findall((STATIC_DIR / "index.html").read_text())
+    with TestClient(create_app(fake_index)) as client:
+        for name in ["widget.js", *page_order]:
+            script = client.get(f"/{name}")
+            assert script.status_code == 200, name
+            assert "javascript" in script.headers["content-type"], name

@@ -1,0 +1,222 @@
+/* Drawing the conversation's turns: the question asked, the verified answer with each `[n]`
+   a button that shows its cited passage (the supporting quote highlighted) and a numbered
+   source list, a refusal with the closest passages for reading, and an error with "Try
+   again". Text from the reports is always put in as text (see dom.js). */
+(function (parts) {
+  "use strict";
+
+  if (parts.answers) return;
+
+  const { h, append } = parts.dom;
+  const { ABSTENTION_HEADING, sentence, locateQuote, describeSource } = parts.text;
+  const { passageUrl } = parts.api;
+
+  const ABSTENTION_HEADING_CHOSEN = "The chosen report does not answer this";
+  const CITATION_MARKER = /\[(\d+)\]/g;
+
+  /* The question, and the report it was limited to (`scope`), if any. */
+  function renderQuestion(question, scope) {
+    return h(
+      "div",
+      { class: "turn question" },
+      h("span", { class: "visually-hidden" }, "You asked: "),
+      h("span", { class: "question-text" }, question),
+      scope ? h("span", { class: "scope-note" }, `in ${scope.title}`) : null
+    );
+  }
+
+  /* The settled answer (the `done` event) to a question limited to `scope` (or null).
+     context: id(name), a unique element id; baseUrl, the API's; onCopy(answer, button). */
+  function renderAnswer(answer, scope, context) {
+    const viewer = h("section", { class: "passage", id: context.id("passage"), hidden: true });
+    const article = h("article", {
+      class: `turn answer${answer.abstained ? " abstained" : ""}`,
+      "data-state": "done",
+      "data-abstained": answer.abstained ? "true" : "false",
+      "aria-label": answer.abstained ? "No answer in the reports" : "Answer",
+    });
+    const toggles = []; // every button that opens `viewer`, to keep aria-expanded true
+    const opener = (source, key, label) => {
+      const button = h("button", {
+        type: "button",
+        "aria-expanded": "false",
+        "aria-controls": viewer.id,
+        "data-key": key,
+        "aria-label": label,
+        onclick: () => togglePassage(viewer, toggles, button, source, key, context.baseUrl),
+      });
+      toggles.push(button);
+      return button;
+    };
+
+    if (answer.abstained) {
+      append(article, [
+        h(
+          "p",
+          { class: "abstention-heading" },
+          scope ? ABSTENTION_HEADING_CHOSEN : ABSTENTION_HEADING
+        ),
+        answer.abstention_reason
+          ? h("p", { class: "note" }, `Why: ${sentence(answer.abstention_reason)}`)
+          : null,
+      ]);
+      if (answer.passages.length) {
+        const list = h("ol", { class: "sources closest" });
+        answer.passages.forEach((passage, i) => {
+          const button = opener(passage, `p${i}`, null);
+          button.className = "source";
+          append(button, [passage.section || passage.doc_title || passage.doc]);
+          list.appendChild(h("li", {}, button, " ", h("span", { class: "anchor" }, passage.anchor)));
+        });
+        append(article, [
+          h("p", { class: "sources-heading" }, "The closest passages, for reading:"),
+          list,
+          viewer,
+        ]);
+      }
+    } else {
+      const byNumber = new Map(answer.citations.map((c) => [c.n, c]));
+      const text = h("p", { class: "answer-text" });
+      let last = 0;
+      for (const match of answer.answer.matchAll(CITATION_MARKER)) {
+        const citation = byNumber.get(Number(match[1]));
+        if (!citation) continue;
+        text.appendChild(document.createTextNode(answer.answer.slice(last, match.index)));
+        const button = opener(
+          citation,
+          `c${citation.n}`,
+          `Source ${citation.n}: show the cited passage`
+        );
+        button.className = "cite";
+        button.textContent = `[${citation.n}]`;
+        text.appendChild(button);
+        last = match.index + match[0].length;
+      }
+      text.appendChild(document.createTextNode(answer.answer.slice(last)));
+      append(article, [text]);
+      if (answer.weak_evidence) {
+        article.appendChild(
+          h(
+            "p",
+            { class: "note weak-evidence", role: "note" },
+            "The closest passages match this question only loosely: the reports may " +
+              "not answer it. Check the sources."
+          )
+        );
+      }
+      if (answer.mode === "extractive") {
+        article.appendChild(
+          h("p", { class: "note" }, "Quoted from the reports, word for word.")
+        );
+      }
+      article.appendChild(viewer);
+      if (answer.citations.length) {
+        const list = h("ol", { class: "sources" });
+        for (const citation of answer.citations) {
+          const button = opener(citation, `c${citation.n}`, null);
+          button.className = "source";
+          append(button, [describeSource(citation)]);
+          list.appendChild(
+            h(
+              "li",
+              { value: citation.n },
+              button,
+              " ",
+              h("span", { class: "anchor" }, citation.anchor)
+            )
+          );
+        }
+        append(article, [h("p", { class: "sources-heading" }, "Sources"), list]);
+      }
+    }
+    const copyButton = h("button", { type: "button", class: "copy" }, "Copy answer with references");
+    copyButton.addEventListener("click", () => context.onCopy(answer, copyButton));
+    article.appendChild(h("div", { class: "actions" }, copyButton));
+    return article;
+  }
+
+  /* Show `source` in `viewer` (a citation: with its quote highlighted), or hide it when the
+     same source is already shown. */
+  function togglePassage(viewer, toggles, button, source, key, baseUrl) {
+    const showing = !viewer.hidden && viewer.dataset.key === key;
+    for (const toggle of toggles) toggle.setAttribute("aria-expanded", "false");
+    if (showing) {
+      viewer.hidden = true;
+      viewer.dataset.key = "";
+      return;
+    }
+    for (const toggle of toggles) {
+      if (toggle.dataset.key === key) toggle.setAttribute("aria-expanded", "true");
+    }
+    viewer.replaceChildren(...renderPassage(source, viewer, toggles, button, baseUrl));
+    viewer.dataset.key = key;
+    viewer.setAttribute("aria-label", `Passage ${source.anchor}`);
+    viewer.hidden = false;
+    viewer.scrollIntoView({ block: "nearest" });
+  }
+
+  function renderPassage(source, viewer, toggles, button, baseUrl) {
+    const meta = [];
+    if (source.section) meta.push(`Section: ${source.section}`);
+    if (source.page !== null && source.page !== undefined) meta.push(`Page ${source.page}`);
+    const text = h("p", { class: "text" });
+    const span = source.quote ? locateQuote(source.text, source.quote) : null;
+    if (span) {
+      append(text, [
+        source.text.slice(0, span[0]),
+        h("mark", {}, source.text.slice(span[0], span[1])),
+        source.text.slice(span[1]),
+      ]);
+    } else {
+      text.textContent = source.text;
+    }
+    const close = h("button", { type: "button", class: "close-passage" }, "Close passage");
+    close.addEventListener("click", () => {
+      viewer.hidden = true;
+      viewer.dataset.key = "";
+      for (const toggle of toggles) toggle.setAttribute("aria-expanded", "false");
+      button.focus();
+    });
+    return [
+      h("p", { class: "passage-title" }, source.doc_title || source.doc),
+      h(
+        "p",
+        { class: "meta" },
+        meta.length ? `${meta.join(" · ")} · ` : "",
+        h("span", { class: "anchor" }, source.anchor)
+      ),
+      text,
+      source.quote && !span ? h("p", { class: "quote" }, `Supporting quote: ${source.quote}`) : null,
+      h(
+        "p",
+        { class: "links" },
+        h(
+          "a",
+          {
+            href: passageUrl(baseUrl, source.anchor),
+            target: "_blank",
+            rel: "noopener noreferrer",
+          },
+          `Open passage ${source.anchor}`
+        ),
+        close
+      ),
+    ].filter(Boolean);
+  }
+
+  /* The box saying what went wrong (a ChatError); "Try again" calls onRetry(box). */
+  function renderError(error, onRetry) {
+    const retry = h("button", { type: "button", class: "retry" }, "Try again");
+    const box = h(
+      "div",
+      { class: "turn error", role: "alert", "data-kind": error.kind },
+      h("p", { class: "error-title" }, error.title),
+      error.detail ? h("p", {}, error.detail) : null,
+      h("div", { class: "actions" }, retry)
+    );
+    retry.addEventListener("click", () => onRetry(box));
+    return box;
+  }
+
+  parts.answers = { renderQuestion, renderAnswer, renderError };
+})(window.GcmRagChat.parts);

@@ -1,0 +1,323 @@
+/* The chat itself, as drawn in the page at / and in the widget's panel: a title bar, the
+   conversation log, and the question box (composer.js).
+
+   An asked question goes to the API with "stream": true. The `token` events are the model's
+   unverified draft and are never shown: officials must be able to trust every sentence on
+   screen, and verification often drops or re-cites what the model wrote. Until the `done`
+   event brings the verified answer, a status says that the answer is being checked.
+
+   The settled turns are kept for the tab (storage.js), and drawn again on a reload; "New
+   conversation" clears them. */
+(function (parts) {
+  "use strict";
+
+  if (parts.Chat) return;
+
+  const { h, append, copyToClipboard } = parts.dom;
+  const { sentence, answerWithReferences } = parts.text;
+  const { ChatError, askStreaming, fetchQuestionLimit, fetchDocuments } = parts.api;
+  const { renderQuestion, renderAnswer, renderError } = parts.answers;
+  const { ConversationStore } = parts.storage;
+  const { Composer } = parts;
+
+  const EXAMPLE_QUESTION = "Which states regularised migrants during COVID?";
+  const SEARCHING = "Searching the reports…";
+  const CHECKING = "Checking the answer against the reports…";
+
+  let instances = 0;
+
+  class Chat {
+    /* `root`: the shadow root to draw in; options: baseUrl, apiKey, mode ("page"|"widget"),
+       onClose (widget: the close button). */
+    constructor(root, options) {
+      this.root = root;
+      this.options = options;
+      this.prefix = `gcm-rag-${++instances}-`;
+      this.ids = 0;
+      this.store = new ConversationStore(options.baseUrl);
+      this.turns = []; // settled {question, answer, scope} turns, as stored
+      this.inFlight = null; // AbortController of the question being answered
+      this.documents = null; // promise of [{doc, title}], from GET /api/documents
+      this.limits = null; // promise of the question limit, from GET /api/health
+      this.answerContext = {
+        id: (name) => this.id(name),
+        baseUrl: options.baseUrl,
+        onCopy: (answer, button) => this.copy(answer, button),
+      };
+      this.element = this.build();
+      this.restore();
+    }
+
+    id(name) {
+      return `${this.prefix}${name}-${++this.ids}`;
+    }
+
+    build() {
+      const page = this.options.mode === "page";
+      this.titleId = this.id("title");
+      this.composer = new Composer((name) => this.id(name), () => this.submit());
+      this.log = h("div", {
+        class: "log",
+        role: "log",
+        "aria-live": "polite",
+        "aria-relevant": "additions",
+        "aria-labelledby": this.titleId,
+        tabindex: "-1",
+      });
+      this.intro = h(
+        "div",
+        { class: "intro" },
+        h(
+          "p",
+          {},
+          "Ask about the indexed migration-policy reports. Answers come from the reports only; " +
+            "each claim has a numbered source: select it to read the passage."
+        ),
+        h(
+          "p",
+          {},
+          "For example: ",
+          h(
+            "button",
+            {
+              type: "button",
+              class: "example",
+              onclick: () => this.composer.fill(EXAMPLE_QUESTION),
+            },
+            EXAMPLE_QUESTION
+          )
+        )
+      );
+      const bar = h(
+        "div",
+        { class: "bar" },
+        h(page ? "h1" : "h2", { class: "title", id: this.titleId }, "Ask the migration reports"),
+        h(
+          "button",
+          { type: "button", class: "new", onclick: () => this.newConversation() },
+          "New conversation"
+        ),
+        this.options.onClose
+          ? h(
+              "button",
+              {
+                type: "button",
+                class: "close",
+                "aria-label": "Close the assistant",
+                onclick: () => this.options.onClose(),
+              },
+              "Close"
+            )
+          : null
+      );
+      append(this.log, [this.intro]);
+      return h(
+        page ? "main" : "div",
+        { class: `chat ${page ? "page" : "widget"}`, "aria-labelledby": this.titleId },
+        bar,
+        this.log,
+        this.composer.element
+      );
+    }
+
+    // --- conversation state ---
+
+    restore() {
+      this.turns = this.store.load();
+      for (const turn of this.turns) {
+        this.log.appendChild(renderQuestion(turn.question, turn.scope));
+        this.log.appendChild(renderAnswer(turn.answer, turn.scope, this.answerContext));
+      }
+      this.intro.hidden = this.turns.length > 0;
+      this.scrollToEnd();
+    }
+
+    save() {
+      this.turns = this.store.save(this.turns);
+    }
+
+    newConversation() {
+      if (this.inFlight) this.inFlight.abort();
+      this.inFlight = null;
+      this.setBusy(false);
+      this.turns = [];
+      this.store.clear();
+      this.log.replaceChildren(this.intro);
+      this.intro.hidden = false;
+      this.announce("New conversation started.");
+      this.composer.focus();
+    }
+
+    // --- what the server says before any question ---
+
+    /* Ask GET /api/health, once, for the longest question the API accepts; asked again
+       later when it fails. */
+    loadLimits() {
+      if (this.limits) return this.limits;
+      this.limits = fetchQuestionLimit(this.options).then((maxChars) => {
+        if (maxChars === null) this.limits = null;
+        else this.composer.setLimit(maxChars);
+      });
+      return this.limits;
+    }
+
+    /* Ask GET /api/documents, once, for the indexed documents: their titles name the
+       passages of answers, and with two or more the "Search in" list offers them. Asked
+       again later when the server cannot be reached. */
+    loadDocuments() {
+      if (this.documents) return this.documents;
+      this.documents = fetchDocuments(this.options).catch(() => {
+        this.documents = null;
+        return [];
+      });
+      this.documents.then((documents) => this.composer.offerScopes(documents));
+      return this.documents;
+    }
+
+    // --- asking ---
+
+    submit() {
+      if (this.inFlight) {
+        this.announce("Please wait: the assistant is still answering.");
+        return;
+      }
+      const question = this.composer.takeQuestion();
+      if (question) this.ask(question, this.composer.currentScope());
+    }
+
+    setBusy(busy) {
+      this.composer.setBusy(busy);
+      this.log.setAttribute("aria-busy", busy ? "true" : "false");
+    }
+
+    async ask(question, scope) {
+      this.intro.hidden = true;
+      this.announce("");
+      this.log.appendChild(renderQuestion(question, scope));
+      // Progress only, never the draft: the log is busy meanwhile, so the progress is also
+      // announced through the status region.
+      const progress = h("p", { class: "progress" }, SEARCHING);
+      const pending = h(
+        "article",
+        { class: "turn answer pending", "data-state": "streaming", "aria-busy": "true" },
+        progress
+      );
+      this.log.appendChild(pending);
+      this.announce(SEARCHING);
+      this.scrollToEnd();
+      const controller = new AbortController();
+      this.inFlight = controller;
+      this.setBusy(true);
+      let settled = null;
+      let failure = null;
+      try {
+        await askStreaming(
+          this.options,
+          question,
+          scope,
+          (name, data) => {
+            if (name === "passages") {
+              progress.textContent = CHECKING;
+              this.announce(CHECKING);
+            } else if (name === "done") {
+              settled = data;
+            } else if (name === "error") {
+              failure = new ChatError(
+                "unavailable",
+                "The assistant could not finish this answer.",
+                sentence(data.error)
+              );
+            }
+          },
+          controller.signal
+        );
+        if (!settled && !failure) {
+          failure = new ChatError(
+            "interrupted",
+            "The answer ended before it was complete.",
+            "Try again."
+          );
+        }
+        if (settled && settled.passages.some((passage) => !passage.doc_title)) {
+          settled = await this.withTitles(settled);
+          if (controller.signal.aborted) throw new DOMException("cleared", "AbortError");
+        }
+      } catch (error) {
+        if (error.name === "AbortError") {
+          pending.remove();
+          return;
+        }
+        failure = error instanceof ChatError ? error : new ChatError("unavailable", String(error));
+        if (failure.kind === "too_long" && this.composer.maxChars !== null) {
+          failure = new ChatError("too_long", this.composer.limitMessage());
+        }
+      } finally {
+        if (this.inFlight === controller) {
+          this.inFlight = null;
+          this.setBusy(false);
+        }
+      }
+      if (settled) {
+        pending.replaceWith(renderAnswer(settled, scope, this.answerContext));
+        this.turns.push({ question, answer: settled, scope });
+        this.save();
+        const refusal = scope ? "No answer in the chosen report." : "No answer in the reports.";
+        this.announce(settled.abstained ? refusal : "Answer ready.");
+      } else {
+        pending.replaceWith(renderError(failure, (box) => this.retry(box, question, scope)));
+        this.announce(""); // the error box is an alert of its own
+        this.composer.putBack(question);
+      }
+      this.scrollToEnd();
+    }
+
+    /* "Try again" on the error `box`: the question is asked again in place of the failed
+       attempt. */
+    retry(box, question, scope) {
+      if (this.inFlight) return;
+      const asked = box.previousElementSibling;
+      if (asked && asked.classList.contains("question")) asked.remove();
+      box.remove();
+      this.composer.clear(question);
+      this.composer.focus();
+      this.ask(question, scope);
+    }
+
+    /* `answer` with each retrieved passage's document title (retrieved passages carry only
+       the document's id), from GET /api/documents; ids stay when it fails. */
+    async withTitles(answer) {
+      const documents = await this.loadDocuments();
+      const titles = Object.fromEntries(documents.map((d) => [d.doc, d.title]));
+      const passages = answer.passages.map((passage) =>
+        passage.doc_title || !titles[passage.doc]
+          ? passage
+          : { ...passage, doc_title: titles[passage.doc] }
+      );
+      return { ...answer, passages };
+    }
+
+    async copy(answer, button) {
+      const copied = await copyToClipboard(answerWithReferences(answer));
+      this.announce(
+        copied
+          ? "Copied the answer with its references."
+          : "Could not copy: your browser refused. Select the answer and copy it by hand."
+      );
+      button.focus();
+    }
+
+    announce(message) {
+      this.composer.announce(message);
+    }
+
+    scrollToEnd() {
+      this.log.scrollTop = this.log.scrollHeight;
+    }
+
+    focusInput() {
+      this.composer.focus();
+    }
+  }
+
+  parts.Chat = Chat;
+})(window.GcmRagChat.parts);
