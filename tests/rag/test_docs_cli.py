@@ -34,7 +34,7 @@ def indexed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
     return corpus, index_dir
 
 
-def test_list_shows_each_document_with_passages_title_path_and_duplicates(
+def test_list_shows_each_document_with_passages_full_title_path_and_duplicates(
     indexed: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _corpus, index_dir = indexed
@@ -43,11 +43,20 @@ def test_list_shows_each_document_with_passages_title_path_and_duplicates(
     lines = capsys.readouterr().out.splitlines()
     index = load_index(index_dir, CONFIG)
     review = index.documents["ruritania-review"]
-    assert (
-        f"ruritania-review  {review.passages} passages  {PDF_TITLE}  corpus/ruritania-review.pdf"
-        in lines
-    )
-    assert "    duplicate, not indexed: corpus/z-copy.pdf" in lines
+    at = lines.index(f"ruritania-review  {review.passages} passages")
+    assert lines[at + 1 : at + 4] == [
+        f"    title: {PDF_TITLE}",
+        "    file:  corpus/ruritania-review.pdf",
+        "    duplicate, not indexed: corpus/z-copy.pdf",
+    ]
+    # A title of 150 characters is shown whole, not cut at 60.
+    seed_title = index.documents["gcm-unece-2020"].title
+    assert len(seed_title) > 100
+    at = lines.index(f"gcm-unece-2020  {index.documents['gcm-unece-2020'].passages} passages")
+    assert lines[at + 1 : at + 3] == [
+        f"    title: {seed_title}",
+        "    file:  corpus/gcm-unece-2020.txt",
+    ]
     assert [line.split()[0] for line in lines if not line.startswith(" ")][:-1] == sorted(
         index.documents
     )
@@ -90,8 +99,12 @@ def test_list_marks_a_document_whose_file_was_deleted(
     capsys.readouterr()
     assert main(["docs", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "extra  1 passages  Extra  extra.md  (file missing)"
-    assert [line for line in lines if "(file missing)" in line] == [lines[0]]
+    assert lines[:3] == [
+        "extra  1 passages",
+        "    title: Extra",
+        "    file:  extra.md  (file missing)",
+    ]
+    assert [line for line in lines if "(file missing)" in line] == [lines[2]]
     assert main(["docs", "list", "--json"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {r["doc"]: r["file_missing"] for r in records} == {
