@@ -207,6 +207,10 @@ class DocumentOut(BaseModel):
         description="The source file no longer exists (a file ingested by its own path stays "
         "indexed after it is deleted); its passages can no longer be checked against it."
     )
+    near_duplicates: dict[str, float] = Field(
+        description="Other indexed documents holding largely the same text (another edition "
+        "or format), by id, with the share (0-1) of the shorter one's text the other holds."
+    )
 
 
 class DocumentsResponse(BaseModel):

@@ -16,6 +16,7 @@ from typing import Any
 from rag.corpus import display_path
 from rag.errors import RagError
 from rag.index import IndexConfig, PassageIndex, load_index, read_manifest
+from rag.near_duplicates import as_percent
 from rag.settings import Settings
 
 NAME = "docs"
@@ -38,8 +39,9 @@ def add_parser(subparsers: Any) -> None:
         "list",
         help="the indexed documents: id, passages, full title and file of each",
         description=(
-            "List the indexed documents: id and passages, then the full title, the file and "
-            "the duplicate files not indexed of each."
+            "List the indexed documents: id and passages, then the full title and the file, "
+            "the duplicate files not indexed and the near-duplicates (another edition or "
+            "format of the same text) of each."
         ),
         epilog="Examples:\n  rag docs list\n  rag docs list --json --index-dir /srv/rag/index",
     )
@@ -85,6 +87,11 @@ def list_documents(index_dir: Path, as_json: bool = False) -> int:
         print(f"    file:  {display_path(record['path'])}{'  (file missing)' if missing else ''}")
         for duplicate in record.get("duplicates", []):
             print(f"    duplicate, not indexed: {display_path(duplicate)}")
+        for other, share in sorted(record.get("near_duplicates", {}).items()):
+            print(
+                f"    near-duplicate of '{other}': {as_percent(share)} of the shorter one's "
+                "text is in the other; 'rag docs remove' the one not wanted"
+            )
     if not as_json:
         print(
             f"{len(documents)} document(s), {manifest.get('passages', 0)} passages in {index_dir}/."

@@ -15,7 +15,12 @@ from rag.embedding.hashing import HashingEmbedder
 from rag.index import IndexConfig, load_index
 from rag.retrieval import Retriever
 from tests.conftest import SEED_REPORT
-from tests.rag.sample_documents import HTML_FACT, PDF_TITLE, write_mixed_corpus
+from tests.rag.sample_documents import (
+    HTML_FACT,
+    PDF_TITLE,
+    write_border_report,
+    write_mixed_corpus,
+)
 
 CONFIG = IndexConfig(embedding_model="hashing")
 
@@ -83,6 +88,7 @@ def test_list_json_gives_one_object_per_document(
         "content_hash",
         "passages",
         "duplicates",
+        "near_duplicates",
         "file_missing",
     }
     assert [r["file_missing"] for r in records] == [False] * 4
@@ -114,6 +120,37 @@ def test_list_marks_a_document_whose_file_was_deleted(
         "ruritania-review": False,
         "zembla-portal": False,
     }
+
+
+def test_list_marks_near_duplicates_and_removing_one_clears_the_other(
+    indexed: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, index_dir = indexed
+    write_border_report(corpus)
+    assert main(["ingest", "--quiet", str(corpus)]) == 0
+    capsys.readouterr()
+    assert main(["docs", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    marks = [line for line in lines if "near-duplicate" in line]
+    assert marks == [
+        "    near-duplicate of 'border-report-txt': 100% of the shorter one's text is in the "
+        "other; 'rag docs remove' the one not wanted",
+        "    near-duplicate of 'border-report': 100% of the shorter one's text is in the "
+        "other; 'rag docs remove' the one not wanted",
+    ]
+    assert lines.index(marks[0]) == lines.index("    file:  corpus/border-report.md") + 1
+    assert main(["docs", "list", "--json"]) == 0
+    records = {r["doc"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert {doc: r["near_duplicates"] for doc, r in records.items() if r["near_duplicates"]} == {
+        "border-report": {"border-report-txt": 1.0},
+        "border-report-txt": {"border-report": 1.0},
+    }
+
+    assert main(["docs", "remove", "border-report-txt"]) == 0
+    assert load_index(index_dir, CONFIG).documents["border-report"].near_duplicates == ()
+    capsys.readouterr()
+    assert main(["docs", "list"]) == 0
+    assert "near-duplicate" not in capsys.readouterr().out
 
 
 def test_remove_drops_the_document_without_embedding_anything(
