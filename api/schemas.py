@@ -161,7 +161,10 @@ class AnswerResponse(BaseModel):
     question: str
     answer: str = Field(description="Answer text with `[n]` markers.")
     abstained: bool
-    mode: str = Field(description="generated, extractive or abstained.")
+    mode: str = Field(
+        description="generated, extractive, abstained, or index: the indexed reports listed "
+        "from the index's records (for 'Which reports do you have?'), citing nothing."
+    )
     weak_evidence: bool = Field(
         False,
         description="The answer rests on passages that match the question only loosely: "
