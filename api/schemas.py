@@ -161,7 +161,10 @@ class AnswerResponse(BaseModel):
     question: str
     answer: str = Field(description="Answer text with `[n]` markers.")
     abstained: bool
-    mode: str = Field(description="generated, extractive or abstained.")
+    mode: str = Field(
+        description="generated, extractive, abstained, or index: the indexed reports listed "
+        "from the index's records (for 'Which reports do you have?'), citing nothing."
+    )
     weak_evidence: bool = Field(
         False,
         description="The answer rests on passages that match the question only loosely: "
@@ -206,6 +209,10 @@ class DocumentOut(BaseModel):
     file_missing: bool = Field(
         description="The source file no longer exists (a file ingested by its own path stays "
         "indexed after it is deleted); its passages can no longer be checked against it."
+    )
+    near_duplicates: dict[str, float] = Field(
+        description="Other indexed documents holding largely the same text (another edition "
+        "or format), by id, with the share (0-1) of the shorter one's text the other holds."
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from api.audit import AuditLog
 from api.generation_queue import GenerationQueue
 from api.public_paths import public_error, public_folder, public_message
+from rag.collection import COLLECTION_MODE
 from rag.embedding import Embedder
 from rag.errors import IndexMismatchError, IndexMissingError, RagError
 from rag.factory import (
@@ -134,8 +135,9 @@ class AssistantService:
     ) -> None:
         """Audit `answer`, asked of `documents` only when given (blocking: appends to the
         audit log)."""
-        if answer.mode != "abstained" and not self.model_loaded:
-            # The model answered, so it works now (it may have failed at start-up).
+        if answer.mode not in ("abstained", COLLECTION_MODE) and not self.model_loaded:
+            # The model answered, so it works now (it may have failed at start-up); a list of
+            # the indexed reports is read from the index's records without it.
             self.model_loaded = True
             self.problems.pop("model", None)
         index = self._pipeline.retriever.index if self._pipeline else None

@@ -329,6 +329,9 @@ def format_answer(answer: Any) -> str:
         return "\n".join(lines)
     if answer.weak_evidence:
         lines += [WEAK_EVIDENCE_NOTE, ""]
+    if not answer.citations:
+        # A list of the indexed reports, read from the index's records, quotes no report.
+        return "\n".join(lines).rstrip("\n")
     lines.append("Sources:")
     for citation in answer.citations:
         # The document's title first: an official cites the report, the anchor is for

@@ -16,6 +16,7 @@ from typing import Any
 from rag.corpus import display_path
 from rag.errors import RagError
 from rag.index import IndexConfig, PassageIndex, load_index, read_manifest
+from rag.near_duplicates import as_percent
 from rag.settings import Settings
 
 NAME = "docs"
@@ -36,8 +37,12 @@ def add_parser(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="docs_action", metavar="ACTION", required=True)
     listing = actions.add_parser(
         "list",
-        help="the indexed documents, one per line",
-        description="List the indexed documents: id, passages, title and file of each.",
+        help="the indexed documents: id, passages, full title and file of each",
+        description=(
+            "List the indexed documents: id and passages, then the full title and the file, "
+            "the duplicate files not indexed and the near-duplicates (another edition or "
+            "format of the same text) of each."
+        ),
         epilog="Examples:\n  rag docs list\n  rag docs list --json --index-dir /srv/rag/index",
     )
     listing.add_argument("--json", action="store_true", help="one JSON object per document")
@@ -75,12 +80,18 @@ def list_documents(index_dir: Path, as_json: bool = False) -> int:
                 json.dumps({"doc": doc_id, **record, "file_missing": missing}, ensure_ascii=False)
             )
             continue
-        print(
-            f"{doc_id}  {record['passages']} passages  {_shorten(record['title'], 60)}"
-            f"  {display_path(record['path'])}{'  (file missing)' if missing else ''}"
-        )
+        # The title whole, on a line of its own: titles of reports are long and often share
+        # their first words ("Republic of Ruritania: Voluntary National Review…").
+        print(f"{doc_id}  {record['passages']} passages")
+        print(f"    title: {record['title']}")
+        print(f"    file:  {display_path(record['path'])}{'  (file missing)' if missing else ''}")
         for duplicate in record.get("duplicates", []):
             print(f"    duplicate, not indexed: {display_path(duplicate)}")
+        for other, share in sorted(record.get("near_duplicates", {}).items()):
+            print(
+                f"    near-duplicate of '{other}': {as_percent(share)} of the shorter one's "
+                "text is in the other; 'rag docs remove' the one not wanted"
+            )
     if not as_json:
         print(
             f"{len(documents)} document(s), {manifest.get('passages', 0)} passages in {index_dir}/."
@@ -139,7 +150,3 @@ def _find(index: PassageIndex, name: str, index_dir: Path) -> str:
         f"no document '{name}' in {index_dir}/ (indexed: {known})",
         "name a document id from 'rag docs list'",
     )
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -25,7 +25,7 @@ import json
 import os
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,9 @@ class DocumentRecord:
     content_hash: str
     passages: int
     duplicates: tuple[str, ...] = ()
+    # Other documents holding largely the same text (another edition, another format), by
+    # id, with the share of the shorter one's text the other holds (`rag.near_duplicates`).
+    near_duplicates: tuple[tuple[str, float], ...] = ()
 
     @property
     def file_missing(self) -> bool:
@@ -117,7 +120,8 @@ class PassageIndex:
         return [self.passages[i] for i in rows], self.vectors[rows]
 
     def without_documents(self, doc_ids: set[str]) -> PassageIndex:
-        """A copy without the passages (and vectors) of `doc_ids`; nothing is re-embedded."""
+        """A copy without the passages (and vectors) of `doc_ids`, whose records no longer name
+        them as near-duplicates; nothing is re-embedded."""
         kept = [row for row, passage in enumerate(self.passages) if passage.doc_id not in doc_ids]
         sentence_vectors = None
         if self.sentence_vectors is not None:
@@ -127,12 +131,24 @@ class PassageIndex:
                 if parts
                 else np.zeros((0, self.dimension), dtype=np.float32)
             )
+        documents = {
+            doc_id: replace(
+                record,
+                near_duplicates=tuple(
+                    (other, share)
+                    for other, share in record.near_duplicates
+                    if other not in doc_ids
+                ),
+            )
+            for doc_id, record in self.documents.items()
+            if doc_id not in doc_ids
+        }
         return PassageIndex(
             self.config,
             self.dimension,
             [self.passages[row] for row in kept],
             self.vectors[kept],
-            {d: r for d, r in self.documents.items() if d not in doc_ids},
+            documents,
             sentence_vectors,
         )
 
@@ -331,6 +347,7 @@ def _record_to_dict(record: DocumentRecord) -> dict[str, Any]:
         "content_hash": record.content_hash,
         "passages": record.passages,
         "duplicates": list(record.duplicates),
+        "near_duplicates": dict(record.near_duplicates),
     }
 
 
@@ -342,6 +359,8 @@ def _record_from_dict(doc_id: str, data: dict[str, Any]) -> DocumentRecord:
         content_hash=data["content_hash"],
         passages=data["passages"],
         duplicates=tuple(data.get("duplicates", ())),
+        # Absent from manifests written before near-duplicates were looked for.
+        near_duplicates=tuple(sorted(data.get("near_duplicates", {}).items())),
     )
 
 

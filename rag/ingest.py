@@ -8,6 +8,9 @@ when the content changed. A new file gets an id from its name (`GCM Review.pdf` 
 `serbia-report`), so existing anchors never move. A file
 with the same content as an indexed one is a duplicate: indexed once, listed in the
 manifest, and announced. If the indexed file is gone, the new path is where it moved.
+Documents whose files differ but whose texts largely coincide (another edition, the same
+report as .md and .txt) are both indexed, marked in the manifest as near-duplicates of each
+other and announced on every run, until one is removed (`rag.near_duplicates`).
 An indexed document whose file lay in an ingested folder and no longer exists is removed;
 documents elsewhere stay, with a warning when their file is gone.
 
@@ -45,6 +48,12 @@ from rag.index import (
 )
 from rag.loaders import load_document, supported_extensions
 from rag.loaders.text import UTF_8
+from rag.near_duplicates import (
+    NearDuplicate,
+    as_percent,
+    find_near_duplicates,
+    near_duplicates_of,
+)
 from rag.text import split_sentences
 from rag.types import Passage
 
@@ -65,6 +74,8 @@ class IngestReport:
     # doc_ids kept although their file is gone: it lay outside every folder ingested
     missing_files: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, path)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, indexed doc_id)
+    # indexed documents holding largely the same text, as files of different bytes
+    near_duplicates: list[NearDuplicate] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (path, doc_id given)
     # text files read in another encoding than UTF-8
@@ -173,6 +184,11 @@ def ingest(
         corpus.place(document, path.resolve())
     corpus.remove_missing([path.resolve() for path in paths if path.is_dir()])
     corpus.merge_duplicates()
+    chunks = {
+        doc_id: chunk_document(document, config.max_passage_tokens)
+        for doc_id, document in sorted(corpus.pending.items())
+    }
+    _mark_near_duplicates(corpus, existing, chunks, report)
     report.missing_files = [
         (doc_id, record.path)
         for doc_id, record in sorted(corpus.records.items())
@@ -187,7 +203,7 @@ def ingest(
     if existing is not None and not corpus.pending and corpus.records == existing.documents:
         report.passages_total = len(existing.passages)
         return report  # nothing changed: leave the index files untouched
-    index = _build(existing, corpus, config, embedder, progress, report)
+    index = _build(existing, corpus, chunks, config, embedder, progress, report)
     index.save(index_dir)
     report.saved = True
     return report
@@ -215,23 +231,51 @@ def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
             f"warning: '{doc_id}' is still indexed but its file {display_path(path)} no longer "
             f"exists; 'rag docs remove {doc_id}' drops it"
         )
+    for pair in report.near_duplicates:
+        log(
+            f"warning: '{pair.shorter}' and '{pair.other}' may be one report indexed twice "
+            f"(another edition or format): {as_percent(pair.shared)} of the text of "
+            f"'{pair.shorter}' is also in '{pair.other}', so answers may cite both; "
+            f"'rag docs remove ID' drops the one not wanted (see 'rag docs list')"
+        )
+
+
+def _mark_near_duplicates(
+    corpus: Corpus,
+    existing: PassageIndex | None,
+    chunks: dict[str, list[Passage]],
+    report: IngestReport,
+) -> None:
+    """Find the documents of `corpus` that hold largely the same text (`chunks` for those
+    to be embedded, `existing` passages for the others), record them on each other's
+    records and in `report`. Found afresh on every run: a removed or changed document
+    takes its marks with it, and a pair left indexed is announced again."""
+    texts: dict[str, list[str]] = {doc_id: [] for doc_id in corpus.records}
+    for doc_id, passages in chunks.items():
+        texts[doc_id] = [passage.text for passage in passages]
+    for passage in existing.passages if existing is not None else ():
+        if passage.doc_id in texts and passage.doc_id not in chunks:
+            texts[passage.doc_id].append(passage.text)
+    report.near_duplicates = find_near_duplicates(texts)
+    partners = near_duplicates_of(report.near_duplicates)
+    for doc_id, record in corpus.records.items():
+        corpus.records[doc_id] = dataclasses.replace(
+            record, near_duplicates=partners.get(doc_id, ())
+        )
 
 
 def _build(
     existing: PassageIndex | None,
     corpus: Corpus,
+    chunks: dict[str, list[Passage]],
     config: IndexConfig,
     embedder: Embedder,
     progress: bool,
     report: IngestReport,
 ) -> PassageIndex:
     """The new index: kept documents' passages and vectors as they were, pending documents
-    chunked and embedded; documents in id order, so that an index updated step by step
-    equals one built at once."""
-    chunks = {
-        doc_id: chunk_document(document, config.max_passage_tokens)
-        for doc_id, document in sorted(corpus.pending.items())
-    }
+    (chunked as `chunks`) embedded; documents in id order, so that an index updated step by
+    step equals one built at once."""
     to_embed = [passage for passages in chunks.values() for passage in passages]
     fresh = _embed(embedder, to_embed, progress) if to_embed else None
     dimension = fresh.shape[1] if fresh is not None else existing.dimension if existing else 0

@@ -21,6 +21,7 @@ from rag.citations import (
     with_other_documents,
     with_rival_figure,
 )
+from rag.collection import COLLECTION_MODE, collection_answer
 from rag.embedding import Embedder
 from rag.errors import InvalidQuestionError
 from rag.evidence import (
@@ -32,7 +33,15 @@ from rag.evidence import (
 from rag.generation import Generator
 from rag.mentions import has_answer_kind, name_phrases, names_of_some_documents
 from rag.prompting import NOT_IN_SOURCES, build_messages, fit_evidence
-from rag.questions import DATE, DOCUMENTS, NUMBER, PLACES, QuestionProfile, profile_question
+from rag.questions import (
+    COLLECTION,
+    DATE,
+    DOCUMENTS,
+    NUMBER,
+    PLACES,
+    QuestionProfile,
+    profile_question,
+)
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
 from rag.text import content_terms
@@ -186,6 +195,14 @@ class Pipeline:
             return (time.perf_counter() - started) * 1000
 
         profile = profile_question(question)
+        if profile.expects == COLLECTION:
+            # About the index, not the reports: its records answer, with nothing retrieved.
+            yield StreamEvent("passages", ())
+            verified = VerifiedAnswer(
+                collection_answer(self.retriever.index.documents, chosen), citations=()
+            )
+            yield from self._finish(question, (), verified, COLLECTION_MODE, timings, elapsed_ms)
+            return
         lists_documents = profile.expects == DOCUMENTS
         # Which reports say it, or which states did it: each report may answer.
         across_documents = profile.expects in (DOCUMENTS, PLACES)

@@ -25,6 +25,7 @@ PLACES = "place"
 TITLE = "title"
 LABEL = "label"
 DOCUMENTS = "document"
+COLLECTION = "collection"
 
 _EXPECTS_DATE = re.compile(
     r"^\s*(?:when|by when|since when)\b"
@@ -83,6 +84,46 @@ _EXPECTS_DOCUMENTS = re.compile(
     r"|^\s*(?:do|does) any (?:of the )?(?:other )?(?:reports?|documents?|reviews?)\b",
     re.IGNORECASE,
 )
+# "How many reports are indexed?", "Which documents do you have?", "What reports can you
+# search?", "List the reports": about the collection itself, which the index's own records
+# answer, not any passage. The whole question must be about it: a subject after the verb
+# ("Which reports are available on detention?", "Which reports have data on returns?") or a
+# verb of content ("Which reports mention…") makes it a question about the reports' text.
+_COLLECTION_NOUN = r"(?:reports?|documents?|publications?|files)"
+_HELD = r"(?:indexed|available|loaded|ingested|stored|searchable|included)"
+_IN_THE_INDEX = (
+    r"(?:in|within)\s+(?:the|your|this)\s+(?:index|collection|corpus|database|library|system)"
+)
+# "do you have", "can I ask about", "does the index hold".
+_HOLDS = (
+    r"(?:(?:do|can|could|did)\s+(?:you|we|i)|(?:do|does|can)\s+(?:the|your|this)\s+"
+    r"(?:index|collection|corpus|database|library|system|assistant))\s+(?:have(?:\s+access\s+to)?|"
+    r"hold|contain|include|cover|know(?:\s+(?:about|of))?|search(?:\s+in)?|see|access|use|read|"
+    r"query|consult|ask\s+about|answer\s+from)"
+)
+_COLLECTION_TAIL = (
+    rf"(?:\s+(?:here|now|currently|at\s+the\s+moment|right\s+now|{_HELD}|"
+    rf"to\s+(?:search|query|me|you)|for\s+(?:me|searching)|{_IN_THE_INDEX}))*\s*[?.!]*\s*$"
+)
+_ASKS_ABOUT_COLLECTION = re.compile(
+    r"^\s*(?:please[\s,]+)?(?:(?:can|could|would)\s+you\s+(?:please\s+)?)?(?:tell\s+me\s+)?"
+    r"(?:"
+    # "How many reports are indexed?", "Which documents do you have?"
+    rf"(?:how\s+many|which|what)\s+(?:{_HELD}\s+)?{_COLLECTION_NOUN}\s+"
+    rf"(?:(?:are|is)\s+(?:there|(?:currently\s+)?{_HELD}|{_IN_THE_INDEX})|{_HOLDS}|"
+    r"(?:have|has)\s+(?:been|you|we)\s+(?:indexed|loaded|ingested|added|got)|"
+    # "…tell me which reports you have", "…what documents you can search"
+    r"(?:you|we|i)\s+(?:have|hold|(?:can|could)\s+(?:search|query|ask\s+about|see|access)))"
+    # "What are the available reports?", "What are the documents in the index?"
+    rf"|(?:what|which)\s+(?:are|is)\s+the\s+(?:{_HELD}\s+{_COLLECTION_NOUN}|"
+    rf"{_COLLECTION_NOUN}\s+(?:(?:that\s+)?you\s+have|{_IN_THE_INDEX}|(?:you|i|we)\s+can\s+search))"
+    # "List the reports", "Show me all the documents you have"
+    rf"|(?:list|show|name|enumerate)(?:\s+me)?\s+(?:all\s+)?(?:of\s+)?(?:the\s+|your\s+)?"
+    rf"(?:{_HELD}\s+)?{_COLLECTION_NOUN}(?:\s+(?:(?:that\s+)?you\s+have|(?:that\s+)?"
+    rf"(?:are\s+)?{_HELD}|(?:you|i|we)\s+can\s+(?:search|query|ask\s+about)))?"
+    r")" + _COLLECTION_TAIL,
+    re.IGNORECASE,
+)
 # "Which reports do not mention…", "…say nothing about…": what reports leave out.
 NEGATED = re.compile(r"\b(?:not|never|nothing|fails?\s+to|failed\s+to|without)\b|n['’]t\b", re.I)
 # "Which agencies…", "who…", "what is the name of…": names, but bodies are as often
@@ -135,11 +176,11 @@ LIST_SEPARATOR = r"\s*(?:,|and|&)\s*"
 @dataclass(frozen=True)
 class QuestionProfile:
     """What a question asks for: an answer kind (DATE, NUMBER, DURATION, PLACES, NAMES,
-    TITLE, LABEL, DOCUMENTS or None), the names in it, the years and numbered references it
-    is pinned to, its text, the office whose holder it asks for ("Special Rapporteur"), if
-    any, the names of the actor whose deeds or words it asks about ("What did Canada
-    report…" → "Canada"), if any, and what a how-many question counts ("How many asylum
-    applications did…" → "asylum", "applications")."""
+    TITLE, LABEL, DOCUMENTS, COLLECTION or None), the names in it, the years and numbered
+    references it is pinned to, its text, the office whose holder it asks for ("Special
+    Rapporteur"), if any, the names of the actor whose deeds or words it asks about ("What
+    did Canada report…" → "Canada"), if any, and what a how-many question counts ("How
+    many asylum applications did…" → "asylum", "applications")."""
 
     expects: str | None
     names: tuple[str, ...]
@@ -160,7 +201,11 @@ def profile_question(question: str) -> QuestionProfile:
 
     A few regular expressions (about 50 µs a question), so retrieval and the pipeline each
     profile the question themselves rather than pass a profile through `retrieve`."""
-    expects = DOCUMENTS if _EXPECTS_DOCUMENTS.search(question) else None
+    expects = None
+    if _ASKS_ABOUT_COLLECTION.search(question):
+        expects = COLLECTION
+    elif _EXPECTS_DOCUMENTS.search(question):
+        expects = DOCUMENTS
     if expects is None and _EXPECTS_DATE.search(question):
         expects = DATE
     if expects is None and _EXPECTS_DURATION.search(question):

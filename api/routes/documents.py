@@ -31,6 +31,7 @@ async def list_documents(index: IndexDep, service: ServiceDep) -> DocumentsRespo
                 passages=record.passages,
                 duplicates=[public_path(duplicate, seeds) for duplicate in record.duplicates],
                 file_missing=record.file_missing,
+                near_duplicates=dict(record.near_duplicates),
             )
             for _doc, record in sorted(index.documents.items())
         ],

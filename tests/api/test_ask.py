@@ -104,6 +104,22 @@ def test_off_topic_question_abstains(client: TestClient) -> None:
     assert answer["citations"] == []
 
 
+def test_a_question_about_the_collection_lists_the_reports_streamed_or_not(
+    client: TestClient, fake_index: Settings
+) -> None:
+    question = "Which reports do you have?"
+    answer = client.post("/api/ask", json={"question": question}).json()
+    assert (answer["mode"], answer["abstained"]) == ("index", False)
+    assert (answer["citations"], answer["passages"]) == ([], [])
+    assert answer["answer"].splitlines()[1].endswith("(id: gcm-unece-2020)")
+    response = client.post("/api/ask", json={"question": question, "stream": True})
+    events = parse_sse(response.text)
+    assert [event.name for event in events] == ["passages", "citations", "done"]
+    assert without_timings(events[-1].json()) == without_timings(answer)
+    audited = json.loads(fake_index.audit_log.read_text().splitlines()[0])
+    assert (audited["mode"], audited["anchors"]) == ("index", [])
+
+
 def test_every_answer_is_appended_to_the_audit_log(
     client: TestClient, fake_index: Settings
 ) -> None:

@@ -113,6 +113,12 @@ def test_a_model_that_cannot_load_is_reported_not_raised(fake_index: Settings) -
         assert response.status_code == 503
         assert "none.gguf" in response.json()["error"]
         assert "RAG_MODEL_PATH" in response.json()["fix"]
+        # The reports are listed from the index's records, without the model: that the
+        # answer came does not mean the model works.
+        listing = client.post("/api/ask", json={"question": "List the reports"})
+        assert listing.status_code == 200 and listing.json()["mode"] == "index"
+        health = client.get("/api/health").json()
+        assert health["model_loaded"] is False and "none.gguf" in health["problems"]["model"]
 
 
 def test_an_index_built_with_other_settings_is_a_503_until_rebuilt(fake_index: Settings) -> None:

@@ -11,7 +11,8 @@ from rag.factory import build_embedder, index_config
 from rag.index import load_index
 from rag.ingest import ingest
 from rag.settings import Settings
-from tests.conftest import REGULARISATION_TEXT
+from tests.conftest import REGULARISATION_TEXT, ingest_seeds
+from tests.rag.sample_documents import write_border_report
 
 NOTE = """Border desk note
 
@@ -90,6 +91,7 @@ def test_documents_lists_passage_counts_and_content_hashes(
             "passages": len(index.passages),
             "duplicates": [],
             "file_missing": False,
+            "near_duplicates": {},
         }
     ]
 
@@ -129,4 +131,16 @@ def test_document_paths_never_reveal_where_the_server_keeps_them(
         documents = client.get("/api/documents").json()["documents"]
     assert {document["path"] for document in documents if document["file_missing"]} == {
         "other-desk.txt"
+    }
+
+
+def test_documents_names_the_near_duplicates_of_each(fake_settings: Settings) -> None:
+    write_border_report(fake_settings.seeds_dir)
+    ingest_seeds(fake_settings)
+    with TestClient(create_app(fake_settings, static_dir=None)) as client:
+        documents = client.get("/api/documents").json()["documents"]
+    assert {document["doc"]: document["near_duplicates"] for document in documents} == {
+        "border-report": {"border-report-txt": 1.0},
+        "border-report-txt": {"border-report": 1.0},
+        "gcm-unece-2020": {},
     }

@@ -152,6 +152,25 @@ def test_a_run_scores_every_question_and_writes_the_run_folder(
     )
 
 
+def test_a_question_about_the_collection_runs_through_eval_without_breaking_a_contract(
+    fake_index: Settings, tmp_path: Path
+) -> None:
+    # Answered from the index's records: no passage, no citation, and nothing to break.
+    # A gold file that calls it unanswerable (no report says it) counts it answered.
+    item = {**GOLD[1], "id": "c1", "question": "Which reports do you have?"}
+    out = tmp_path / "run"
+    run = evaluate(fake_index, write_gold(tmp_path, GOLD[0], item), out)
+    collection = read_results(out)[1]
+    assert collection["answer"]["mode"] == "index"
+    assert collection["answer"]["answer"].startswith("1 report is indexed")
+    assert (collection["answer"]["citations"], collection["answer"]["passages"]) == ([], [])
+    assert collection["scores"]["invalid"] == 0
+    assert collection["failures"] == ["answered a question the reports do not answer"]
+    assert run.metrics["citations"]["invalid"] == 0
+    assert run.metrics["config"]["answer_modes"] == {"generated": 1, "index": 1}
+    assert "1 index" in (out / "report.md").read_text(encoding="utf-8")
+
+
 def test_the_run_config_records_what_was_measured(fake_index: Settings, tmp_path: Path) -> None:
     gold_path = write_gold(tmp_path, *GOLD)
     config = evaluate(fake_index, gold_path, tmp_path / "run", split="dev").metrics["config"]

@@ -1,6 +1,7 @@
 """Test documents written by the tests themselves: a fictional national GCM review as a
 multi-page PDF (and broken variants of it), a Word report, an HTML page wrapped in site
-boilerplate and a Markdown note. Each carries facts found nowhere else, so a test can tell
+boilerplate, a Markdown note, and a short report as Markdown and as plain text (a
+near-duplicate). Each carries facts found nowhere else, so a test can tell
 which document a passage came from."""
 
 from __future__ import annotations
@@ -109,6 +110,18 @@ Ruritania's **planned relocation** policy moved 3 coastal villages inland in 202
 
 - A register of at-risk settlements
 - Consultations with the affected communities
+"""
+
+
+# A short report as Markdown, and the same text as plain text: another format, other bytes.
+BORDER_REPORT = """# Border management
+
+The Border Agency trained 412 officers in human rights standards in 2021.
+Each border crossing point now has a referral desk for victims of trafficking.
+
+# Returns
+
+Assisted voluntary returns rose from 180 in 2020 to 236 in 2021.
 """
 
 
@@ -241,3 +254,9 @@ def write_mixed_corpus(folder: Path, seed_report: Path) -> dict[str, Path]:
         "html": write_portal_html(folder / "zembla-portal.html"),
         "seed": Path(shutil.copy(seed_report, folder / seed_report.name)),
     }
+
+
+def write_border_report(corpus: Path) -> None:
+    """The border report as Markdown, and as plain text without its markup (other bytes)."""
+    (corpus / "border-report.md").write_text(BORDER_REPORT)
+    (corpus / "border-report.txt").write_text(BORDER_REPORT.replace("# ", ""))

@@ -72,6 +72,21 @@ def test_ask_prints_answer_and_numbered_sources(
     assert WEAK_EVIDENCE_NOTE not in out
 
 
+def test_a_list_of_the_indexed_reports_is_printed_without_an_empty_sources_list(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["ingest"])
+    capsys.readouterr()
+    assert main(["ask", "--json", "List the reports"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["mode"], answer["citations"], answer["passages"]) == ("index", [], [])
+    assert main(["ask", "List the reports"]) == 0
+    assert capsys.readouterr().out == answer["answer"] + "\n"
+    assert answer["answer"].splitlines()[0] == (
+        "1 report is indexed (from the index's own records, not from the reports' text):"
+    )
+
+
 def test_a_refusal_gives_its_reason_on_the_next_line(
     fake_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,7 +15,12 @@ from rag.embedding.hashing import HashingEmbedder
 from rag.index import IndexConfig, load_index
 from rag.retrieval import Retriever
 from tests.conftest import SEED_REPORT
-from tests.rag.sample_documents import HTML_FACT, PDF_TITLE, write_mixed_corpus
+from tests.rag.sample_documents import (
+    HTML_FACT,
+    PDF_TITLE,
+    write_border_report,
+    write_mixed_corpus,
+)
 
 CONFIG = IndexConfig(embedding_model="hashing")
 
@@ -34,7 +39,7 @@ def indexed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
     return corpus, index_dir
 
 
-def test_list_shows_each_document_with_passages_title_path_and_duplicates(
+def test_list_shows_each_document_with_passages_full_title_path_and_duplicates(
     indexed: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _corpus, index_dir = indexed
@@ -43,11 +48,20 @@ def test_list_shows_each_document_with_passages_title_path_and_duplicates(
     lines = capsys.readouterr().out.splitlines()
     index = load_index(index_dir, CONFIG)
     review = index.documents["ruritania-review"]
-    assert (
-        f"ruritania-review  {review.passages} passages  {PDF_TITLE}  corpus/ruritania-review.pdf"
-        in lines
-    )
-    assert "    duplicate, not indexed: corpus/z-copy.pdf" in lines
+    at = lines.index(f"ruritania-review  {review.passages} passages")
+    assert lines[at + 1 : at + 4] == [
+        f"    title: {PDF_TITLE}",
+        "    file:  corpus/ruritania-review.pdf",
+        "    duplicate, not indexed: corpus/z-copy.pdf",
+    ]
+    # A title of 150 characters is shown whole, not cut at 60.
+    seed_title = index.documents["gcm-unece-2020"].title
+    assert len(seed_title) > 100
+    at = lines.index(f"gcm-unece-2020  {index.documents['gcm-unece-2020'].passages} passages")
+    assert lines[at + 1 : at + 3] == [
+        f"    title: {seed_title}",
+        "    file:  corpus/gcm-unece-2020.txt",
+    ]
     assert [line.split()[0] for line in lines if not line.startswith(" ")][:-1] == sorted(
         index.documents
     )
@@ -74,6 +88,7 @@ def test_list_json_gives_one_object_per_document(
         "content_hash",
         "passages",
         "duplicates",
+        "near_duplicates",
         "file_missing",
     }
     assert [r["file_missing"] for r in records] == [False] * 4
@@ -90,8 +105,12 @@ def test_list_marks_a_document_whose_file_was_deleted(
     capsys.readouterr()
     assert main(["docs", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "extra  1 passages  Extra  extra.md  (file missing)"
-    assert [line for line in lines if "(file missing)" in line] == [lines[0]]
+    assert lines[:3] == [
+        "extra  1 passages",
+        "    title: Extra",
+        "    file:  extra.md  (file missing)",
+    ]
+    assert [line for line in lines if "(file missing)" in line] == [lines[2]]
     assert main(["docs", "list", "--json"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {r["doc"]: r["file_missing"] for r in records} == {
@@ -101,6 +120,37 @@ def test_list_marks_a_document_whose_file_was_deleted(
         "ruritania-review": False,
         "zembla-portal": False,
     }
+
+
+def test_list_marks_near_duplicates_and_removing_one_clears_the_other(
+    indexed: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, index_dir = indexed
+    write_border_report(corpus)
+    assert main(["ingest", "--quiet", str(corpus)]) == 0
+    capsys.readouterr()
+    assert main(["docs", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    marks = [line for line in lines if "near-duplicate" in line]
+    assert marks == [
+        "    near-duplicate of 'border-report-txt': 100% of the shorter one's text is in the "
+        "other; 'rag docs remove' the one not wanted",
+        "    near-duplicate of 'border-report': 100% of the shorter one's text is in the "
+        "other; 'rag docs remove' the one not wanted",
+    ]
+    assert lines.index(marks[0]) == lines.index("    file:  corpus/border-report.md") + 1
+    assert main(["docs", "list", "--json"]) == 0
+    records = {r["doc"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert {doc: r["near_duplicates"] for doc, r in records.items() if r["near_duplicates"]} == {
+        "border-report": {"border-report-txt": 1.0},
+        "border-report-txt": {"border-report": 1.0},
+    }
+
+    assert main(["docs", "remove", "border-report-txt"]) == 0
+    assert load_index(index_dir, CONFIG).documents["border-report"].near_duplicates == ()
+    capsys.readouterr()
+    assert main(["docs", "list"]) == 0
+    assert "near-duplicate" not in capsys.readouterr().out
 
 
 def test_remove_drops_the_document_without_embedding_anything(

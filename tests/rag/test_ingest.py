@@ -5,6 +5,7 @@ that survives `rag ingest` being killed at any moment."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pty
 import random
@@ -41,6 +42,7 @@ from tests.rag.sample_documents import (
     PDF_FACT_PAGE,
     PDF_FACT_QUESTION,
     write_blank_pdf,
+    write_border_report,
     write_corrupt_pdf,
     write_encrypted_pdf,
     write_image_only_pdf,
@@ -437,6 +439,59 @@ def test_moved_file_keeps_its_document_without_embedding(corpus: Path, tmp_path:
     assert load_index(tmp_path / "index", CONFIG).documents["ruritania-review"].path == str(
         target.resolve()
     )
+
+
+# --- near-duplicates: one report in two files of different bytes -------------------------
+
+NEAR_DUPLICATE_WARNING = (
+    "warning: 'border-report' and 'border-report-txt' may be one report indexed twice "
+    "(another edition or format): 100% of the text of 'border-report' is also in "
+    "'border-report-txt', so answers may cite both; 'rag docs remove ID' drops the one not "
+    "wanted (see 'rag docs list')"
+)
+
+
+def test_an_edition_in_another_format_is_indexed_and_flagged_on_every_run(
+    corpus: Path, tmp_path: Path
+) -> None:
+    write_border_report(corpus)
+    run = Run([corpus], tmp_path / "index")
+    assert set(run.report.added) >= {"border-report", "border-report-txt"}
+    assert [line for line in run.log if "may be one report" in line] == [NEAR_DUPLICATE_WARNING]
+    documents = load_index(tmp_path / "index", CONFIG).documents
+    assert documents["border-report"].near_duplicates == (("border-report-txt", 1.0),)
+    assert documents["border-report-txt"].near_duplicates == (("border-report", 1.0),)
+    # The distinct reports beside them are not marked.
+    assert {d for d, r in documents.items() if r.near_duplicates} == {
+        "border-report",
+        "border-report-txt",
+    }
+    again = Run([corpus], tmp_path / "index")
+    assert again.report.saved is False and again.embedder.calls == 0
+    assert [line for line in again.log if "may be one report" in line] == [NEAR_DUPLICATE_WARNING]
+    (corpus / "border-report.txt").unlink()
+    removed = Run([corpus], tmp_path / "index")
+    assert removed.report.removed == ["border-report-txt"]
+    assert not any("may be one report" in line for line in removed.log)
+    assert load_index(tmp_path / "index", CONFIG).documents["border-report"].near_duplicates == ()
+
+
+def test_an_index_written_before_near_duplicates_is_marked_without_embedding(
+    corpus: Path, tmp_path: Path
+) -> None:
+    write_border_report(corpus)
+    index_dir = tmp_path / "index"
+    Run([corpus], index_dir)
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    for record in manifest["documents"].values():
+        del record["near_duplicates"]
+    (index_dir / "manifest.json").write_text(json.dumps(manifest))
+    assert load_index(index_dir, CONFIG).documents["border-report"].near_duplicates == ()
+    run = Run([corpus], index_dir)
+    assert run.report.saved is True and run.embedder.calls == 0
+    assert NEAR_DUPLICATE_WARNING in run.log
+    documents = load_index(index_dir, CONFIG).documents
+    assert documents["border-report"].near_duplicates == (("border-report-txt", 1.0),)
 
 
 # --- bad input --------------------------------------------------------------------------

@@ -164,6 +164,39 @@ def test_which_reports_lists_each_document_with_its_own_quote(fake_settings: Set
     assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
 
 
+def test_a_question_about_the_collection_is_answered_from_the_index_records(
+    fake_settings: Settings,
+) -> None:
+    (fake_settings.seeds_dir / "freedonia-brief.md").write_text(
+        "# Freedonia Brief\n\nFreedonia issued 14,500 seasonal worker visas for harvest work.\n",
+        encoding="utf-8",
+    )
+    ingest_seeds(fake_settings)
+    pipeline = build_pipeline(fake_settings)
+    seed_title = pipeline.retriever.index.documents["gcm-unece-2020"].title
+    events = list(pipeline.stream("Which reports do you have?"))
+    assert [event.kind for event in events] == ["passages", "citations", "done"]
+    answer = events[-1].data
+    assert answer.answer == (
+        "2 reports are indexed (from the index's own records, not from the reports' text):\n"
+        "1. Freedonia Brief (id: freedonia-brief)\n"
+        f"2. {seed_title} (id: gcm-unece-2020)"
+    )
+    assert (answer.mode, answer.abstained, answer.weak_evidence) == ("index", False, False)
+    assert answer.citations == () and answer.hits == ()
+    assert check_citations(answer.answer, answer.citations, set()) == []
+    assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
+
+    within = pipeline.ask("How many reports are indexed?", documents=["freedonia-brief"])
+    assert within.answer.splitlines()[-1] == (
+        "This question was asked within 1 only; the list is of every indexed report."
+    )
+    # Which reports say something is still answered from what they say.
+    mentions = pipeline.ask("Which reports mention seasonal worker visas for harvest work?")
+    assert mentions.mode == "extractive"
+    assert [citation.doc for citation in mentions.citations] == ["freedonia-brief"]
+
+
 def test_which_reports_is_refused_for_a_subject_none_mentions_or_a_negation(
     fake_settings: Settings,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.questions import (
+    COLLECTION,
     DATE,
     DOCUMENTS,
     DURATION,
@@ -65,6 +66,62 @@ from rag.questions import (
     ],
 )
 def test_expected_answer_kind(question: str, expected: str | None) -> None:
+    assert profile_question(question).expects == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many reports are indexed?",
+        "Which reports do you have?",
+        "What documents can you search?",
+        "List the reports",
+        "list the reports.",
+        "Which reports are indexed?",
+        "How many documents do you have?",
+        "What reports are available?",
+        "Which documents are in the index?",
+        "How many reports are there?",
+        "How many indexed reports are there?",
+        "What are the available reports?",
+        "What are the documents in your collection?",
+        "Please list all the documents you have",
+        "Show me the reports",
+        "Which reports can I ask about?",
+        "Can you tell me which reports you have?",
+        "What reports do you have access to?",
+        "How many documents does the index hold?",
+        "Which reports have been indexed?",
+        "Which reports have you got?",
+        "Which files are loaded right now?",
+    ],
+)
+def test_questions_about_the_collection_itself(question: str) -> None:
+    assert profile_question(question).expects == COLLECTION
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # About what the reports say, not which are indexed: a subject, or a verb of content.
+        ("Which reports mention the health firewall?", DOCUMENTS),
+        ("Which reports have data on remittances?", DOCUMENTS),
+        ("Which reports are available on detention?", DOCUMENTS),
+        ("Which documents do you have on return?", DOCUMENTS),
+        ("Which reports do you have about remittances?", DOCUMENTS),
+        ("What reports does Ruritania have?", DOCUMENTS),
+        ("How many reports mention detention?", NUMBER),
+        ("How many reports were submitted?", NUMBER),
+        ("How many UNECE Member States and stakeholders submitted reports to the Network?", NUMBER),
+        ("Where is the Rapporteur's summary report available?", None),
+        ("List the reports that mention detention", None),
+        ("List the objectives of the Compact", None),
+        ("Which states are indexed in the data portal?", PLACES),
+    ],
+)
+def test_questions_about_the_reports_text_are_not_about_the_collection(
+    question: str, expected: str | None
+) -> None:
     assert profile_question(question).expects == expected
 
 
