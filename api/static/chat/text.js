@@ -74,7 +74,9 @@
       }
       return lines.join("\n");
     }
-    lines.push(`Answer: ${answer.answer}`, "", "References:");
+    lines.push(`Answer: ${answer.answer}`);
+    // An answer about the collection itself comes from the index's records and cites none.
+    if (answer.citations.length) lines.push("", "References:");
     for (const citation of answer.citations) {
       lines.push(`[${citation.n}] ${describeSource(citation)}, ${citation.anchor}`);
       lines.push(`    "${citation.quote}"`);

@@ -247,6 +247,14 @@ def test_copy_answer_with_references(page_ui: ChatUi, fake_server: ApiServer) ->
         f"[1] {SEED_TITLE} — {citation['section']}, {citation['anchor']}",
         f'    "{citation["quote"]}"',
     ]
+    # An answer about the collection cites nothing, so it is copied without a references list.
+    listing = page_ui.ask("Which reports do you have?")
+    listed = page_ui.stored_answers()[1]
+    assert listed["citations"] == []
+    listing.get_by_role("button", name="Copy answer with references").click()
+    page_ui.page.get_by_role("status").filter(has_text="Copied").wait_for()
+    copied = page_ui.page.evaluate("navigator.clipboard.readText()")
+    assert copied == f"Question: Which reports do you have?\n\nAnswer: {listed['answer']}"
 
 
 def test_copy_works_without_the_clipboard_api(page_ui: ChatUi, fake_server: ApiServer) -> None:
