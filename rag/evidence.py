@@ -74,6 +74,10 @@ DOCUMENT_SHARE = 0.75
 # On the development questions the passages of reports that mention the subject hold 0.45
 # or more of it; those that do not, 0.33 at most (the subject's rarest word missing).
 MIN_SUBJECT_COVERAGE = 0.4
+# …or its sentence is this close to the subject in meaning (MiniLM): a paraphrase shares
+# few words ("selling government securities to nationals living abroad" for a diaspora
+# bond). On the development sets the subjects no report discusses reach 0.56 at most.
+SUBJECT_SIMILARITY = 0.6
 # A word written after a count says it counts what a how-many question asks about when its
 # MiniLM similarity to the counted words is at least this ("nations" ~ "countries" 0.79;
 # "asylum applications" ~ "children" 0.16). Chosen on the development sets, where the
@@ -213,13 +217,25 @@ def documents_answering(
     in_passage = [
         retriever.weighted_coverage(wanted, lexical_terms(_passage_text(item))) for item in evidence
     ]
+    similarity = [1.0] * len(evidence)
+    if mentioning:
+        vectors = retriever.embedder.embed(
+            [_asked_about(question) or question, *(item.sentence for item in evidence)]
+        )
+        similarity = [float(value) for value in vectors[1:] @ vectors[0]]
     least_relevance = DOCUMENT_SHARE * evidence[0].relevance
     least_coverage = DOCUMENT_SHARE * max(coverage)
     return [
         item
-        for item, covered, passage_covered in zip(evidence, coverage, in_passage, strict=True)
+        for item, covered, passage_covered, similar in zip(
+            evidence, coverage, in_passage, similarity, strict=True
+        )
         if (item.relevance >= least_relevance or (covered > 0 and covered >= least_coverage))
-        and (not mentioning or passage_covered >= MIN_SUBJECT_COVERAGE)
+        and (
+            not mentioning
+            or passage_covered >= MIN_SUBJECT_COVERAGE
+            or similar >= SUBJECT_SIMILARITY
+        )
         and not _misses_names(named, joined, f"{item.passage.doc_title} {_passage_text(item)}")
     ]
 
@@ -239,10 +255,8 @@ def unmentioned(question: str, evidence: Sequence[Evidence]) -> str:
     words of its subject ("preparing citizens before they leave…"), which they may word
     otherwise. Lexical coverage cannot tell an absent subject from a paraphrased one, so
     the reason says which words were looked for rather than that no report mentions it."""
-    asked = _ASKED_ABOUT.search(question)
-    if asked is not None:
-        subject = asked.group("subject").strip()
-    else:
+    subject = _asked_about(question)
+    if not subject:
         found: set[str] = set()
         for item in evidence:
             found |= set(lexical_terms(_passage_text(item)))
@@ -257,6 +271,13 @@ _ASKED_ABOUT = re.compile(
     r"address(?:es|ed)?|say\s+about|talk\s+about|deal\s+with)\s+(?P<subject>[^?]+)",
     re.IGNORECASE,
 )
+
+
+def _asked_about(question: str) -> str:
+    """The subject of a which-reports question ("…mention a health firewall?" → "a health
+    firewall"), or "" when it is not written after a verb of mentioning."""
+    asked = _ASKED_ABOUT.search(question)
+    return asked.group("subject").strip() if asked else ""
 
 
 def _passage_text(item: Evidence) -> str:

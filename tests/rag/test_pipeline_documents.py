@@ -3,6 +3,8 @@ reports listed come from the chosen documents only; no documents means all of th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rag.errors import UnknownDocumentError
@@ -120,3 +122,37 @@ def test_unknown_documents_are_refused_before_any_work(fake_index: Settings) -> 
     assert error.value.known == [SEED]
     assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
     assert pipeline.check_documents([SEED]) == frozenset({SEED})
+
+
+@pytest.mark.integration
+def test_which_reports_lists_a_report_that_words_the_subject_otherwise(tmp_path: Path) -> None:
+    """A paraphrase shares few of the report's words; its meaning (MiniLM) lists the report,
+    and a subject no report discusses is still refused."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "fenwick.md").write_text(
+        "# Fenwick Social Security Brief\n\nGrand Fenwick's social security agreements allow "
+        "migrant workers to carry their pension rights home.\n",
+        encoding="utf-8",
+    )
+    (seeds / "freedonia.md").write_text(
+        "# Freedonia Integration Brief\n\nFreedonia opened 14 one-stop integration centres "
+        "in provincial capitals.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(
+        seeds_dir=seeds,
+        index_dir=tmp_path / "index",
+        generator="fake",
+        audit_log=tmp_path / "answers.jsonl",
+    )
+    ingest_seeds(settings)
+    pipeline = build_pipeline(settings)
+
+    kept = pipeline.ask(
+        "Which reports discuss letting migrant workers keep their retirement rights when they "
+        "go back home?"
+    )
+    assert [citation.doc for citation in kept.citations] == ["fenwick"]
+    absent = pipeline.ask("Which reports mention a tax on remittances sent abroad?")
+    assert absent.abstained
