@@ -430,10 +430,14 @@ def abstention_reason(
         return f"the closest passages do not name the {profile.office}"
     # "What did Canada report about family reunification?" answered by a sentence about
     # family reunification that never names Canada would put words in Canada's mouth.
-    # A heading counts: the actor may be named once, above the passage.
+    # A heading counts: the actor may be named once, above the passage; so does a title:
+    # Freedonia's own review rarely names Freedonia in the sentence.
     unnamed = missing_names(
         profile.actor,
-        [f"{item.passage.section or ''} {item.sentence}" for item in quotable_evidence],
+        [
+            f"{item.passage.doc_title} {item.passage.section or ''} {item.sentence}"
+            for item in quotable_evidence
+        ],
     )
     if unnamed:
         return f"the sentences that could answer do not mention {', '.join(unnamed)}"

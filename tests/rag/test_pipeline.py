@@ -359,6 +359,9 @@ def test_abstention_when_no_quotable_sentence_names_the_actor_asked_about() -> N
     # A heading above the sentence names the actor for it.
     headed = replace(passage, section="Canada: family reunification")
     assert reason([replace(theme, passage=headed)]) is None
+    # So does the title of Canada's own report, whose sentences seldom name Canada.
+    titled = replace(passage, doc_title="Canada: National Review 2021")
+    assert reason([replace(theme, passage=titled)]) is None
 
 
 def test_generated_answer_must_rest_on_the_best_evidence(fake_index: Settings) -> None:
