@@ -212,13 +212,16 @@ COUNTED_SPAN = 4
 def _is_label(sentence: str, start: int) -> bool:
     """Whether the number at `start` labels something ("Objective 11", "Roundtable 3")
     rather than counting: it follows a capitalised word, continues a list of labels
-    ("Objectives 4, 8 and 9"), or numbers a heading ("5. The Reintegration Fund")."""
+    ("Objectives 4, 8 and 9"), or numbers a heading ("5. The Reintegration Fund"). A month
+    and its year are a date before a count, not a list of labels ("By March 2022, nine
+    member states…")."""
     if _SECTION_NUMBER.match(sentence[start:]) and not sentence[:start].strip():
         return True
     found = _LABEL_BEFORE.search(sentence[:start])
     return (
         found is not None
         and found.group(1).lower() not in NOT_NAMES
+        and found.group(1).lower() not in _MONTHS
         and found.group(1) not in CURRENCY_CODES
     )
 

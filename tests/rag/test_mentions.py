@@ -69,6 +69,9 @@ def test_numbers_that_label_are_not_counts() -> None:
         assert not has_answer_kind(heading, NUMBER), heading
     assert has_answer_kind("12 States reported a fund.", NUMBER)
     assert has_answer_kind("1.5 million migrants left.", NUMBER)
+    # A month and its year before a count are a date, not a list of labels.
+    assert has_answer_kind("By March 2022, nine member states had signed.", NUMBER)
+    assert has_answer_kind("On 1 January 2021, 186,400 migrants held permits.", NUMBER)
 
 
 def test_days_of_the_month_and_lengths_of_time_are_not_counts() -> None:
