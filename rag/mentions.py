@@ -272,6 +272,7 @@ def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
     capitalised = {word.lower() for text in texts for word in re.findall(r"\b[A-Z][a-z]+", text)}
     acronyms = {word for text in texts for word in re.findall(r"\b[A-Z]{2,}\b", text)}
     acronyms |= {initials for text in texts for initials in _initials(text)}
+    lower_case_initials = {initials for text in texts for initials in _word_initials(text)}
 
     def mentioned(name: str) -> bool:
         if _name_words(name) <= vocabulary:
@@ -281,6 +282,11 @@ def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
             # A name of several words ("Corridor Reintegration Fund") is mentioned by all of
             # them, not by a related form of one.
             return False
+        # "NGOs" for "non-governmental organisations": an acronym of three letters or more,
+        # plural or not, spelled by the initials of words written in lower case.
+        spelled = re.fullmatch(r"([A-Z]{3,})s?", bare)
+        if spelled and spelled.group(1) in lower_case_initials:
+            return True
         if bare.isupper():
             return any(acronym.startswith(bare) for acronym in acronyms)
         return any(_related_forms(bare.lower(), word) for word in capitalised)
@@ -388,6 +394,27 @@ def _initials(text: str) -> set[str]:
         for start in range(len(run)):
             for end in range(start + 2, min(start + 5, len(run)) + 1):
                 found.add("".join(run[start:end]))
+        run = []
+    return found
+
+
+def _word_initials(text: str) -> set[str]:
+    """The initials, in capitals, of every run of three to five words written in lower case
+    ("non-governmental organisations" → "NGO": the parts of a hyphenated word count apart;
+    "of", "for", "and" and "on" inside a run are skipped, as in `_initials`). Any other
+    stopword, capitalised word or punctuation ends a run, so that an acronym is not read
+    into words that merely follow one another."""
+    found = set()
+    run: list[str] = []
+    for token in re.findall(r"[A-Za-z]+|[^\sA-Za-z]", text) + [""]:
+        if token.islower() and token not in STOPWORDS:
+            run.append(token[0].upper())
+            continue
+        if token == "-" or (token in ("of", "for", "and", "on") and run):
+            continue
+        for begin in range(len(run)):
+            for end in range(begin + 3, min(begin + 5, len(run)) + 1):
+                found.add("".join(run[begin:end]))
         run = []
     return found
 

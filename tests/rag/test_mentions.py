@@ -103,6 +103,10 @@ def test_names_count_as_mentioned_in_related_forms() -> None:
     # Adjectives of places named, acronyms spelled by initials or opening a longer acronym;
     # not a name merely sharing a letter or two ("Denmark", "Dutch").
     assert missing_names(names, texts) == ["EU", "Dutch", "Denmark"]
+    # An acronym of words written in lower case, plural or not; not one of words that
+    # merely follow one another across a stopword or a comma.
+    comments = ["Eighteen non-governmental organisations, two trade unions and the chamber."]
+    assert missing_names(["NGOs", "NGO", "OTT", "UTC"], comments) == ["OTT", "UTC"]
 
 
 def test_names_kind_ignores_words_the_corpus_also_writes_in_lower_case() -> None:
