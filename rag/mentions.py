@@ -357,15 +357,30 @@ def name_phrases(names: Sequence[str], question: str) -> list[str]:
     wanted = set(names)
     runs: list[list[str]] = []
     previous_was_name = False
+    for bare in _name_words_of(question, wanted):
+        possessive = re.sub(r"['’]s$", "", bare)
+        if bare in wanted or possessive in wanted:
+            if previous_was_name:
+                runs[-1].append(possessive)
+            else:
+                runs.append([possessive])
+        # A possessive ends a name: "Freedonia's Diaspora Council" is Freedonia's council.
+        previous_was_name = bare in wanted and possessive == bare
+    return list(dict.fromkeys(" ".join(run) for run in runs))
+
+
+def _name_words_of(question: str, names: Collection[str]) -> list[str]:
+    """The words of `question`, punctuation stripped, a word joining names with a dash split
+    into them ("Sylvania–Ruritania" → "Sylvania", "Ruritania")."""
+    found: list[str] = []
     for word in question.split():
         bare = word.strip("?,.;:!\"'()")
-        if bare in wanted:
-            if previous_was_name:
-                runs[-1].append(bare)
-            else:
-                runs.append([bare])
-        previous_was_name = bare in wanted
-    return list(dict.fromkeys(re.sub(r"['’]s$", "", " ".join(run)) for run in runs))
+        parts = re.split(r"[-–—]", bare)
+        if bare not in names and re.sub(r"['’]s$", "", bare) not in names and len(parts) > 1:
+            found += parts
+        else:
+            found.append(bare)
+    return found
 
 
 def mentions_any(names: Sequence[str], text: str) -> bool:

@@ -218,6 +218,14 @@ def test_names_as_the_question_writes_them() -> None:
         "Sylvania",
         "Corridor Reintegration Fund",
     ]
+    # A possessive ends a name; a dash joins two.
+    question = "Does Freedonia's Diaspora Council cover the Sylvania–Ruritania Agreement?"
+    names = ["Freedonia's", "Diaspora", "Council", "Sylvania", "Ruritania", "Agreement"]
+    assert name_phrases(names, question) == [
+        "Freedonia",
+        "Diaspora Council",
+        "Sylvania Ruritania Agreement",
+    ]
 
 
 def test_an_amount_of_money_answers_how_much_never_how_many() -> None:
