@@ -41,7 +41,7 @@ from rag.questions import (
 from rag.retrieval import Retriever, lexical_terms
 from rag.text import (
     content_terms,
-    latin_share,
+    is_english,
     normalise_whitespace,
     quote_through,
     split_sentences,
@@ -83,11 +83,6 @@ SUBJECT_SIMILARITY = 0.6
 # "asylum applications" ~ "children" 0.16). Chosen on the development sets, where the
 # counts that answer score 0.59 or more and the others 0.38 at most.
 COUNTED_SIMILARITY = 0.5
-# Below this share of Latin letters a question is in another script (Cyrillic, Arabic…):
-# no word of it matches the report, and the bundled embedder knows English only, so the
-# closest sentences are unrelated. A name in another script inside an English question
-# stays well above it.
-MIN_LATIN_SHARE = 0.5
 
 
 def select_evidence(
@@ -382,7 +377,7 @@ def abstention_reason(
 
     Checked before any generation, so an abstention costs no model time.
     """
-    if latin_share(profile.question) < MIN_LATIN_SHARE:
+    if not is_english(profile.question):
         return "the question is not in English; the reports are searched in English"
     if profile.expects == DOCUMENTS and NEGATED.search(profile.question):
         return (

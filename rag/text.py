@@ -85,6 +85,45 @@ def latin_share(text: str) -> float:
     return sum(1 for letter in letters if _LATIN_LETTER.match(letter)) / len(letters)
 
 
+def is_english(text: str) -> bool:
+    """Whether `text` reads as English: it is written in the Latin alphabet, and its
+    function words ("the", "which", "did") outnumber those of French, Spanish, German,
+    Italian and Portuguese ("les", "qué", "welche"), two of which mark it as foreign. The
+    bundled embedder knows English only, so a question in another language matches
+    unrelated sentences that share a name with it."""
+    if latin_share(text) < MIN_LATIN_SHARE:
+        return False
+    tokens = words(text)
+    foreign = sum(token in _FOREIGN_FUNCTION_WORDS for token in tokens)
+    english = sum(token in _ENGLISH_FUNCTION_WORDS for token in tokens)
+    return foreign < 2 or english >= foreign
+
+
+# Below this share of Latin letters a text is in another script (Cyrillic, Arabic…). A name
+# in another script inside an English question stays well above it.
+MIN_LATIN_SHARE = 0.5
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    """the of and to in for on with what which how who whom when where why did does do is
+    are was were has have had that this these those by from their its than into""".split()
+)
+# Function words of the other languages of the UNECE region written in Latin letters, none
+# of them an English word as well ("die", "son", "pays", "per", "comment" are left out).
+_FOREIGN_FUNCTION_WORDS = (
+    frozenset(
+        """le la les des du une et est sont dans avec sur pendant quels quelles quel
+    quelle qui que ont pourquoi combien où leur ces aux
+    el los las del una unos y es son para en con por durante qué cuáles cuál cómo dónde
+    cuántos cuántas han países sus
+    der das den dem ein eine und ist sind für mit auf während welche welcher welches wie
+    warum wo haben hat nicht oder vom zur zum
+    il gli delle della che sono quali quale perché dove quanti degli nel
+    os dos das um para com quais onde quantos pelo pela nos""".split()
+    )
+    - _ENGLISH_FUNCTION_WORDS
+    - {"son", "die", "come", "as", "on", "in", "a", "to"}
+)
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens of `text`."""
     return [word.lower().replace("’", "'") for word in _WORD.findall(text)]

@@ -125,6 +125,18 @@ def test_a_question_in_another_script_is_refused_with_the_reason(fake_index: Set
     # A name in its own script does not make an English question foreign.
     answer = pipeline.ask("Which states regularised migrants, as reported by Молдова?")
     assert not answer.abstained
+    # Latin letters, but French, Spanish or German function words.
+    for question in (
+        "Quels pays ont régularisé les migrants pendant la pandémie ?",
+        "¿Qué países regularizaron a los migrantes durante la pandemia?",
+        "Welche Staaten haben Migranten während der Pandemie legalisiert?",
+    ):
+        refused = pipeline.ask(question)
+        assert refused.abstention_reason is not None, question
+        assert "not in English" in refused.abstention_reason, question
+    # A foreign word or two in an English question is no sign of another language.
+    answer = pipeline.ask("Which states regularised migrants, the sans-papiers of la France?")
+    assert answer.abstention_reason is None or "English" not in answer.abstention_reason
 
 
 def test_a_rival_figure_in_another_report_is_quoted_beside_the_answer(
