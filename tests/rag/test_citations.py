@@ -76,9 +76,11 @@ def test_a_name_or_number_the_source_does_not_state_fails_the_sentence() -> None
     assert verified.text == (
         "Italy, Moldova and Portugal instituted regularisation in response to the pandemic [1]."
     )
-    assert supports(
+    # Every content word must be the source's: "goes to" and "Swedish" are not.
+    assert not supports(
         OTHER, "Swedish support goes to a collaboration with IFAD on remittances.", COMMON
     )
+    assert supports(OTHER, "Sweden supports a collaboration with IFAD on remittances.", COMMON)
 
 
 def test_a_name_opening_the_claim_must_be_stated_too() -> None:
@@ -87,8 +89,8 @@ def test_a_name_opening_the_claim_must_be_stated_too() -> None:
     assert not supports(PARAGRAPH, claim, COMMON)
     assert supports(PARAGRAPH, claim.replace("Canada", "Portugal"), COMMON)
     # A common word capitalised to open the sentence is checked as a word, not as a name.
-    several = "Several reported having instituted regularisation in response to the pandemic."
-    assert supports(PARAGRAPH, several, COMMON)
+    opening = "Reported having instituted regularisation in response to the pandemic."
+    assert supports(PARAGRAPH, opening, COMMON)
 
 
 def test_wrongly_cited_sentence_is_reattached_to_its_real_source() -> None:
