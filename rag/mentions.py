@@ -155,7 +155,8 @@ def _proper_names(sentence: str) -> list[str]:
     than the states or bodies a list question asks for), nor the question words and the like
     that open a sentence ("In", "The": `has_answer_kind` also drops the corpus's common
     words)."""
-    found = re.findall(r"(?<![\w-])[A-Z][a-z][A-Za-z'’-]+", sentence)
+    # Not a web address's name ("Geldtransfair.de").
+    found = re.findall(r"(?<![\w-])[A-Z][a-z][A-Za-z'’-]+\b(?!\.[a-z]{2,})", sentence)
     names = (name_part(re.sub(r"['’]s$", "", name).rstrip("-")) for name in found)
     return [
         name

@@ -142,10 +142,11 @@ _ASKS_OFFICE_HOLDER = re.compile(
     r"(?i:the\s+)?(?:[A-Z]{2,}['’]?s?\s+)*(?P<office>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)\b(?!['’])"
 )
 # "What did Canada report about…?", "How has Sweden supported…?", "Why did the Network
-# propose…?": the question asks what a named actor did or said, so an answer must name it.
+# propose…?", "Did Spain regularise…?": the question asks what a named actor did or said,
+# so an answer must name it.
 # The capture is the capitalised words after the auxiliary.
 _ASKS_ABOUT_ACTOR = re.compile(
-    r"^\s*(?i:what|how|why|which\s+\w+|in what way)\s+"
+    r"^\s*(?:(?i:what|how|why|which\s+\w+|in what way)\s+)?"
     r"(?i:did|does|do|has|have|had|is|was|are|were)\s+(?i:the\s+)?"
     r"(?P<actor>[A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*)"
 )
@@ -168,7 +169,13 @@ _NAME = re.compile(r"\b[A-Z][A-Za-z'’-]*[A-Za-z]\b|\b[A-Z]{2,}\b")
 # Years and numbered references ("in 2019", "Roundtable 1", "Objective 12") pin a question to
 # one thing: passages that never state them are about another year or another roundtable.
 YEAR = re.compile(r"(?:1[89]|20)\d{2}")
-LITERAL = re.compile(rf"\b{YEAR.pattern}\b|\b([A-Z][a-z]{{2,}})s? (\d+)\b")
+# A day of a month pins a question to that day: "on 14 November 2020" is not "12-13 November".
+MONTH_NAMES = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+)
+LITERAL = re.compile(
+    rf"\b{YEAR.pattern}\b|\b([A-Z][a-z]{{2,}})s? (\d+)\b|\b\d{{1,2}} (?:{MONTH_NAMES})\b"
+)
 # What joins the numbers of a list of labels: "Objectives 4, 8 and 9".
 LIST_SEPARATOR = r"\s*(?:,|and|&)\s*"
 
@@ -278,7 +285,8 @@ def names_in(text: str, common_words: Collection[str] | None = None) -> tuple[st
 def _literal(match: re.Match[str]) -> str:
     """A year or numbered reference; "Which 2016 declaration" holds a year, not a label."""
     word, number = match.group(1), match.group(2)
-    if word is not None and word.lower() in NOT_NAMES:
+    # "in 2019", and "November 2020", whose year is what pins it.
+    if word is not None and (word.lower() in NOT_NAMES or word in MONTH_NAMES.split("|")):
         return number if YEAR.fullmatch(number) else ""
     return match.group(0)
 

@@ -95,6 +95,9 @@ def test_names_kind_wants_a_name_the_question_lacks() -> None:
     assert has_answer_kind("Italy and the Republic of Moldova reported it.", PLACES, question)
     assert not has_answer_kind("Many Member States reported it.", PLACES, question, common)
     assert not has_answer_kind("So did the UNECE and the GCM network.", PLACES, question, common)
+    # A web address names no place.
+    platform = "funds “Geldtransfair.de”, where users compare costs for 35 countries."
+    assert not has_answer_kind(platform, PLACES, "Which country runs WIDU.africa?", common)
 
 
 def test_names_count_as_mentioned_in_related_forms() -> None:

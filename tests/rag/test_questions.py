@@ -131,6 +131,7 @@ def test_questions_about_the_reports_text_are_not_about_the_collection(
         ("What did Canada report about family reunification?", ("Canada",)),
         ("Why did the Network propose a virtual format?", ("Network",)),
         ("How has Sweden's programme helped?", ("Sweden's",)),
+        ("Did Spain regularise migrants during the pandemic?", ("Spain",)),
         # Member States are every state, not one actor; lower-case subjects name no one.
         ("What are Member States urged to ensure?", ()),
         ("What did some states report about returns?", ()),
@@ -177,6 +178,9 @@ def test_names_are_words_capitalised_as_names(question: str, names: tuple[str, .
             ("Objective 11", "Objective 21", "2020"),
         ),
         ("Which 12 states reported?", ()),
+        # A day of a month pins the question to it; a month alone pins only its year.
+        ("What happened at the meeting on 14 November 2020?", ("14 November", "2020")),
+        ("What happened in November 2020?", ("2020",)),
     ],
 )
 def test_years_and_numbered_references_pin_a_question(
