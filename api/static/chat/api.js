@@ -11,19 +11,29 @@
 
   /* A failure the chat explains to the reader: `kind` picks the wording. */
   class ChatError extends Error {
-    constructor(kind, title, detail, retryAfter) {
+    constructor(kind, title, detail, retryAfter, reason) {
       super(detail ? `${title} ${detail}` : title);
       this.kind = kind; // unreachable, busy, invalid, too_long, unauthorized, unavailable, interrupted
       this.title = title;
       this.detail = detail || "";
       this.retryAfter = retryAfter || null;
+      // unauthorized: "key_required" (none was sent) or "key_rejected" (a wrong one was).
+      this.reason = reason || null;
     }
   }
 
+  /* The access key, when the chat has one, as a header: never in a URL, which servers and
+     proxies log. */
+  function keyHeaders(options) {
+    return options.apiKey ? { "X-API-Key": options.apiKey } : {};
+  }
+
   function requestHeaders(options) {
-    const headers = { "Content-Type": "application/json", Accept: "text/event-stream" };
-    if (options.apiKey) headers["X-API-Key"] = options.apiKey;
-    return headers;
+    return {
+      "Content-Type": "application/json",
+      Accept: "text/event-stream",
+      ...keyHeaders(options),
+    };
   }
 
   /* POST the question (asked of the document `scope.doc` only, when given) and call
@@ -87,7 +97,24 @@
       return new ChatError("too_long", "This question is too long; shorten it.");
     }
     if (response.status === 401 || response.status === 403) {
-      return new ChatError("unauthorized", "This page may not use the assistant.", detail);
+      // In the reader's words, not the API's header instructions: the chat asks for the key
+      // itself (access.js), in a form under the conversation.
+      if (body.rule === "api_key_invalid") {
+        return new ChatError(
+          "unauthorized",
+          "The access key was not accepted.",
+          "Check it, or ask your administrator for a new one, and enter it below.",
+          null,
+          "key_rejected"
+        );
+      }
+      return new ChatError(
+        "unauthorized",
+        "This assistant needs an access key.",
+        "Ask your administrator for one, and enter it below.",
+        null,
+        "key_required"
+      );
     }
     if (response.status >= 400 && response.status < 500) {
       return new ChatError("invalid", "The question could not be answered as sent.", detail);
@@ -142,11 +169,15 @@
   }
 
   /* The indexed documents as [{doc, title}] (GET /api/documents): none when the server
-     refuses; rejected when it cannot be reached. */
+     cannot list them (no index yet); rejected with an "unauthorized" ChatError when it wants
+     an access key, and with a TypeError when it cannot be reached. */
   async function fetchDocuments(options) {
     const response = await fetch(`${options.baseUrl}/api/documents`, {
-      headers: options.apiKey ? { "X-API-Key": options.apiKey } : {},
+      headers: keyHeaders(options),
     });
+    if (response.status === 401 || response.status === 403) {
+      throw await errorFromResponse(response);
+    }
     const body = response.ok ? await response.json() : { documents: [] };
     return body.documents.map((d) => ({ doc: d.doc, title: d.title || d.doc }));
   }

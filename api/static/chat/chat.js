@@ -7,7 +7,11 @@
    event brings the verified answer, a status says that the answer is being checked.
 
    The settled turns are kept for the tab (storage.js), and drawn again on a reload; "New
-   conversation" clears them. */
+   conversation" clears them.
+
+   When the server requires keys and the chat has none (or a wrong one), the API's refusal
+   brings up the access key form (access.js) under the conversation; once the key is
+   accepted, what it refused (the question, the document list) is asked for again. */
 (function (parts) {
   "use strict";
 
@@ -17,8 +21,8 @@
   const { sentence, answerWithReferences } = parts.text;
   const { ChatError, askStreaming, fetchQuestionLimit, fetchDocuments } = parts.api;
   const { renderQuestion, renderAnswer, renderError } = parts.answers;
-  const { ConversationStore } = parts.storage;
-  const { Composer } = parts;
+  const { ConversationStore, storedKey, rememberKey } = parts.storage;
+  const { Composer, AccessKeyForm } = parts;
 
   const EXAMPLE_QUESTION = "Which states regularised migrants during COVID?";
   const SEARCHING = "Searching the reports…";
@@ -31,7 +35,9 @@
        onClose (widget: the close button). */
     constructor(root, options) {
       this.root = root;
-      this.options = options;
+      // A key entered in this tab wins over one given by the embedding page (data-api-key):
+      // the reader entered it after that one was refused.
+      this.options = { ...options, apiKey: storedKey(options.baseUrl) || options.apiKey || null };
       this.prefix = `gcm-rag-${++instances}-`;
       this.ids = 0;
       this.store = new ConversationStore(options.baseUrl);
@@ -39,6 +45,7 @@
       this.inFlight = null; // AbortController of the question being answered
       this.documents = null; // promise of [{doc, title}], from GET /api/documents
       this.limits = null; // promise of the question limit, from GET /api/health
+      this.keyWaiters = new Map(); // what to ask for again once a key is accepted, by kind
       this.answerContext = {
         id: (name) => this.id(name),
         baseUrl: options.baseUrl,
@@ -56,6 +63,11 @@
       const page = this.options.mode === "page";
       this.titleId = this.id("title");
       this.composer = new Composer((name) => this.id(name), () => this.submit());
+      this.access = new AccessKeyForm(
+        (name) => this.id(name),
+        (key) => fetchDocuments({ ...this.options, apiKey: key }),
+        (key, documents) => this.keyAccepted(key, documents)
+      );
       this.log = h("div", {
         class: "log",
         role: "log",
@@ -116,6 +128,7 @@
         { class: `chat ${page ? "page" : "widget"}`, "aria-labelledby": this.titleId },
         bar,
         this.log,
+        this.access.element,
         this.composer.element
       );
     }
@@ -166,8 +179,9 @@
        again later when the server cannot be reached. */
     loadDocuments() {
       if (this.documents) return this.documents;
-      this.documents = fetchDocuments(this.options).catch(() => {
+      this.documents = fetchDocuments(this.options).catch((error) => {
         this.documents = null;
+        if (error instanceof ChatError && error.kind === "unauthorized") this.requireKey(error);
         return [];
       });
       this.documents.then((documents) => this.composer.offerScopes(documents));
@@ -264,11 +278,46 @@
         const refusal = scope ? "No answer in the chosen report." : "No answer in the reports.";
         this.announce(settled.abstained ? refusal : "Answer ready.");
       } else {
-        pending.replaceWith(renderError(failure, (box) => this.retry(box, question, scope)));
+        const box = renderError(failure, (shown) => this.retry(shown, question, scope));
+        pending.replaceWith(box);
         this.announce(""); // the error box is an alert of its own
         this.composer.putBack(question);
+        if (failure.kind === "unauthorized") {
+          this.requireKey(failure, "question", () => this.retry(box, question, scope));
+        }
       }
       this.scrollToEnd();
+    }
+
+    // --- the access key ---
+
+    /* Show the access key form for `error` (an "unauthorized" ChatError); `then`, when
+       given, runs once a key is accepted (the latest of each `kind` only). The form takes
+       the focus unless the reader is busy elsewhere on the page. */
+    requireKey(error, kind, then) {
+      if (error.reason === "key_rejected" && this.options.apiKey) {
+        rememberKey(this.options.baseUrl, null);
+        this.options.apiKey = null;
+      }
+      if (then) this.keyWaiters.set(kind, then);
+      const active = document.activeElement;
+      const focusHere = this.root.activeElement || !active || active === document.body;
+      this.access.show(error);
+      if (focusHere) this.access.focus();
+    }
+
+    /* The API accepted `key` (and listed `documents` with it): keep it for the tab and ask
+       again for what was refused. */
+    keyAccepted(key, documents) {
+      this.options.apiKey = key;
+      rememberKey(this.options.baseUrl, key);
+      this.documents = Promise.resolve(documents);
+      this.composer.offerScopes(documents);
+      this.announce("Access key accepted.");
+      const waiters = [...this.keyWaiters.values()];
+      this.keyWaiters.clear();
+      if (!waiters.length) this.composer.focus();
+      for (const waiter of waiters) waiter();
     }
 
     /* "Try again" on the error `box`: the question is asked again in place of the failed
@@ -315,7 +364,8 @@
     }
 
     focusInput() {
-      this.composer.focus();
+      if (this.access.shown) this.access.focus();
+      else this.composer.focus();
     }
   }
 
