@@ -191,6 +191,8 @@ class PassageResponse(BaseModel):
     content_hash: str
     previous: str | None = Field(description="Anchor of the passage before, in the same document.")
     next: str | None = Field(description="Anchor of the passage after, in the same document.")
+    position: int = Field(description="Where the passage stands in its document: 1 for the first.")
+    document_passages: int = Field(description="How many passages its document has.")
 
 
 class DocumentOut(BaseModel):

@@ -34,6 +34,7 @@
     "chat/storage.js",
     "chat/composer.js",
     "chat/access.js",
+    "chat/reader.js",
     "chat/chat.js",
     "chat/mount.js",
   ];

@@ -1,7 +1,8 @@
 /* Talking to the assistant's API: a question to POST /api/ask with "stream": true, its
    server-sent events read from the fetch body (EventSource cannot POST), failures turned
-   into `ChatError`s the reader can act on, and the question limit (GET /api/health) and
-   the indexed documents (GET /api/documents) the chat needs before asking. */
+   into `ChatError`s the reader can act on, the question limit (GET /api/health) and the
+   indexed documents (GET /api/documents) the chat needs before asking, and a cited passage
+   (GET /api/passages/{anchor}). */
 (function (parts) {
   "use strict";
 
@@ -187,12 +188,38 @@
     return `${baseUrl}/api/passages/${encodeURIComponent(anchor)}`;
   }
 
+  /* The passage at `anchor` (GET /api/passages/{anchor}: its document, section, text and
+     neighbours), asked with the access key like every question; rejected with a ChatError. */
+  async function fetchPassage(options, anchor) {
+    let response;
+    try {
+      response = await fetch(passageUrl(options.baseUrl, anchor), {
+        headers: keyHeaders(options),
+      });
+    } catch (_) {
+      throw new ChatError(
+        "unreachable",
+        "The assistant cannot be reached.",
+        "The server may be stopped or the network down. Try again in a moment."
+      );
+    }
+    if (response.status === 404) {
+      throw new ChatError(
+        "not_found",
+        "This passage is not in the index.",
+        "The reports may have been indexed again since it was cited; ask the question again."
+      );
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    return response.json();
+  }
+
   parts.api = {
     ChatError,
     askStreaming,
     readEventStream,
     fetchQuestionLimit,
     fetchDocuments,
-    passageUrl,
+    fetchPassage,
   };
 })(window.GcmRagChat.parts);

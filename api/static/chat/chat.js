@@ -11,7 +11,13 @@
 
    When the server requires keys and the chat has none (or a wrong one), the API's refusal
    brings up the access key form (access.js) under the conversation; once the key is
-   accepted, what it refused (the question, the document list) is asked for again. */
+   accepted, what it refused (the question, the document list, a passage) is asked for again.
+
+   "Open passage" shows the passage in its document (reader.js) in place of the
+   conversation. In the page at /, the passage's address is the page's own with a fragment
+   (`#passage=…`), kept in the browser's history, so that Back returns to the conversation
+   and a bookmark or a new tab opens the passage; the widget leaves its page's address
+   alone. */
 (function (parts) {
   "use strict";
 
@@ -19,10 +25,12 @@
 
   const { h, append, copyToClipboard } = parts.dom;
   const { sentence, answerWithReferences } = parts.text;
-  const { ChatError, askStreaming, fetchQuestionLimit, fetchDocuments } = parts.api;
+  const { ChatError, askStreaming, fetchQuestionLimit, fetchDocuments, fetchPassage } =
+    parts.api;
   const { renderQuestion, renderAnswer, renderError } = parts.answers;
   const { ConversationStore, storedKey, rememberKey } = parts.storage;
-  const { Composer, AccessKeyForm } = parts;
+  const { passageFragment, passageInFragment } = parts.passages;
+  const { Composer, AccessKeyForm, PassageReader } = parts;
 
   const EXAMPLE_QUESTION = "Which states regularised migrants during COVID?";
   const SEARCHING = "Searching the reports…";
@@ -46,13 +54,22 @@
       this.documents = null; // promise of [{doc, title}], from GET /api/documents
       this.limits = null; // promise of the question limit, from GET /api/health
       this.keyWaiters = new Map(); // what to ask for again once a key is accepted, by kind
+      this.readerOpener = null; // the link that opened the passage reader, for the way back
+      this.logScroll = 0; // where the conversation was scrolled to, for the way back
       this.answerContext = {
         id: (name) => this.id(name),
-        baseUrl: options.baseUrl,
+        passageHref: (anchor, quote) => this.passageHref(anchor, quote),
+        onOpenPassage: (event, anchor, quote) => this.followPassageLink(event, anchor, quote),
         onCopy: (answer, button) => this.copy(answer, button),
       };
       this.element = this.build();
       this.restore();
+      if (this.options.mode === "page") {
+        // Back and Forward, and a fragment typed or bookmarked: the reader follows the URL.
+        window.addEventListener("popstate", () => this.syncWithUrl());
+        window.addEventListener("hashchange", () => this.syncWithUrl());
+        this.syncWithUrl();
+      }
     }
 
     id(name) {
@@ -123,11 +140,23 @@
           : null
       );
       append(this.log, [this.intro]);
+      this.reader = new PassageReader({
+        id: (name) => this.id(name),
+        headingTag: page ? "h2" : "h3",
+        load: (anchor) => fetchPassage(this.options, anchor),
+        href: (anchor) => this.passageHref(anchor, ""),
+        follow: (event, anchor) => this.followPassageLink(event, anchor, ""),
+        back: () => this.closePassage(),
+        failed: (error, retry) => {
+          if (error.kind === "unauthorized") this.requireKey(error, "passage", retry);
+        },
+      });
       return h(
         page ? "main" : "div",
         { class: `chat ${page ? "page" : "widget"}`, "aria-labelledby": this.titleId },
         bar,
         this.log,
+        this.reader.element,
         this.access.element,
         this.composer.element
       );
@@ -150,6 +179,11 @@
     }
 
     newConversation() {
+      if (this.reader.shown) {
+        this.readerOpener = null;
+        this.hidePassage();
+        if (this.options.mode === "page") history.replaceState(null, "", withoutFragment());
+      }
       if (this.inFlight) this.inFlight.abort();
       this.inFlight = null;
       this.setBusy(false);
@@ -289,6 +323,72 @@
       this.scrollToEnd();
     }
 
+    // --- reading a passage in its document ---
+
+    /* The address of the passage at `anchor` (`quote` highlighted): the page at / with the
+       passage in its fragment; in the page itself, just the fragment. */
+    passageHref(anchor, quote) {
+      const fragment = `#${passageFragment(anchor, quote)}`;
+      return this.options.mode === "page" ? fragment : `${this.options.baseUrl}/${fragment}`;
+    }
+
+    /* A click on a link to a passage: the passage is shown here, through the chat's client
+       (with its key). A click asking for a new tab or window is left to the browser. */
+    followPassageLink(event, anchor, quote) {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+        return;
+      }
+      event.preventDefault();
+      if (!this.reader.shown) this.readerOpener = event.currentTarget;
+      if (this.options.mode === "page") {
+        const depth = readerDepth() + 1;
+        history.pushState({ gcmRagPassage: depth }, "", `#${passageFragment(anchor, quote)}`);
+      }
+      this.showPassage(anchor, quote);
+    }
+
+    showPassage(anchor, quote) {
+      if (!this.reader.shown) {
+        this.logScroll = this.log.scrollTop;
+        this.log.hidden = true;
+        this.composer.element.hidden = true;
+      }
+      this.reader.show(anchor, quote);
+    }
+
+    /* "Back to the conversation": in the page, back through the history the reader added
+       (so that Forward reopens it), or, for a page opened on a passage, to the bare page. */
+    closePassage() {
+      if (this.options.mode === "page") {
+        const depth = readerDepth();
+        if (depth > 0) {
+          history.go(-depth); // popstate then closes the reader
+          return;
+        }
+        history.replaceState(null, "", withoutFragment());
+      }
+      this.hidePassage();
+    }
+
+    hidePassage() {
+      if (!this.reader.shown) return;
+      this.reader.hide();
+      this.log.hidden = false;
+      this.composer.element.hidden = false;
+      this.log.scrollTop = this.logScroll;
+      const opener = this.readerOpener;
+      this.readerOpener = null;
+      if (opener && opener.isConnected) opener.focus();
+      else this.composer.focus();
+    }
+
+    /* The page at /: show the passage its address names, or the conversation. */
+    syncWithUrl() {
+      const wanted = passageInFragment(location.hash);
+      if (wanted) this.showPassage(wanted.anchor, wanted.quote);
+      else this.hidePassage();
+    }
+
     // --- the access key ---
 
     /* Show the access key form for `error` (an "unauthorized" ChatError); `then`, when
@@ -367,6 +467,16 @@
       if (this.access.shown) this.access.focus();
       else this.composer.focus();
     }
+  }
+
+  /* How many passages the reader has added to the page's history since the conversation. */
+  function readerDepth() {
+    const state = history.state;
+    return state && Number.isInteger(state.gcmRagPassage) ? state.gcmRagPassage : 0;
+  }
+
+  function withoutFragment() {
+    return `${location.pathname}${location.search}`;
   }
 
   parts.Chat = Chat;
