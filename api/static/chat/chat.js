@@ -171,7 +171,8 @@
         this.log.appendChild(renderAnswer(turn.answer, turn.scope, this.answerContext));
       }
       this.intro.hidden = this.turns.length > 0;
-      this.scrollToEnd();
+      // Not scrolled yet: the chat is not on screen until its styles are in (mount.js), and
+      // a hidden log has nothing to scroll. `onShown` scrolls it.
     }
 
     save() {
@@ -320,7 +321,7 @@
           this.requireKey(failure, "question", () => this.retry(box, question, scope));
         }
       }
-      this.scrollToEnd();
+      this.scrollToLatest();
     }
 
     // --- reading a passage in its document ---
@@ -400,10 +401,15 @@
         this.options.apiKey = null;
       }
       if (then) this.keyWaiters.set(kind, then);
-      const active = document.activeElement;
-      const focusHere = this.root.activeElement || !active || active === document.body;
+      const focusHere = this.mayTakeFocus();
       this.access.show(error);
       if (focusHere) this.access.focus();
+    }
+
+    /* Whether the chat may move the focus: it is in the chat already, or nowhere. */
+    mayTakeFocus() {
+      const active = document.activeElement;
+      return Boolean(this.root.activeElement) || !active || active === document.body;
     }
 
     /* The API accepted `key` (and listed `documents` with it): keep it for the tab and ask
@@ -459,8 +465,30 @@
       this.composer.announce(message);
     }
 
+    /* The chat has come on screen (its styles are in, or the widget's panel opened): what
+       could not be done while it was hidden is done now. */
+    onShown() {
+      this.scrollToLatest();
+      if (!this.mayTakeFocus()) return;
+      if (this.access.shown) this.access.focus();
+      else if (this.reader.shown) this.reader.focus();
+    }
+
     scrollToEnd() {
       this.log.scrollTop = this.log.scrollHeight;
+    }
+
+    /* The latest question and its answer in view: scrolled to the end, or, when the answer
+       is longer than the log's height, to the question, so that the answer reads from its
+       start. */
+    scrollToLatest() {
+      const questions = this.log.querySelectorAll(".question");
+      const latest = questions[questions.length - 1];
+      if (!latest) return;
+      const gap = parseFloat(getComputedStyle(this.log).paddingTop) || 0;
+      const offset = latest.getBoundingClientRect().top - this.log.getBoundingClientRect().top;
+      // Past the end, scrollTop stops at the end.
+      this.log.scrollTop += offset - gap;
     }
 
     focusInput() {

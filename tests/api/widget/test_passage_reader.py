@@ -117,6 +117,7 @@ def test_an_address_of_a_passage_opens_it_and_asks_for_the_key_when_keys_are_on(
     error = reader.locator(".turn.error")
     error.wait_for()
     assert error.get_attribute("data-kind") == "unauthorized"
+    assert ui.focused()["tag"] == "input"  # the key, asked for as the page opens
     key_box = ui.page.get_by_label("Access key", exact=True)
     assert key_box.is_visible()
     key_box.fill(KEY)
@@ -125,6 +126,7 @@ def test_an_address_of_a_passage_opens_it_and_asks_for_the_key_when_keys_are_on(
     assert flat(reader.locator(".text").inner_text()) == flat(stored["text"])
     assert reader.get_by_role("heading").inner_text() == SEED_TITLE
     assert keys_sent == [None, KEY]
+    assert ui.focused()["class"] == "reader-title"
     # Opened on a passage, the page goes back to its bare address and the conversation.
     reader.get_by_role("button", name="Back to the conversation").click()
     assert ui.page.locator(".log").is_visible()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import FAKE_QUESTION, free_port
-from tests.api.widget.conftest import ApiServer, ChatUi, HostPages, embed_tag
+from tests.api.widget.conftest import PHONE, ApiServer, ChatUi, HostPages, embed_tag
 
 pytestmark = pytest.mark.browser
 
@@ -206,3 +206,30 @@ def test_data_api_key_is_sent_when_the_server_wants_one(
     ui.page.get_by_role("button", name="Ask the reports").wait_for()
     answer = ui.ask(FAKE_QUESTION)
     assert answer.get_attribute("data-abstained") == "false"
+
+
+def test_the_reopened_panel_shows_the_latest_answer_after_a_reload(
+    ui: ChatUi, fake_server: ApiServer, host_pages: HostPages
+) -> None:
+    ui.page.set_viewport_size(PHONE)
+    ui.page.goto(host_pages.add("reload.html", HOST_CONTENT + embed_tag(fake_server.url)))
+    ui.page.get_by_role("button", name="Ask the reports").click()
+    for _ in range(3):
+        ui.ask(FAKE_QUESTION)
+    ui.page.reload()  # the panel was open: it opens again, with the conversation
+    ui.answers().nth(2).wait_for()
+    ui.page.wait_for_timeout(300)  # time for the styles, and any scrolling, to settle
+    shown = inside(
+        ui,
+        ".log",
+        """(log) => {
+            const questions = log.querySelectorAll(".question");
+            const latest = questions[questions.length - 1].getBoundingClientRect();
+            const view = log.getBoundingClientRect();
+            return {scrolled: log.scrollTop, top: latest.top - view.top,
+                    bottom: view.bottom - latest.bottom};
+        }""",
+    )
+    assert isinstance(shown, dict)
+    assert shown["scrolled"] > 0, "opened at the top of the conversation"
+    assert shown["top"] >= 0 and shown["bottom"] > 0, shown
