@@ -47,6 +47,11 @@ DocumentIds = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=MAX_DOCUMENT_ID_CHARS)]],
     Field(max_length=MAX_DOCUMENTS),
 ]
+# A body that works, for the fix of a request that sends none (or not an object), by path.
+EXAMPLE_BODIES = {
+    "/api/ask": '{"question": "…"}',
+    "/v1/chat/completions": '{"messages": [{"role": "user", "content": "…"}]}',
+}
 DOCUMENTS_DESCRIPTION = (
     "Answer from these documents only: ids as `GET /api/documents` lists them (`doc`). "
     "Omitted, null or empty: every indexed document. An id not in the index is a 422 that "
