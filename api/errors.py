@@ -169,6 +169,9 @@ def _fix(rule: str, field: str, ctx: dict[str, Any], example: str | None) -> str
         "model_attributes_type": f"send {name} as a JSON object, {{...}}",
         "literal_error": f"send {name} as {ctx.get('expected')}",
         "whitespace_only": "write the question in words",
+        "single_choice": f"omit {name} or send 1",
+        "logprobs_unsupported": f"omit {name} or send false",
+        "text_format_only": f'omit {name} or send {{"type": "text"}}',
     }
     return fixes.get(rule)
 
