@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas import EXAMPLE_BODIES
 from rag.errors import (
     IndexMismatchError,
     IndexMissingError,
@@ -82,11 +83,13 @@ def from_rag_error(error: RagError) -> ApiError:
 
 
 def from_validation_error(
-    error: RequestValidationError, content_type: str | None = None
+    error: RequestValidationError, content_type: str | None = None, example: str | None = None
 ) -> ApiError:
-    """Field-by-field validation failures; JSON that does not parse, or a body not sent as
-    JSON, is a 400 of its own."""
+    """Field-by-field validation failures, with what to send instead (`example`: a body
+    that works, for a request that sends none); JSON that does not parse, or a body not sent
+    as JSON, is a 400 of its own."""
     details = []
+    fixes: list[str] = []
     for item in error.errors():
         location = [str(part) for part in item.get("loc", ())]
         if location and location[0] in ("body", "query", "path", "header"):
@@ -94,9 +97,11 @@ def from_validation_error(
         rule = str(item.get("type", "invalid"))
         if rule == "json_invalid":
             location = ["body"]
-        details.append(
-            {"field": ".".join(location) or "body", "rule": rule, "message": _message(item)}
-        )
+        field = ".".join(location) or "body"
+        details.append({"field": field, "rule": rule, "message": _message(item)})
+        fix = _fix(rule, field, item.get("ctx") or {}, example)
+        if fix and fix not in fixes:
+            fixes.append(fix)
     first = details[0] if details else {"field": "body", "rule": "invalid", "message": "invalid"}
     if first["rule"] == "json_invalid":
         return ApiError(
@@ -116,7 +121,59 @@ def from_validation_error(
             fix="send a JSON object with Content-Type: application/json",
         )
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-    return ApiError(422, summary, field=first["field"], rule=first["rule"], errors=details)
+    return ApiError(
+        422,
+        summary,
+        field=first["field"],
+        rule=first["rule"],
+        fix="; ".join(fixes) or None,
+        errors=details,
+    )
+
+
+def _fix(rule: str, field: str, ctx: dict[str, Any], example: str | None) -> str | None:
+    """What to send instead, for one failure of `field` (dotted, or "body")."""
+    if field == "body" and rule in ("missing", "model_attributes_type"):
+        return f"send a JSON object such as {example}" if example else "send a JSON object"
+    name = f"'{field}'"
+    if rule == "missing":
+        return f"add {name}, as in {example}" if example and "." not in field else f"add {name}"
+    if rule in ("int_type", "int_parsing", "int_from_float"):
+        return f"send {name} as a whole number, without quotes"
+    if rule in ("float_type", "float_parsing"):
+        return f"send {name} as a number, without quotes"
+    if rule in ("bool_type", "bool_parsing"):
+        return f"send {name} as true or false, without quotes"
+    limits = {
+        "greater_than_equal": ("ge", "send {name} as {bound} or more"),
+        "less_than_equal": ("le", "send {name} as {bound} or less"),
+        "greater_than": ("gt", "send {name} as more than {bound}"),
+        "less_than": ("lt", "send {name} as less than {bound}"),
+        "string_too_short": ("min_length", "send {name} with at least {bound} character{s}"),
+        "string_too_long": ("max_length", "shorten {name} to at most {bound} character{s}"),
+        "too_short": ("min_length", "send {name} with at least {bound} item{s}"),
+        "too_long": ("max_length", "send {name} with at most {bound} item{s}"),
+    }
+    if rule in limits and limits[rule][0] in ctx:
+        key, wording = limits[rule]
+        bound = ctx[key]
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)  # 2, not 2.0
+        return wording.format(name=name, bound=bound, s="" if bound == 1 else "s")
+    fixes = {
+        "extra_forbidden": f"remove {name}: /docs lists the fields this endpoint takes",
+        "string_type": f"send {name} as text, in double quotes",
+        "list_type": f"send {name} as a JSON list, [...]",
+        "dict_type": f"send {name} as a JSON object, {{...}}",
+        "model_type": f"send {name} as a JSON object, {{...}}",
+        "model_attributes_type": f"send {name} as a JSON object, {{...}}",
+        "literal_error": f"send {name} as {ctx.get('expected')}",
+        "whitespace_only": "write the question in words",
+        "single_choice": f"omit {name} or send 1",
+        "logprobs_unsupported": f"omit {name} or send false",
+        "text_format_only": f'omit {name} or send {{"type": "text"}}',
+    }
+    return fixes.get(rule)
 
 
 def _message(item: dict[str, Any]) -> str:
@@ -164,7 +221,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
         content_type = request.headers.get("content-type")
-        return error_response(request.url.path, from_validation_error(error, content_type))
+        example = EXAMPLE_BODIES.get(request.url.path)
+        return error_response(request.url.path, from_validation_error(error, content_type, example))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -1,16 +1,20 @@
 """Request and response models of the HTTP API, one family per resource.
 
 Request models forbid unknown fields, so that a misspelt field is a 422 naming it rather
-than an option silently ignored (the OpenAI-compatible request is the exception: its clients
-send sampling options this assistant has no use for). Response models document the JSON;
-answers are the pipeline's own `Answer.to_dict()`, the same object `rag ask --json` prints.
+than an option silently ignored. The OpenAI-compatible request names every parameter of
+OpenAI's chat completions, which its clients send (`user`, `stream_options`, sampling
+options): each is checked for its type and then ignored, unless it asks for what this
+assistant cannot give (several choices, log probabilities, JSON output), which is a 422; a
+field OpenAI does not know is a 422 too, as OpenAI's own API answers. Response models
+document the JSON; answers are the pipeline's own `Answer.to_dict()`, the same object
+`rag ask --json` prints.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from pydantic_core import PydanticCustomError
 
 from rag.settings import MAX_QUESTION_CHARS
@@ -47,6 +51,11 @@ DocumentIds = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=MAX_DOCUMENT_ID_CHARS)]],
     Field(max_length=MAX_DOCUMENTS),
 ]
+# A body that works, for the fix of a request that sends none (or not an object), by path.
+EXAMPLE_BODIES = {
+    "/api/ask": '{"question": "…"}',
+    "/v1/chat/completions": '{"messages": [{"role": "user", "content": "…"}]}',
+}
 DOCUMENTS_DESCRIPTION = (
     "Answer from these documents only: ids as `GET /api/documents` lists them (`doc`). "
     "Omitted, null or empty: every indexed document. An id not in the index is a 422 that "
@@ -191,6 +200,8 @@ class PassageResponse(BaseModel):
     content_hash: str
     previous: str | None = Field(description="Anchor of the passage before, in the same document.")
     next: str | None = Field(description="Anchor of the passage after, in the same document.")
+    position: int = Field(description="Where the passage stands in its document: 1 for the first.")
+    document_passages: int = Field(description="How many passages its document has.")
 
 
 class DocumentOut(BaseModel):
@@ -276,20 +287,104 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+def only_one_choice(n: int | None) -> int | None:
+    if n not in (None, 1):
+        raise PydanticCustomError(
+            "single_choice",
+            "only one choice is given: answers are deterministic and verified, so further "
+            "choices would repeat it",
+        )
+    return n
+
+
+def no_log_probabilities(logprobs: bool | None) -> bool | None:
+    if logprobs:
+        raise PydanticCustomError(
+            "logprobs_unsupported",
+            "log probabilities are not given: the answer is the verified text, often quoted "
+            "from the reports, not the model's tokens",
+        )
+    return logprobs
+
+
+def text_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    if response_format is not None and response_format.get("type") != "text":
+        raise PydanticCustomError(
+            "text_format_only",
+            "answers are text with [n] citation markers, not JSON",
+        )
+    return response_format
+
+
+# OpenAI's parameters by their types, checked as OpenAI checks them: no numbers in strings.
+Probability = Annotated[float, Field(strict=True, ge=0, le=1)]
+Penalty = Annotated[float, Field(strict=True, ge=-2, le=2)]
+TokenCount = Annotated[int, Field(strict=True, ge=1)]
+JsonObject = dict[str, Any]
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    include_usage: StrictBool | None = Field(
+        None, description="Accepted; no usage is reported (see the response's description)."
+    )
+    include_obfuscation: StrictBool | None = None
+
+
 class ChatCompletionRequest(BaseModel):
-    """OpenAI's chat request; the last user message is the question. Other fields that
-    OpenAI clients send (temperature, top_p, max_tokens…) are accepted and ignored: answers
-    are deterministic and verified."""
+    """OpenAI's chat request; the last user message is the question. Every parameter of
+    OpenAI's chat completions is accepted, checked for its type and ignored (answers are
+    deterministic, of RAG_MAX_ANSWER_TOKENS at most, and verified; tools are never called),
+    except `n` other than 1, `logprobs: true` and a `response_format` other than text, which
+    ask for what this assistant cannot give (422). Fields OpenAI does not know are a 422."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
-    model: str | None = None
+    model: StrictStr | None = None
     messages: list[ChatMessage] = Field(min_length=1)
-    stream: Annotated[bool, Field(strict=True)] = False
+    stream: StrictBool | None = False
     # Not an OpenAI field: OpenAI's Python client sends it with `extra_body`.
     documents: DocumentIds | None = Field(
         None, description=DOCUMENTS_DESCRIPTION, examples=[["gcm-unece-2020"]]
     )
+    n: Annotated[int | None, Field(strict=True), AfterValidator(only_one_choice)] = Field(
+        None, description="Only 1: answers are deterministic and verified."
+    )
+    logprobs: Annotated[StrictBool | None, AfterValidator(no_log_probabilities)] = None
+    response_format: Annotated[JsonObject | None, AfterValidator(text_format)] = None
+    # Checked, then ignored.
+    temperature: Annotated[float, Field(strict=True, ge=0, le=2)] | None = None
+    top_p: Probability | None = None
+    max_tokens: TokenCount | None = None
+    max_completion_tokens: TokenCount | None = None
+    presence_penalty: Penalty | None = None
+    frequency_penalty: Penalty | None = None
+    logit_bias: dict[str, Annotated[int, Field(strict=True, ge=-100, le=100)]] | None = None
+    top_logprobs: Annotated[int, Field(strict=True, ge=0, le=20)] | None = None
+    seed: Annotated[int, Field(strict=True)] | None = None
+    stop: StrictStr | Annotated[list[StrictStr], Field(max_length=4)] | None = None
+    stream_options: StreamOptions | None = None
+    user: StrictStr | None = None
+    safety_identifier: StrictStr | None = None
+    metadata: dict[str, StrictStr] | None = None
+    store: StrictBool | None = None
+    service_tier: StrictStr | None = None
+    reasoning_effort: StrictStr | None = None
+    verbosity: StrictStr | None = None
+    modalities: list[StrictStr] | None = None
+    audio: JsonObject | None = None
+    prediction: JsonObject | None = None
+    prompt_cache_key: StrictStr | None = None
+    prompt_cache_retention: StrictStr | None = None
+    prompt_cache_options: JsonObject | None = None
+    moderation: JsonObject | None = None
+    web_search_options: JsonObject | None = None
+    tools: list[JsonObject] | None = None
+    tool_choice: StrictStr | JsonObject | None = None
+    parallel_tool_calls: StrictBool | None = None
+    functions: list[JsonObject] | None = None
+    function_call: StrictStr | JsonObject | None = None
 
 
 class AssistantMessage(BaseModel):
@@ -304,6 +399,12 @@ class ChatChoice(BaseModel):
 
 
 class ChatCompletionResponse(BaseModel):
+    """OpenAI's chat completion, with the citations. No `usage`: the text returned is the
+    verified answer, often not what the model wrote (a claim verification drops, a sentence
+    quoted from a report instead), and refusals and answers about the collection involve no
+    model at all, so token counts would describe something other than the answer; OpenAI's
+    clients take a completion without it."""
+
     id: str
     object: Literal["chat.completion"] = "chat.completion"
     created: int

@@ -114,6 +114,20 @@ class PassageIndex:
             after.anchor if after and after.doc_id == doc else None,
         )
 
+    def place(self, anchor: str) -> tuple[int, int]:
+        """Where `anchor` stands in its document: its position (1 for the first passage) and
+        the document's number of passages."""
+        self.passage(anchor)
+        assert self._by_anchor is not None
+        position = self._by_anchor[anchor]
+        doc = self.passages[position].doc_id
+        first = last = position
+        while first > 0 and self.passages[first - 1].doc_id == doc:
+            first -= 1
+        while last + 1 < len(self.passages) and self.passages[last + 1].doc_id == doc:
+            last += 1
+        return position - first + 1, last - first + 1
+
     def vectors_of(self, doc_id: str) -> tuple[list[Passage], np.ndarray]:
         """The passages and vectors of one document (for incremental re-ingest)."""
         rows = [i for i, p in enumerate(self.passages) if p.doc_id == doc_id]

@@ -1,4 +1,5 @@
-"""`GET /api/passages/{anchor}`: one passage, with its document, offsets and neighbours.
+"""`GET /api/passages/{anchor}`: one passage, with its document, offsets, neighbours and
+place in the document, as JSON for systems (the chat shows it to readers: chat/reader.js).
 
 Anchors contain '#' (`gcm-unece-2020#p22`), which a URL must carry encoded as `%23`: a bare
 '#' starts the URL's fragment, which clients never send.
@@ -37,6 +38,7 @@ async def get_passage(anchor: str, index: IndexDep) -> PassageResponse:
             fix=fix,
         )
     previous, following = index.neighbours(anchor)
+    position, document_passages = index.place(anchor)
     return PassageResponse(
         anchor=passage.anchor,
         doc=passage.doc_id,
@@ -49,4 +51,6 @@ async def get_passage(anchor: str, index: IndexDep) -> PassageResponse:
         content_hash=passage.content_hash,
         previous=previous,
         next=following,
+        position=position,
+        document_passages=document_passages,
     )

@@ -14,7 +14,8 @@
      data-rag-url  the assistant's address (default: where this file comes from). A page on
                    another origin must be listed in the server's RAG_CORS_ORIGINS.
      data-api-key  sent as X-API-Key when the server requires keys (RAG_API_KEYS). Anyone who
-                   can view the page can read it: use it on intranet pages only. */
+                   can view the page can read it: use it on intranet pages only. Without
+                   it, the chat asks the reader for a key (chat/access.js). */
 (function () {
   "use strict";
 
@@ -32,6 +33,8 @@
     "chat/answers.js",
     "chat/storage.js",
     "chat/composer.js",
+    "chat/access.js",
+    "chat/reader.js",
     "chat/chat.js",
     "chat/mount.js",
   ];

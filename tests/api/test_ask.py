@@ -230,35 +230,96 @@ def test_openapi_documents_the_documents_field(client: TestClient) -> None:
     assert (listed["maxItems"], listed["items"]["maxLength"]) == (100, 200)
 
 
-@pytest.mark.parametrize(
-    ("body", "field", "rule"),
-    [
-        ({"question": ""}, "question", "string_too_short"),
-        ({"question": "  \n\t "}, "question", "whitespace_only"),
-        ({"question": "x" * (MAX_QUESTION_CHARS + 1)}, "question", "string_too_long"),
-        ({"question": 42}, "question", "string_type"),
-        ({}, "question", "missing"),
-        ({"question": "Which states?", "k": 0}, "k", "greater_than_equal"),
-        ({"question": "Which states?", "k": 51}, "k", "less_than_equal"),
-        ({"question": "Which states?", "k": "3"}, "k", "int_type"),
-        ({"question": "Which states?", "stream": "yes"}, "stream", "bool_type"),
-        ({"question": "Which states?", "top_k": 3}, "top_k", "extra_forbidden"),
-        ({"question": "Which states?", "documents": "gcm"}, "documents", "list_type"),
-        ({"question": "Which states?", "documents": [""]}, "documents.0", "string_too_short"),
-        ({"question": "Which states?", "documents": [7]}, "documents.0", "string_type"),
-        ({"question": "Which states?", "documents": ["d"] * 101}, "documents", "too_long"),
-        (["Which states?"], "body", "model_attributes_type"),
-    ],
-)
-def test_bad_input_is_a_422_naming_the_field_and_the_rule(
-    client: TestClient, body: object, field: str, rule: str
+# Bad bodies: the field at fault, the rule broken, and the fix the error gives.
+BAD_INPUTS = [
+    ({"question": ""}, "question", "string_too_short", "send 'question' with at least 1 character"),
+    ({"question": "  \n\t "}, "question", "whitespace_only", "write the question in words"),
+    (
+        {"question": "x" * (MAX_QUESTION_CHARS + 1)},
+        "question",
+        "string_too_long",
+        "shorten 'question' to at most 2000 characters",
+    ),
+    ({"question": 42}, "question", "string_type", "send 'question' as text, in double quotes"),
+    ({}, "question", "missing", """add 'question', as in {"question": "…"}"""),
+    ({"question": "Which states?", "k": 0}, "k", "greater_than_equal", "send 'k' as 1 or more"),
+    ({"question": "Which states?", "k": 51}, "k", "less_than_equal", "send 'k' as 50 or less"),
+    (
+        {"question": "Which states?", "k": "3"},
+        "k",
+        "int_type",
+        "send 'k' as a whole number, without quotes",
+    ),
+    (
+        {"question": "Which states?", "stream": "yes"},
+        "stream",
+        "bool_type",
+        "send 'stream' as true or false, without quotes",
+    ),
+    (
+        {"question": "Which states?", "top_k": 3},
+        "top_k",
+        "extra_forbidden",
+        "remove 'top_k': /docs lists the fields this endpoint takes",
+    ),
+    (
+        {"question": "Which states?", "documents": "gcm"},
+        "documents",
+        "list_type",
+        "send 'documents' as a JSON list, [...]",
+    ),
+    (
+        {"question": "Which states?", "documents": [""]},
+        "documents.0",
+        "string_too_short",
+        "send 'documents.0' with at least 1 character",
+    ),
+    (
+        {"question": "Which states?", "documents": [7]},
+        "documents.0",
+        "string_type",
+        "send 'documents.0' as text, in double quotes",
+    ),
+    (
+        {"question": "Which states?", "documents": ["d"] * 101},
+        "documents",
+        "too_long",
+        "send 'documents' with at most 100 items",
+    ),
+    (
+        ["Which states?"],
+        "body",
+        "model_attributes_type",
+        """send a JSON object such as {"question": "…"}""",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "field", "rule", "fix"), BAD_INPUTS)
+def test_bad_input_is_a_422_naming_the_field_the_rule_and_the_fix(
+    client: TestClient, body: object, field: str, rule: str, fix: str
 ) -> None:
     response = client.post("/api/ask", json=body)
     assert response.status_code == 422
     error = response.json()
-    assert (error["field"], error["rule"]) == (field, rule)
+    assert (error["field"], error["rule"], error["fix"]) == (field, rule, fix)
     assert error["error"].startswith(f"{field}: ")
     assert error["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize("path", ["/api/ask", "/v1/chat/completions"])
+def test_an_empty_json_body_is_told_what_to_send(client: TestClient, path: str) -> None:
+    response = client.post(path, content=b"", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    if path == "/api/ask":
+        error = response.json()
+        assert (error["field"], error["rule"]) == ("body", "missing")
+        assert error["fix"] == """send a JSON object such as {"question": "…"}"""
+    else:
+        message = response.json()["error"]["message"]
+        assert message.endswith(
+            """; send a JSON object such as {"messages": [{"role": "user", "content": "…"}]}"""
+        )
 
 
 def test_malformed_json_is_a_400(client: TestClient) -> None:

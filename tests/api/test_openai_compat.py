@@ -1,15 +1,20 @@
-"""`/v1/chat/completions` and `/v1/models` in OpenAI's formats, over the fake index."""
+"""`/v1/chat/completions` and `/v1/models` in OpenAI's formats, over the fake index: every
+parameter OpenAI's clients send is accepted when well typed, a bad one or an unknown field is
+a 422 with the fix, and the official Python client works against it."""
 
 from __future__ import annotations
+
+import inspect
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.routes.openai_compat import SERVED_MODEL
-from api.schemas import ChatCompletionResponse, OpenAIErrorResponse
+from api.schemas import ChatCompletionRequest, ChatCompletionResponse, OpenAIErrorResponse
 from rag.factory import build_pipeline
 from rag.settings import Settings
-from tests.api.conftest import FAKE_QUESTION, SYLVANIA_FACT, parse_sse
+from tests.api.conftest import FAKE_QUESTION, SYLVANIA_FACT, live_server, parse_sse
 
 
 def chat(question: str, **extra: object) -> dict[str, object]:
@@ -195,3 +200,131 @@ def test_openapi_documents_the_v1_errors_in_openai_shape(client: TestClient) -> 
         ),
     ):
         OpenAIErrorResponse.model_validate(refused.json(), strict=True)
+
+
+@pytest.mark.parametrize(
+    ("extra", "param", "code", "fix"),
+    [
+        ({"temperature": "hot"}, "temperature", "float_type", "send 'temperature' as a number"),
+        ({"temperature": 3}, "temperature", "less_than_equal", "send 'temperature' as 2 or less"),
+        ({"top_p": -0.1}, "top_p", "greater_than_equal", "send 'top_p' as 0 or more"),
+        ({"max_tokens": "100"}, "max_tokens", "int_type", "send 'max_tokens' as a whole number"),
+        ({"seed": 1.5}, "seed", "int_type", "send 'seed' as a whole number"),
+        ({"user": 7}, "user", "string_type", "send 'user' as text"),
+        ({"stream": "yes"}, "stream", "bool_type", "send 'stream' as true or false"),
+        (
+            {"stream_options": {"include_usage": "yes"}},
+            "stream_options.include_usage",
+            "bool_type",
+            "send 'stream_options.include_usage' as true or false",
+        ),
+        ({"metadata": {"team": 7}}, "metadata.team", "string_type", "send 'metadata.team' as text"),
+        ({"n": 3}, "n", "single_choice", "omit 'n' or send 1"),
+        ({"n": 0}, "n", "single_choice", "omit 'n' or send 1"),
+        ({"logprobs": True}, "logprobs", "logprobs_unsupported", "omit 'logprobs' or send false"),
+        (
+            {"response_format": {"type": "json_object"}},
+            "response_format",
+            "text_format_only",
+            """omit 'response_format' or send {"type": "text"}""",
+        ),
+        ({"foo": 1}, "foo", "extra_forbidden", "remove 'foo'"),
+    ],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_bad_or_unknown_parameters_are_a_422_with_the_fix(
+    client: TestClient, extra: dict[str, object], param: str, code: str, fix: str, stream: bool
+) -> None:
+    body = chat(FAKE_QUESTION, **{"stream": stream, **extra})
+    response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["param"], error["code"], error["type"]) == (param, code, "invalid_request_error")
+    assert f"; {fix}" in error["message"]
+
+
+def test_n_of_one_gives_one_choice_and_n_above_says_why_not(client: TestClient) -> None:
+    one = client.post("/v1/chat/completions", json=chat(FAKE_QUESTION, n=1)).json()
+    assert len(one["choices"]) == 1
+    three = client.post("/v1/chat/completions", json=chat(FAKE_QUESTION, n=3)).json()
+    assert three["error"]["message"] == (
+        "n: only one choice is given: answers are deterministic and verified, so further "
+        "choices would repeat it; omit 'n' or send 1"
+    )
+
+
+def test_the_parameters_openai_clients_send_are_checked_then_ignored(
+    client: TestClient,
+) -> None:
+    plain = client.post("/v1/chat/completions", json=chat(FAKE_QUESTION)).json()
+    sent = chat(
+        FAKE_QUESTION,
+        temperature=0,
+        top_p=1,
+        n=1,
+        max_tokens=64,
+        max_completion_tokens=64,
+        presence_penalty=0.5,
+        frequency_penalty=-0.5,
+        seed=7,
+        stop=["\n\n"],
+        user="analyst-7",
+        metadata={"unit": "migration"},
+        logprobs=False,
+        response_format={"type": "text"},
+        store=False,
+        tools=[{"type": "function", "function": {"name": "lookup", "parameters": {}}}],
+        tool_choice="auto",
+        parallel_tool_calls=False,
+    )
+    answered = client.post("/v1/chat/completions", json=sent).json()
+    assert answered["choices"] == plain["choices"]
+    assert answered["citations"] == plain["citations"]
+    streamed = client.post(
+        "/v1/chat/completions",
+        json={**sent, "stream": True, "stream_options": {"include_usage": True}},
+    )
+    assert streamed.status_code == 200
+    assert parse_sse(streamed.text)[-1].data == "[DONE]"
+
+
+def test_every_parameter_of_openais_client_is_known() -> None:
+    """A parameter the official client can send is never refused as unknown."""
+    openai_chat = pytest.importorskip("openai.resources.chat.completions")
+    sent = set(inspect.signature(openai_chat.Completions.create).parameters)
+    client_only = {"self", "extra_headers", "extra_query", "extra_body", "timeout"}
+    unknown = sorted(sent - client_only - set(ChatCompletionRequest.model_fields))
+    assert unknown == [], f"add these OpenAI parameters to ChatCompletionRequest: {unknown}"
+
+
+def test_the_official_openai_client_gets_answers_and_readable_errors(fake_index: Settings) -> None:
+    openai = pytest.importorskip("openai")
+    with live_server(create_app(fake_index, static_dir=None)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+        completion = client.chat.completions.create(
+            model=SERVED_MODEL,
+            messages=[{"role": "user", "content": FAKE_QUESTION}],
+            temperature=0.2,
+            max_tokens=200,
+            seed=1,
+            user="analyst-7",
+            n=1,
+            extra_body={"documents": ["gcm-unece-2020"]},
+        )
+        expected = build_pipeline(fake_index).ask(FAKE_QUESTION)
+        assert completion.choices[0].message.content == expected.answer
+        assert completion.usage is None
+        stream = client.chat.completions.create(
+            model=SERVED_MODEL,
+            messages=[{"role": "user", "content": FAKE_QUESTION}],
+            stream=True,
+            stream_options={"include_usage": True},
+            user="analyst-7",
+        )
+        text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+        assert text == expected.answer
+        with pytest.raises(openai.UnprocessableEntityError) as refused:
+            client.chat.completions.create(
+                model=SERVED_MODEL, messages=[{"role": "user", "content": FAKE_QUESTION}], n=3
+            )
+        assert "omit 'n' or send 1" in str(refused.value)

@@ -31,6 +31,7 @@ def test_a_passage_is_found_by_its_url_encoded_anchor(
     index = load_index(fake_index.index_dir, index_config(fake_index))
     stored = index.passage("gcm-unece-2020#p22")
     assert stored is not None
+    in_document = [p.anchor for p in index.passages if p.doc_id == "gcm-unece-2020"]
     assert passage == {
         "anchor": "gcm-unece-2020#p22",
         "doc": "gcm-unece-2020",
@@ -43,6 +44,9 @@ def test_a_passage_is_found_by_its_url_encoded_anchor(
         "content_hash": stored.content_hash,
         "previous": "gcm-unece-2020#p21",
         "next": "gcm-unece-2020#p23",
+        # Counted in passages, not paragraphs: a long paragraph is several (`#p5.1`, `#p5.2`).
+        "position": in_document.index("gcm-unece-2020#p22") + 1,
+        "document_passages": len(in_document),
     }
     assert REGULARISATION_TEXT in passage["text"]
     source = fake_index.seeds_dir.joinpath("gcm-unece-2020.txt").read_text(encoding="utf-8")
@@ -52,12 +56,14 @@ def test_a_passage_is_found_by_its_url_encoded_anchor(
 def test_neighbours_chain_through_the_whole_document(client: TestClient) -> None:
     first = client.get("/api/passages/gcm-unece-2020%23p1").json()
     assert first["previous"] is None
-    anchor, seen = first["anchor"], 0
+    anchor, places = first["anchor"], []
     while anchor is not None:
         passage = client.get("/api/passages/" + anchor.replace("#", "%23")).json()
-        anchor, seen = passage["next"], seen + 1
+        anchor = passage["next"]
+        places.append((passage["position"], passage["document_passages"]))
     documents = client.get("/api/documents").json()["documents"]
-    assert seen == documents[0]["passages"]
+    count = documents[0]["passages"]
+    assert places == [(position, count) for position in range(1, count + 1)]
 
 
 def test_an_unknown_anchor_is_a_404_naming_the_field(client: TestClient) -> None:

@@ -9,7 +9,6 @@
 
   const { h, append } = parts.dom;
   const { ABSTENTION_HEADING, sentence, locateQuote, describeSource } = parts.text;
-  const { passageUrl } = parts.api;
 
   const ABSTENTION_HEADING_CHOSEN = "The chosen report does not answer this";
   const CITATION_MARKER = /\[(\d+)\]/g;
@@ -26,7 +25,9 @@
   }
 
   /* The settled answer (the `done` event) to a question limited to `scope` (or null).
-     context: id(name), a unique element id; baseUrl, the API's; onCopy(answer, button). */
+     context: id(name), a unique element id; passageHref(anchor, quote), the address of a
+     passage in its document, and onOpenPassage(event, anchor, quote), a click on it;
+     onCopy(answer, button). */
   function renderAnswer(answer, scope, context) {
     const viewer = h("section", { class: "passage", id: context.id("passage"), hidden: true });
     const article = h("article", {
@@ -43,7 +44,7 @@
         "aria-controls": viewer.id,
         "data-key": key,
         "aria-label": label,
-        onclick: () => togglePassage(viewer, toggles, button, source, key, context.baseUrl),
+        onclick: () => togglePassage(viewer, toggles, button, source, key, context),
       });
       toggles.push(button);
       return button;
@@ -137,7 +138,7 @@
 
   /* Show `source` in `viewer` (a citation: with its quote highlighted), or hide it when the
      same source is already shown. */
-  function togglePassage(viewer, toggles, button, source, key, baseUrl) {
+  function togglePassage(viewer, toggles, button, source, key, context) {
     const showing = !viewer.hidden && viewer.dataset.key === key;
     for (const toggle of toggles) toggle.setAttribute("aria-expanded", "false");
     if (showing) {
@@ -148,14 +149,14 @@
     for (const toggle of toggles) {
       if (toggle.dataset.key === key) toggle.setAttribute("aria-expanded", "true");
     }
-    viewer.replaceChildren(...renderPassage(source, viewer, toggles, button, baseUrl));
+    viewer.replaceChildren(...renderPassage(source, viewer, toggles, button, context));
     viewer.dataset.key = key;
     viewer.setAttribute("aria-label", `Passage ${source.anchor}`);
     viewer.hidden = false;
     viewer.scrollIntoView({ block: "nearest" });
   }
 
-  function renderPassage(source, viewer, toggles, button, baseUrl) {
+  function renderPassage(source, viewer, toggles, button, context) {
     const meta = [];
     if (source.section) meta.push(`Section: ${source.section}`);
     if (source.page !== null && source.page !== undefined) meta.push(`Page ${source.page}`);
@@ -193,9 +194,8 @@
         h(
           "a",
           {
-            href: passageUrl(baseUrl, source.anchor),
-            target: "_blank",
-            rel: "noopener noreferrer",
+            href: context.passageHref(source.anchor, source.quote || ""),
+            onclick: (event) => context.onOpenPassage(event, source.anchor, source.quote || ""),
           },
           `Open passage ${source.anchor}`
         ),

@@ -1,7 +1,8 @@
 /* Talking to the assistant's API: a question to POST /api/ask with "stream": true, its
    server-sent events read from the fetch body (EventSource cannot POST), failures turned
-   into `ChatError`s the reader can act on, and the question limit (GET /api/health) and
-   the indexed documents (GET /api/documents) the chat needs before asking. */
+   into `ChatError`s the reader can act on, the question limit (GET /api/health) and the
+   indexed documents (GET /api/documents) the chat needs before asking, and a cited passage
+   (GET /api/passages/{anchor}). */
 (function (parts) {
   "use strict";
 
@@ -11,19 +12,29 @@
 
   /* A failure the chat explains to the reader: `kind` picks the wording. */
   class ChatError extends Error {
-    constructor(kind, title, detail, retryAfter) {
+    constructor(kind, title, detail, retryAfter, reason) {
       super(detail ? `${title} ${detail}` : title);
       this.kind = kind; // unreachable, busy, invalid, too_long, unauthorized, unavailable, interrupted
       this.title = title;
       this.detail = detail || "";
       this.retryAfter = retryAfter || null;
+      // unauthorized: "key_required" (none was sent) or "key_rejected" (a wrong one was).
+      this.reason = reason || null;
     }
   }
 
+  /* The access key, when the chat has one, as a header: never in a URL, which servers and
+     proxies log. */
+  function keyHeaders(options) {
+    return options.apiKey ? { "X-API-Key": options.apiKey } : {};
+  }
+
   function requestHeaders(options) {
-    const headers = { "Content-Type": "application/json", Accept: "text/event-stream" };
-    if (options.apiKey) headers["X-API-Key"] = options.apiKey;
-    return headers;
+    return {
+      "Content-Type": "application/json",
+      Accept: "text/event-stream",
+      ...keyHeaders(options),
+    };
   }
 
   /* POST the question (asked of the document `scope.doc` only, when given) and call
@@ -87,7 +98,24 @@
       return new ChatError("too_long", "This question is too long; shorten it.");
     }
     if (response.status === 401 || response.status === 403) {
-      return new ChatError("unauthorized", "This page may not use the assistant.", detail);
+      // In the reader's words, not the API's header instructions: the chat asks for the key
+      // itself (access.js), in a form under the conversation.
+      if (body.rule === "api_key_invalid") {
+        return new ChatError(
+          "unauthorized",
+          "The access key was not accepted.",
+          "Check it, or ask your administrator for a new one, and enter it below.",
+          null,
+          "key_rejected"
+        );
+      }
+      return new ChatError(
+        "unauthorized",
+        "This assistant needs an access key.",
+        "Ask your administrator for one, and enter it below.",
+        null,
+        "key_required"
+      );
     }
     if (response.status >= 400 && response.status < 500) {
       return new ChatError("invalid", "The question could not be answered as sent.", detail);
@@ -142,11 +170,15 @@
   }
 
   /* The indexed documents as [{doc, title}] (GET /api/documents): none when the server
-     refuses; rejected when it cannot be reached. */
+     cannot list them (no index yet); rejected with an "unauthorized" ChatError when it wants
+     an access key, and with a TypeError when it cannot be reached. */
   async function fetchDocuments(options) {
     const response = await fetch(`${options.baseUrl}/api/documents`, {
-      headers: options.apiKey ? { "X-API-Key": options.apiKey } : {},
+      headers: keyHeaders(options),
     });
+    if (response.status === 401 || response.status === 403) {
+      throw await errorFromResponse(response);
+    }
     const body = response.ok ? await response.json() : { documents: [] };
     return body.documents.map((d) => ({ doc: d.doc, title: d.title || d.doc }));
   }
@@ -156,12 +188,38 @@
     return `${baseUrl}/api/passages/${encodeURIComponent(anchor)}`;
   }
 
+  /* The passage at `anchor` (GET /api/passages/{anchor}: its document, section, text and
+     neighbours), asked with the access key like every question; rejected with a ChatError. */
+  async function fetchPassage(options, anchor) {
+    let response;
+    try {
+      response = await fetch(passageUrl(options.baseUrl, anchor), {
+        headers: keyHeaders(options),
+      });
+    } catch (_) {
+      throw new ChatError(
+        "unreachable",
+        "The assistant cannot be reached.",
+        "The server may be stopped or the network down. Try again in a moment."
+      );
+    }
+    if (response.status === 404) {
+      throw new ChatError(
+        "not_found",
+        "This passage is not in the index.",
+        "The reports may have been indexed again since it was cited; ask the question again."
+      );
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    return response.json();
+  }
+
   parts.api = {
     ChatError,
     askStreaming,
     readEventStream,
     fetchQuestionLimit,
     fetchDocuments,
-    passageUrl,
+    fetchPassage,
   };
 })(window.GcmRagChat.parts);

@@ -18,6 +18,8 @@
   const { formatNumber, characters } = parts.text;
 
   const ALL_REPORTS = "All reports";
+  // Titles in the order a reader expects: "Annex 2" before "Annex 10", case aside.
+  const TITLE_ORDER = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
 
   class Composer {
     /* id(name): a unique element id; onSubmit(): the reader pressed Enter or Send. */
@@ -161,11 +163,14 @@
 
     // --- "Search in" ---
 
-    /* Fill the "Search in" list with [{doc, title}]; shown only when there is a choice to
-       make. */
+    /* Fill the "Search in" list with [{doc, title}], by title, numbers counted as numbers
+       (the API lists them by id, as text); shown only when there is a choice to make. */
     offerScopes(documents) {
       const chosen = this.scopeSelect.value;
-      const options = documents.map((d) => h("option", { value: d.doc, title: d.title }, d.title));
+      const byTitle = [...documents].sort(
+        (a, b) => TITLE_ORDER.compare(a.title, b.title) || TITLE_ORDER.compare(a.doc, b.doc)
+      );
+      const options = byTitle.map((d) => h("option", { value: d.doc, title: d.title }, d.title));
       this.scopeSelect.replaceChildren(h("option", { value: "" }, ALL_REPORTS), ...options);
       this.scopeSelect.value = documents.some((d) => d.doc === chosen) ? chosen : "";
       this.scopeRow.hidden = documents.length < 2;

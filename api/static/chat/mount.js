@@ -24,22 +24,26 @@
     };
     const shadow = host.attachShadow({ mode: "open" });
     const root = h("div", { class: "root", hidden: true });
-    // Shown once its styles are in, so that the page never flashes an unstyled chat.
+    // Shown once its styles are in, so that the page never flashes an unstyled chat; then
+    // a conversation kept from before a reload opens at its latest answer.
     const styles = h("link", { rel: "stylesheet", href: `${options.assetsUrl || ""}chat.css` });
+    let chat = null;
     const reveal = () => {
       root.hidden = false;
+      if (chat) chat.onShown();
     };
     styles.addEventListener("load", reveal);
     styles.addEventListener("error", reveal);
     shadow.append(styles, root);
     if (settings.mode === "page") {
-      const chat = new Chat(shadow, settings);
+      chat = new Chat(shadow, settings);
       root.appendChild(chat.element);
       chat.loadLimits();
       chat.loadDocuments();
       return chat;
     }
-    return mountWidget(shadow, root, settings);
+    chat = mountWidget(shadow, root, settings);
+    return chat;
   }
 
   /* The floating button and the panel (a non-modal dialog) around the chat. */
@@ -66,6 +70,8 @@
         chat.loadDocuments();
       }
       panel.hidden = !open;
+      // A hidden panel keeps no scroll position: it opens at the latest answer.
+      if (open) chat.onShown();
       launcher.setAttribute("aria-expanded", open ? "true" : "false");
       rememberPanelOpen(settings.baseUrl, open);
       if (focus) {

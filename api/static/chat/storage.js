@@ -1,13 +1,16 @@
 /* What the chat remembers for the browser tab (sessionStorage, so that a reload keeps it and
-   closing the tab forgets it): the conversation's settled turns, and whether the widget's
-   panel was open. Keys hold the API's address, so that two assistants never share a
-   conversation. A browser that refuses storage just gets a chat that forgets on reload. */
+   closing the tab forgets it): the conversation's settled turns, whether the widget's panel
+   was open, and the access key the reader entered. Keys hold the API's address, so that two
+   assistants never share a conversation or a key. A browser that refuses storage just gets a
+   chat that forgets on reload. */
 (function (parts) {
   "use strict";
 
   if (parts.storage) return;
 
   const STORAGE_PREFIX = "gcm-rag-chat:";
+  // Apart from the conversations' prefix: whatever reads those back never meets the key.
+  const KEY_PREFIX = "gcm-rag-key:";
   const MAX_STORED_TURNS = 30;
 
   /* The settled {question, answer, scope} turns of the conversation with `baseUrl`. */
@@ -67,5 +70,24 @@
     return `${STORAGE_PREFIX}open:${baseUrl}`;
   }
 
-  parts.storage = { ConversationStore, panelWasOpen, rememberPanelOpen };
+  /* The access key entered for `baseUrl` in this tab, or null. */
+  function storedKey(baseUrl) {
+    try {
+      return sessionStorage.getItem(`${KEY_PREFIX}${baseUrl}`);
+    } catch (_) {
+      return null;
+    }
+  }
+
+  /* Keep `key` for `baseUrl` for the tab's session; null forgets it. */
+  function rememberKey(baseUrl, key) {
+    try {
+      if (key) sessionStorage.setItem(`${KEY_PREFIX}${baseUrl}`, key);
+      else sessionStorage.removeItem(`${KEY_PREFIX}${baseUrl}`);
+    } catch (_) {
+      // Not kept: the reader enters it again after a reload.
+    }
+  }
+
+  parts.storage = { ConversationStore, panelWasOpen, rememberPanelOpen, storedKey, rememberKey };
 })(window.GcmRagChat.parts);

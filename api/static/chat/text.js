@@ -8,10 +8,12 @@
 
   const ABSTENTION_HEADING = "The indexed reports do not answer this";
 
-  /* `text` as a sentence: trimmed, with a full stop unless it ends with one. */
+  /* `text` as a sentence: trimmed, starting with a capital (the API's messages start in
+     lower case, to follow a field name), with a full stop unless it ends with one. */
   function sentence(text) {
     text = (text || "").trim();
     if (!text) return "";
+    text = text.charAt(0).toUpperCase() + text.slice(1);
     return /[.!?]$/.test(text) ? text : `${text}.`;
   }
 

@@ -13,6 +13,7 @@ from tests.api.conftest import FAKE_QUESTION, GATE_TIMEOUT_S
 from tests.api.widget.conftest import (
     MARKUP,
     MARKUP_QUESTION,
+    PHONE,
     ApiServer,
     ChatUi,
     DraftingServer,
@@ -293,6 +294,32 @@ def test_the_conversation_survives_a_reload_until_new_conversation(page_ui: Chat
     page_ui.page.locator(".intro").wait_for()
     assert page_ui.page.locator(".turn").count() == 0
     assert page_ui.stored_answers() == []
+
+
+# Where the last question and the log are on screen, and how far the log is scrolled.
+LATEST_IN_VIEW = """() => {
+    const root = document.getElementById("chat").shadowRoot;
+    const log = root.querySelector(".log");
+    const questions = root.querySelectorAll(".question");
+    const latest = questions[questions.length - 1].getBoundingClientRect();
+    const view = log.getBoundingClientRect();
+    return {scrolled: log.scrollTop, room: log.scrollHeight - log.clientHeight,
+            top: latest.top - view.top, bottom: view.bottom - latest.bottom};
+}"""
+
+
+def test_a_reload_opens_the_conversation_at_the_latest_answer(page_ui: ChatUi) -> None:
+    page_ui.page.set_viewport_size(PHONE)
+    for _ in range(3):
+        page_ui.ask(FAKE_QUESTION)
+    page_ui.page.reload()
+    page_ui.answers().nth(2).wait_for()
+    page_ui.page.wait_for_timeout(300)  # time for the styles, and any scrolling, to settle
+    shown = page_ui.page.evaluate(LATEST_IN_VIEW)
+    assert shown["room"] > 0, "the conversation should overflow the phone's screen"
+    assert shown["scrolled"] > 0, "opened at the top of the conversation"
+    # The latest question is on screen, its answer below it.
+    assert shown["top"] >= 0 and shown["bottom"] > 0, shown
 
 
 def test_markup_in_a_passage_is_shown_as_text_and_runs_nothing(page_ui: ChatUi) -> None:

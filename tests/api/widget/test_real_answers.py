@@ -1,11 +1,12 @@
 """The chat on the real bundled models: the page answers the headline question and its
-citation [1] opens the regularisation passage, with the quote highlighted and a working link;
-the widget, embedded with its one tag on a page of another origin, answers too. Screenshots
-of both, at desktop width, at 360 px and at 200 % zoom, go to test-artifacts/widget/."""
+citation [1] opens the regularisation passage, with the quote highlighted and a link that
+shows it in its document; the widget, embedded with its one tag on a page of another origin,
+answers too. Screenshots of both, at desktop width, at 360 px and at 200 % zoom, go to
+test-artifacts/widget/."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -51,12 +52,24 @@ def test_page_answer_cites_the_regularisation_passage(
     assert first["anchor"] in passage.inner_text()
     assert first["section"] in passage.inner_text()
     link = passage.get_by_role("link")
-    href = link.get_attribute("href")
-    assert href == f"{real_widget_server.url}/api/passages/{quote(first['anchor'], safe='')}"
+    href = link.get_attribute("href") or ""
+    assert parse_qs(urlsplit(href).fragment) == {
+        "passage": [first["anchor"]],
+        "quote": [first["quote"]],
+    }
     assert "%23" in href
-    linked = httpx.get(href, timeout=30).json()
+    linked = httpx.get(
+        f"{real_widget_server.url}/api/passages/{quote(first['anchor'], safe='')}", timeout=30
+    ).json()
     assert (linked["anchor"], linked["text"]) == (first["anchor"], first["text"])
     ui.screenshot("page-desktop.png")
+    link.click()
+    reader = ui.page.locator("section.reader")
+    reader.locator("mark").wait_for()
+    assert first["doc_title"] in reader.inner_text()
+    assert flat(reader.locator(".text").inner_text()) == flat(linked["text"])
+    reader.get_by_role("button", name="Back to the conversation").click()
+    answer.wait_for()
 
     for size, name in ((PHONE, "page-360.png"), (ZOOMED, "page-zoom-200.png")):
         ui.page.set_viewport_size(size)

@@ -1,6 +1,7 @@
 """The chat's "Search in" list, on fake components: shown when several documents are
-indexed, labelled and worked by keyboard; the chosen document is sent with each question and
-named beside it; hidden with one document."""
+indexed, labelled and worked by keyboard, in the order of their titles (numbers in them
+counted as numbers); the chosen document is sent with each question and named beside it;
+hidden with one document."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from api.app import create_app
 from rag.settings import Settings
 from tests.api.conftest import FAKE_QUESTION, live_server
 from tests.api.widget.conftest import PHONE, ApiServer, ChatUi
+from tests.conftest import ingest_seeds
 
 pytestmark = pytest.mark.browser
 
@@ -102,3 +104,30 @@ def test_with_one_document_there_is_nothing_to_choose(ui: ChatUi, one_document_s
     bodies = asked_bodies(ui)
     ui.ask(FAKE_QUESTION)
     assert bodies == [{"question": FAKE_QUESTION, "stream": True}]
+
+
+@pytest.fixture
+def annexes_server(fake_settings: Settings) -> Iterator[str]:
+    """Annexes 1, 2, 10 and 11 of a report, whose ids sort as text: 1, 10, 11, 2."""
+    for number in (2, 10, 1, 11):
+        (fake_settings.seeds_dir / f"annex-{number}.md").write_text(
+            f"# Annex {number}\n\nAnnex {number} lists the returns of quarter {number}.\n"
+        )
+    ingest_seeds(fake_settings)
+    with live_server(create_app(fake_settings)) as url:
+        yield url
+
+
+def test_reports_are_listed_with_their_numbers_in_order(ui: ChatUi, annexes_server: str) -> None:
+    listed = httpx.get(f"{annexes_server}/api/documents").json()["documents"]
+    assert [d["doc"] for d in listed if d["doc"].startswith("annex")] == [
+        "annex-1",
+        "annex-10",
+        "annex-11",
+        "annex-2",
+    ]
+    ui.page.goto(f"{annexes_server}/")
+    choice = ui.page.get_by_label("Search in")
+    choice.wait_for()
+    titles = choice.locator("option").all_inner_texts()
+    assert titles[:5] == ["All reports", "Annex 1", "Annex 2", "Annex 10", "Annex 11"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import FAKE_QUESTION, free_port
-from tests.api.widget.conftest import ApiServer, ChatUi, HostPages, embed_tag
+from tests.api.widget.conftest import PHONE, ApiServer, ChatUi, HostPages, embed_tag
 
 pytestmark = pytest.mark.browser
 
@@ -180,13 +180,56 @@ def test_data_api_key_is_sent_when_the_server_wants_one(
     with_key = host_pages.add(
         "key.html", HOST_CONTENT + embed_tag(keyed_server.url, api_key="intranet-key-7")
     )
+    ui.page.goto(with_key)
+    ui.page.get_by_role("button", name="Ask the reports").click()
+    answer = ui.ask(FAKE_QUESTION)
+    assert answer.get_attribute("data-abstained") == "false"
+    assert ui.page.locator(".access").is_hidden()
+
+    # Without data-api-key, the panel asks the reader for the key, in words for an official.
+    ui.page.evaluate("sessionStorage.clear()")
     ui.page.goto(without_key)
     ui.page.get_by_role("button", name="Ask the reports").click()
     error = ui.ask(FAKE_QUESTION)
     assert error.get_attribute("data-kind") == "unauthorized"
-    assert "an API key is required" in error.inner_text()
+    assert "This assistant needs an access key." in error.inner_text()
+    assert "Authorization" not in error.inner_text()
+    key_box = ui.page.get_by_label("Access key", exact=True)
+    key_box.fill("intranet-key-7")
+    key_box.press("Enter")
+    answer = ui.answers().first
+    answer.wait_for()
+    assert answer.get_attribute("data-abstained") == "false"
+    ui.screenshot("widget-access-key.png")
 
     ui.page.goto(with_key)
     ui.page.get_by_role("button", name="Ask the reports").wait_for()
     answer = ui.ask(FAKE_QUESTION)
     assert answer.get_attribute("data-abstained") == "false"
+
+
+def test_the_reopened_panel_shows_the_latest_answer_after_a_reload(
+    ui: ChatUi, fake_server: ApiServer, host_pages: HostPages
+) -> None:
+    ui.page.set_viewport_size(PHONE)
+    ui.page.goto(host_pages.add("reload.html", HOST_CONTENT + embed_tag(fake_server.url)))
+    ui.page.get_by_role("button", name="Ask the reports").click()
+    for _ in range(3):
+        ui.ask(FAKE_QUESTION)
+    ui.page.reload()  # the panel was open: it opens again, with the conversation
+    ui.answers().nth(2).wait_for()
+    ui.page.wait_for_timeout(300)  # time for the styles, and any scrolling, to settle
+    shown = inside(
+        ui,
+        ".log",
+        """(log) => {
+            const questions = log.querySelectorAll(".question");
+            const latest = questions[questions.length - 1].getBoundingClientRect();
+            const view = log.getBoundingClientRect();
+            return {scrolled: log.scrollTop, top: latest.top - view.top,
+                    bottom: view.bottom - latest.bottom};
+        }""",
+    )
+    assert isinstance(shown, dict)
+    assert shown["scrolled"] > 0, "opened at the top of the conversation"
+    assert shown["top"] >= 0 and shown["bottom"] > 0, shown
