@@ -255,6 +255,12 @@ class PassageIndex:
         _remove_superseded(index_dir, keep=set(files.values()))
 
 
+def project_folder(index_dir: Path) -> Path:
+    """The project folder of the index at `index_dir`: the folder holding it, as the project
+    holds index/ beside seeds/ (its symbolic links resolved, as source paths are)."""
+    return index_dir.absolute().parent.resolve()
+
+
 def read_manifest(index_dir: Path) -> dict[str, Any]:
     """The manifest of the index at `index_dir`, or `IndexMissingError` saying how to build it."""
     path = index_dir / MANIFEST

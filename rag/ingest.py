@@ -44,6 +44,7 @@ from rag.index import (
     IndexConfig,
     PassageIndex,
     load_index,
+    project_folder,
     read_documents,
 )
 from rag.loaders import load_document, supported_extensions
@@ -172,7 +173,12 @@ def ingest(
     reserved: dict[str, str] = {}
     if listed is not None:
         files, reserved = _add_listed_files(files, listed, report, log)
-    corpus = Corpus(existing.documents if existing is not None else {}, report, reserved)
+    corpus = Corpus(
+        existing.documents if existing is not None else {},
+        report,
+        reserved,
+        project_folder(index_dir),
+    )
     for path in tqdm(files, desc="Reading", unit="file", disable=not progress):
         try:
             document = load_document(path)

@@ -369,6 +369,61 @@ def test_corrupt_vectors_file_is_rebuilt_with_every_document(corpus: Path, tmp_p
     np.testing.assert_allclose(after.vectors, before.vectors, rtol=1e-6)
 
 
+def anchors_of(index_dir: Path) -> list[str]:
+    return [passage.anchor for passage in load_index(index_dir, CONFIG).passages]
+
+
+def test_rebuild_keeps_the_id_and_the_file_of_a_report_with_a_copy_elsewhere(
+    tmp_path: Path,
+) -> None:
+    project, outside = tmp_path / "project", tmp_path / "other"
+    (project / "seeds").mkdir(parents=True)
+    outside.mkdir()
+    seeds_copy = project / "seeds" / SEED_REPORT.name
+    outside_copy = outside / SEED_REPORT.name
+    shutil.copy(SEED_REPORT, seeds_copy)
+    shutil.copy(SEED_REPORT, outside_copy)
+    index_dir = project / "index"
+    Run([project / "seeds"], index_dir)
+    assert Run([outside_copy], index_dir).report.duplicates == [
+        (str(outside_copy.resolve()), "gcm-unece-2020")
+    ]
+    before = anchors_of(index_dir)
+    overwrite_middle(next(index_dir.glob("passages-*.jsonl")))
+    # The copy elsewhere sorts first by path ("other" < "project"): it must not win.
+    run = Run([project / "seeds"], index_dir)
+    assert run.report.reread == ["gcm-unece-2020"] and run.report.added == []
+    assert run.report.duplicates == [(str(outside_copy.resolve()), "gcm-unece-2020")]
+    assert not any("is indexed as" in line for line in run.log)
+    record = load_index(index_dir, CONFIG).documents["gcm-unece-2020"]
+    assert record.path == str(seeds_copy.resolve())
+    assert record.duplicates == (str(outside_copy.resolve()),)
+    assert anchors_of(index_dir) == before
+
+
+def test_rebuild_of_an_index_copied_from_another_checkout_reads_this_ones_file(
+    tmp_path: Path,
+) -> None:
+    checkouts = {name: tmp_path / name for name in ("main", "work")}
+    for checkout in checkouts.values():
+        (checkout / "seeds").mkdir(parents=True)
+        shutil.copy(SEED_REPORT, checkout / "seeds" / SEED_REPORT.name)
+    Run([checkouts["main"] / "seeds"], checkouts["main"] / "index")
+    before = anchors_of(checkouts["main"] / "index")
+    index_dir = checkouts["work"] / "index"
+    shutil.copytree(checkouts["main"] / "index", index_dir)
+    overwrite_middle(next(index_dir.glob("passages-*.jsonl")))
+    run = Run([checkouts["work"] / "seeds"], index_dir)
+    # Not 'gcm-unece-2020-txt', and not read from the other checkout.
+    assert run.report.reread == ["gcm-unece-2020"] and run.report.added == []
+    other_file = str((checkouts["main"] / "seeds" / SEED_REPORT.name).resolve())
+    assert run.report.duplicates == [(other_file, "gcm-unece-2020")]
+    record = load_index(index_dir, CONFIG).documents["gcm-unece-2020"]
+    assert record.path == str((checkouts["work"] / "seeds" / SEED_REPORT.name).resolve())
+    assert record.duplicates == (other_file,)
+    assert anchors_of(index_dir) == before
+
+
 # --- duplicates, collisions, moves ------------------------------------------------------
 
 
