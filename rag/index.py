@@ -267,6 +267,18 @@ class PassageIndex:
         _remove_superseded(index_dir, keep=set(files.values()))
 
 
+def manifest_signature(index_dir: Path) -> tuple[int, int, int, int] | None:
+    """What tells the manifest at `index_dir` from the one saved before it, at the cost of one
+    `stat` (None when there is none): each save puts a new file in its place (device, inode,
+    modification time and size), and the manifest is the commit point, so a changed
+    signature is a changed index."""
+    try:
+        status = (index_dir / MANIFEST).stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
+
+
 def project_folder(index_dir: Path) -> Path:
     """The project folder of the index at `index_dir`: the folder holding it, as the project
     holds index/ beside seeds/ (its symbolic links resolved, as source paths are)."""
@@ -335,6 +347,14 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
         sentence_vectors = (
             _vectors_of(_deserialise(data["sentences"]), dimension) if "sentences" in data else None
         )
+        project = project_folder(index_dir)
+        listed = manifest["documents"]
+        documents = {d: _record_from_dict(d, r, project) for d, r in listed.items()}
+        absolute_paths_stored = any(
+            stored != _stored_path(stored, project)
+            for record in listed.values()
+            for stored in (record["path"], *record.get("duplicates", ()))
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as error:
         raise IndexMismatchError(f"{index_dir}/ is damaged ({error})", REBUILD_HINT) from None
     if flat.ntotal != len(passages):
@@ -347,14 +367,8 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
         if flat.ntotal
         else np.zeros((0, manifest["dimension"]), dtype=np.float32)
     )
-    project = project_folder(index_dir)
-    documents = {d: _record_from_dict(d, r, project) for d, r in manifest["documents"].items()}
     index = PassageIndex(expected, dimension, passages, vectors, documents, sentence_vectors)
-    index.absolute_paths_stored = any(
-        stored != _stored_path(stored, project)
-        for record in manifest["documents"].values()
-        for stored in (record["path"], *record.get("duplicates", ()))
-    )
+    index.absolute_paths_stored = absolute_paths_stored
     if sentence_vectors is not None and len(sentence_vectors) != len(index.sentence_rows()):
         raise IndexMismatchError(
             f"{index_dir}/ is damaged ({len(sentence_vectors)} sentence vectors for "

@@ -159,3 +159,14 @@ def test_passage_text_with_a_unicode_line_separator_round_trips(tmp_path: Path) 
     config = IndexConfig(embedding_model="hashing")
     PassageIndex(config, 4, [passage], vector).save(tmp_path)
     assert load_index(tmp_path, config).passages == [passage]
+
+
+def test_a_manifest_without_its_document_list_is_damaged_not_a_crash(
+    fake_index: Settings,
+) -> None:
+    path = fake_index.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["documents"]
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="is damaged"):
+        load_configured_index(fake_index)
