@@ -28,6 +28,7 @@ from typing import Any
 from api.audit import AuditLog
 from api.generation_queue import GenerationQueue
 from api.public_paths import public_error, public_folder, public_message
+from rag.cli_settings import naming_index_dir
 from rag.collection import COLLECTION_MODE
 from rag.embedding import Embedder
 from rag.errors import RagError
@@ -107,6 +108,7 @@ class AssistantService:
         try:
             index = load_configured_index(self.settings)
         except RagError as error:
+            error = naming_index_dir(error, self.settings.index_dir)
             if self._pipeline is not None:
                 log.warning("the index changed and cannot be loaded: %s", error)
             self._pipeline = None
