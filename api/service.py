@@ -120,8 +120,10 @@ class AssistantService:
         if "embedder" not in self.problems:
             pipeline.retriever.retrieve("warm up", 1)  # builds BM25 now
         if self._pipeline is not None:
-            log.info(
-                "the index changed on disk; reloaded: %d document(s), corpus %s",
+            # A warning, as the server's log shows no lower level: the operator should see
+            # that answers now come from another corpus.
+            log.warning(
+                "the index changed on disk and was reloaded: %d document(s), corpus %s",
                 len(index.documents),
                 index.corpus_hash,
             )
