@@ -1,18 +1,29 @@
-"""`rag serve [--host HOST] [--port PORT]`: the HTTP API and the chat widget, on uvicorn."""
+"""`rag serve [--host HOST] [--port PORT]`: the HTTP API and the chat widget, on uvicorn.
+
+Stopped with Ctrl-C (SIGINT) it exits with status 130, interrupted, as every `rag` command
+does, once uvicorn has shut down gracefully. `uvicorn.run` would exit 0: it swallows the
+KeyboardInterrupt that uvicorn raises after shutting down, and raises none at all when
+SIGINT was ignored at start-up (a background job of a script), so the server records the
+signal itself. SIGTERM, once the server has shut down, ends the process as that signal's
+default does (status 143 in a shell).
+"""
 
 from __future__ import annotations
 
 import argparse
 import errno
 import ipaddress
+import signal
 import socket
 import sys
+from types import FrameType
 from typing import Any
 
 from rag.errors import RagError
 from rag.settings import Settings
 
 NAME = "serve"
+EXIT_NOT_STARTED = 1  # the server could not start: its log lines above say why
 
 
 def add_parser(subparsers: Any) -> None:
@@ -53,7 +64,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "set RAG_API_KEYS to require one",
             file=sys.stderr,
         )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, noting whether a SIGINT stopped it."""
+
+        interrupted = False
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            self.interrupted = self.interrupted or sig == signal.SIGINT
+            super().handle_exit(sig, frame)
+
+    server = Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="info"))
+    server.run()
+    if server.interrupted:
+        raise KeyboardInterrupt  # rag's main: "rag serve: interrupted", status 130
+    if not server.started:
+        print("rag serve: error: the server did not start (see the log above)", file=sys.stderr)
+        return EXIT_NOT_STARTED
     return 0
 
 

@@ -78,10 +78,18 @@ ApiKeyDep = Depends(require_api_key)
 
 
 async def get_pipeline(service: ServiceDep) -> Pipeline:
-    """The loaded pipeline; 503 naming the fix (e.g. "run 'rag ingest'") when there is none."""
-    if service.loaded_pipeline is None:
-        await anyio.to_thread.run_sync(service.retry_index)
+    """The pipeline over the index as it is on disk now (reloaded first if it changed); 503
+    naming the fix (e.g. "run 'rag ingest'") when there is none. The request keeps this
+    pipeline to its end, whatever reloads meanwhile."""
+    await refresh_index(service)
     return service.pipeline()
+
+
+async def refresh_index(service: AssistantService) -> None:
+    """Reload the index if it changed on disk: checked in the event loop (one `stat`),
+    reloaded in a worker thread."""
+    if service.index_changed():
+        await anyio.to_thread.run_sync(service.refresh_index)
 
 
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]

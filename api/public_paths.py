@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rag.cli_settings import index_dir_argument
 from rag.errors import RagError
 
 
@@ -28,8 +29,16 @@ def public_folder(folder: Path) -> str:
 
 
 def public_message(message: str, folder: Path) -> str:
-    """`message` with `folder`, as the settings name it, named by `public_folder`."""
-    return message.replace(f"{folder}/", f"{public_folder(folder)}/")
+    """`message` with `folder`, as the settings name it, named by `public_folder`. A command
+    naming a folder outside the working directory, whose public name alone would build
+    another index, names it as a placeholder instead."""
+    public = public_folder(folder)
+    command = f"'rag ingest --index-dir {index_dir_argument(folder)}'"
+    if not folder.resolve().is_relative_to(Path.cwd()):
+        message = message.replace(
+            command, f"'rag ingest --index-dir DIR' (DIR: the server's index folder, {public}/)"
+        )
+    return message.replace(f"{folder}/", f"{public}/")
 
 
 def public_error(error: RagError, folder: Path) -> RagError:

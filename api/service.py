@@ -2,9 +2,18 @@
 wrong loading it.
 
 The server starts even when something is missing, so that `/api/health` can say what: a
-missing index (the message names `rag ingest`), a model that will not load. A missing or
-mismatched index is looked for again on later requests, so that running `rag ingest` while
-the server is up takes effect without a restart.
+missing index (the message names `rag ingest`), a model that will not load.
+
+The index on disk is watched through its manifest, the commit point of every save: before
+each request that reads the index (answers, passages, documents, health) one `stat` says
+whether it changed since it was loaded, and if it did the index is loaded again and a new
+pipeline put in place of the old one (the embedder and the model are kept). So `rag ingest`
+or `rag docs remove` while the server runs takes effect at the next request, and an index
+built while it ran without one is picked up. An answer under way keeps the pipeline it
+started with, and so the index it retrieved from, to its end and its audit line; the swap
+never reaches into it. An index that can no longer be loaded (deleted, damaged, built with
+other settings) leaves no pipeline: health says why, and questions get 503 with the fix,
+rather than answers from documents that may have been removed.
 """
 
 from __future__ import annotations
@@ -19,9 +28,10 @@ from typing import Any
 from api.audit import AuditLog
 from api.generation_queue import GenerationQueue
 from api.public_paths import public_error, public_folder, public_message
+from rag.cli_settings import naming_index_dir
 from rag.collection import COLLECTION_MODE
 from rag.embedding import Embedder
-from rag.errors import IndexMismatchError, IndexMissingError, RagError
+from rag.errors import RagError
 from rag.factory import (
     REMOTE_GENERATOR,
     build_embedder,
@@ -30,7 +40,7 @@ from rag.factory import (
     load_configured_index,
 )
 from rag.generation import Generator
-from rag.index import PassageIndex
+from rag.index import PassageIndex, manifest_signature
 from rag.pipeline import Pipeline
 from rag.settings import MAX_QUESTION_CHARS, Settings
 from rag.types import Answer
@@ -48,6 +58,9 @@ class AssistantService:
         self._embedder: Embedder | None = pipeline.embedder if pipeline else None
         self._generator: Generator | None = pipeline.generator if pipeline else None
         self._index_error: RagError | None = None
+        # The manifest's signature when the current index (or the failure to load one) was
+        # read: `_NOT_READ` until then.
+        self._index_signature: object = _NOT_READ
         self._load_lock = threading.Lock()
         self.problems: dict[str, str] = {}
         self.model_loaded = False
@@ -80,32 +93,59 @@ class AssistantService:
             if self._pipeline is None:
                 self._load_index()
             else:
+                # Given ready-made (tests share a loaded model): taken as the index on disk now.
+                self._index_signature = manifest_signature(self.settings.index_dir)
                 self._pipeline.retriever.retrieve("warm up", 1)  # builds BM25 now
         for part, problem in self.problems.items():
             log.warning("not ready: %s: %s", part, problem)
 
     def _load_index(self) -> None:
+        """Load the index into a new pipeline and put it in place (under `_load_lock`);
+        when it cannot be loaded, drop the current one and record why."""
         assert self._embedder is not None and self._generator is not None
+        # Taken before reading: a save meanwhile then shows as a change at the next request.
+        signature = manifest_signature(self.settings.index_dir)
         try:
             index = load_configured_index(self.settings)
         except RagError as error:
+            error = naming_index_dir(error, self.settings.index_dir)
+            if self._pipeline is not None:
+                log.warning("the index changed and cannot be loaded: %s", error)
+            self._pipeline = None
+            self._index_signature = signature
             self._index_error = error
             self.problems["index"] = str(error)
             return
         pipeline = build_pipeline(self.settings, self._embedder, self._generator, index)
         if "embedder" not in self.problems:
             pipeline.retriever.retrieve("warm up", 1)  # builds BM25 now
+        if self._pipeline is not None:
+            # A warning, as the server's log shows no lower level: the operator should see
+            # that answers now come from another corpus.
+            log.warning(
+                "the index changed on disk and was reloaded: %d document(s), corpus %s",
+                len(index.documents),
+                index.corpus_hash,
+            )
         self._pipeline = pipeline
+        self._index_signature = signature
         self._index_error = None
         self.problems.pop("index", None)
 
-    def retry_index(self) -> None:
-        """Load the index again if it was missing or built with other settings, so that
-        'rag ingest' run meanwhile takes effect (blocking: reads the index files)."""
-        unusable = (IndexMissingError, IndexMismatchError)
-        if self._pipeline is None and isinstance(self._index_error, unusable):
+    def index_changed(self) -> bool:
+        """Whether the index on disk differs from the one loaded (or from the one that could
+        not be loaded): one `stat` of its manifest, cheap enough for every request."""
+        if self._embedder is None or self._generator is None:
+            return False  # nothing could use an index (a bad backend name): never loaded
+        return manifest_signature(self.settings.index_dir) != self._index_signature
+
+    def refresh_index(self) -> None:
+        """Load the index again if it changed on disk since it was read, so that `rag ingest`
+        or `rag docs remove` run meanwhile takes effect (blocking: reads the index files).
+        Requests arriving meanwhile wait for the one reload rather than each doing it."""
+        if self.index_changed():
             with self._load_lock:
-                if self._pipeline is None:
+                if self.index_changed():
                     self._load_index()
 
     # --- serving ------------------------------------------------------------------------
@@ -128,22 +168,23 @@ class AssistantService:
     def record_answer(
         self,
         answer: Answer,
+        corpus_hash: str,
         latency_ms: float,
         client: str | None,
         endpoint: str,
         documents: Collection[str] | None = None,
     ) -> None:
-        """Audit `answer`, asked of `documents` only when given (blocking: appends to the
-        audit log)."""
+        """Audit `answer`, given from the corpus `corpus_hash` (the index it was retrieved
+        from, which a reload may have replaced since), asked of `documents` only when given
+        (blocking: appends to the audit log)."""
         if answer.mode not in ("abstained", COLLECTION_MODE) and not self.model_loaded:
             # The model answered, so it works now (it may have failed at start-up); a list of
             # the indexed reports is read from the index's records without it.
             self.model_loaded = True
             self.problems.pop("model", None)
-        index = self._pipeline.retriever.index if self._pipeline else None
         self.audit.record(
             answer,
-            corpus_hash=index.corpus_hash if index else None,
+            corpus_hash=corpus_hash,
             latency_ms=latency_ms,
             client=client,
             endpoint=endpoint,
@@ -183,6 +224,9 @@ class AssistantService:
                 for part, problem in self.problems.items()
             },
         }
+
+
+_NOT_READ = object()
 
 
 def versions() -> dict[str, str | None]:

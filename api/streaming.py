@@ -71,21 +71,22 @@ async def answer_and_audit(
     events: AsyncGenerator[StreamEvent, None],
     admission: Admission,
     service: AssistantService,
+    corpus_hash: str,
     started: float,
     client: str | None,
     endpoint: str,
     documents: Collection[str] | None = None,
 ) -> Answer:
     """The answer of a request that is not streamed, written to the audit log (with the
-    `documents` it was limited to); its queue place is given back as soon as the pipeline
-    is done, before the (blocking) audit write."""
+    corpus it came from and the `documents` it was limited to); its queue place is given
+    back as soon as the pipeline is done, before the (blocking) audit write."""
     try:
         answer = await final_answer(events)
     finally:
         admission.release()
     latency_ms = (time.perf_counter() - started) * 1000
     await anyio.to_thread.run_sync(
-        service.record_answer, answer, latency_ms, client, endpoint, documents
+        service.record_answer, answer, corpus_hash, latency_ms, client, endpoint, documents
     )
     return answer
 

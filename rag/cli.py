@@ -14,8 +14,15 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, get_args
 
-from rag.cli_settings import add_global_options, retrieval_help, settings_from, top_k_help
-from rag.errors import IndexMissingError, RagError
+from rag.cli_settings import (
+    add_global_options,
+    ingest_command,
+    naming_index_dir,
+    retrieval_help,
+    settings_from,
+    top_k_help,
+)
+from rag.errors import IndexMismatchError, IndexMissingError, RagError
 from rag.settings import RetrievalMode, Settings, unknown_variable_warnings
 
 EXIT_USAGE = 2
@@ -352,11 +359,20 @@ def run_command(args: argparse.Namespace) -> int:
     except IndexMissingError:
         # The index names its folder as configured, often the relative default index/: run
         # from another folder, that reads as if no index had been built at all.
+        command = ingest_command(settings.index_dir)
+        elsewhere = (
+            "; if it was built in the project folder, run rag from there or set "
+            "RAG_INDEX_DIR (or --index-dir)"
+            if command == "rag ingest"
+            else ""
+        )
         raise IndexMissingError(
             f"no index at {settings.index_dir.absolute()}/",
-            "run 'rag ingest' to build it; if it was built in the project folder, run rag "
-            "from there or set RAG_INDEX_DIR (or --index-dir)",
+            f"run '{command}' to build it{elsewhere}",
         ) from None
+    except IndexMismatchError as error:
+        # Rebuilt by 'rag ingest' only when it is told which folder: it builds ./index.
+        raise naming_index_dir(error, settings.index_dir) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,10 +4,11 @@ the errors that name an invalid value as the user gave it (an option or a RAG_ v
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 from typing import Any
 
-from rag.errors import RagError
+from rag.errors import IndexMismatchError, IndexMissingError, RagError
 from rag.settings import ENV_PREFIX, Settings
 
 
@@ -30,6 +31,35 @@ def setting_range(field: str) -> str:
     low = next(constraint.ge for constraint in constraints if hasattr(constraint, "ge"))
     high = next(constraint.le for constraint in constraints if hasattr(constraint, "le"))
     return f"{low} to {high}"
+
+
+def index_dir_argument(index_dir: Path) -> str:
+    """`index_dir` as `--index-dir` takes it in a command quoted with '…': with a slash, as
+    folders are named in messages, and in double quotes when the shell would split it."""
+    folder = f"{index_dir}/"
+    return folder if shlex.quote(folder) == folder else f'"{folder}"'
+
+
+def ingest_command(index_dir: Path) -> str:
+    """The command that builds or rebuilds the index at `index_dir`: plain `rag ingest` for
+    the default folder, else naming the folder (plain `rag ingest` would build ./index)."""
+    if index_dir == setting_default("index_dir"):
+        return "rag ingest"
+    return f"rag ingest --index-dir {index_dir_argument(index_dir)}"
+
+
+def naming_index_dir(error: RagError, index_dir: Path) -> RagError:
+    """An index error whose fix says "run 'rag ingest'" with that command naming the index
+    folder `index_dir` when it is not the default one (`ingest_command`); other errors as
+    they are."""
+    command = ingest_command(index_dir)
+    if (
+        not isinstance(error, (IndexMissingError, IndexMismatchError))
+        or not error.fix
+        or command == "rag ingest"
+    ):
+        return error
+    return type(error)(error.problem, error.fix.replace("'rag ingest'", f"'{command}'"))
 
 
 def top_k_help() -> str:

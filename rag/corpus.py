@@ -24,6 +24,7 @@ class Corpus:
         records: dict[str, DocumentRecord],
         report: IngestReport,
         reserved: dict[str, str] | None = None,
+        project: Path | None = None,
     ) -> None:
         self.records = dict(records)
         self.pending: dict[str, Document] = {}
@@ -32,6 +33,9 @@ class Corpus:
         # On a rebuild, the id each listed file had (by resolved path): anchors must not move,
         # so no other file may take one of these ids.
         self._reserved = dict(reserved or {})
+        # The folder whose files the manifest names relatively (`rag.index.project_folder`):
+        # a copy of a report there is read rather than one elsewhere.
+        self._project = project
 
     def place(self, document: Document, path: Path) -> None:
         """Decide what `document`, read from `path`, does to the index."""
@@ -88,14 +92,17 @@ class Corpus:
 
     def merge_duplicates(self) -> None:
         """Index each content once: of the documents sharing a content hash, keep one that is
-        already embedded (else the first by path); the others become its duplicates."""
+        already embedded; else, on a rebuild, the id the old index gave that content
+        (`_keep_listed_id`); else the first by path. The others become its duplicates."""
         by_hash: dict[str, list[str]] = {}
         for doc_id, record in sorted(self.records.items(), key=lambda item: item[1].path):
             by_hash.setdefault(record.content_hash, []).append(doc_id)
         for doc_ids in by_hash.values():
             if len(doc_ids) < 2:
                 continue
-            keeper = next((d for d in doc_ids if d not in self.pending), doc_ids[0])
+            keeper = next((d for d in doc_ids if d not in self.pending), None)
+            if keeper is None:
+                keeper = self._keep_listed_id(doc_ids)
             for doc_id in doc_ids:
                 if doc_id == keeper:
                     continue
@@ -108,6 +115,30 @@ class Corpus:
                 self.report.renamed = [r for r in self.report.renamed if r[1] != doc_id]
                 self._add_duplicates(keeper, (record.path, *record.duplicates))
                 self.report.duplicates.append((record.path, keeper))
+
+    def _keep_listed_id(self, doc_ids: list[str]) -> str:
+        """Of `doc_ids` (one content, none embedded, sorted by path), the one to index: the
+        id a rebuilt index listed, so that its anchors stay; read from the copy inside the
+        project folder if there is one, the listed file first (a copy of the index taken
+        from another checkout lists that checkout's files). With no listed id, the first."""
+        listed = next((d for d in doc_ids if d in self._reserved.values()), None)
+        if listed is None:
+            return doc_ids[0]
+        source = min(
+            doc_ids,
+            key=lambda d: (not self._in_project(self.records[d].path), d != listed),
+        )
+        if source != listed:
+            # The two swap files: the listed id reads the chosen copy, and the other id,
+            # about to become a duplicate entry, the file the old index read.
+            listed_document, source_document = self.pending[listed], self.pending[source]
+            listed_path, source_path = self.records[listed].path, self.records[source].path
+            self._stage(dataclasses.replace(source_document, doc_id=listed), source_path)
+            self._stage(dataclasses.replace(listed_document, doc_id=source), listed_path)
+        return listed
+
+    def _in_project(self, path: str) -> bool:
+        return self._project is not None and Path(path_key(path)).is_relative_to(self._project)
 
     def _stage(self, document: Document, key: str) -> None:
         self.records[document.doc_id] = DocumentRecord(

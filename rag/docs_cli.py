@@ -15,7 +15,14 @@ from typing import Any
 
 from rag.corpus import display_path
 from rag.errors import RagError
-from rag.index import IndexConfig, PassageIndex, load_index, read_manifest
+from rag.index import (
+    DocumentRecord,
+    IndexConfig,
+    PassageIndex,
+    load_index,
+    read_documents,
+    read_manifest,
+)
 from rag.near_duplicates import as_percent
 from rag.settings import Settings
 
@@ -70,24 +77,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def list_documents(index_dir: Path, as_json: bool = False) -> int:
     """Print the indexed documents; from the manifest alone, so it is instant."""
     manifest = read_manifest(index_dir)
-    documents = manifest.get("documents", {})
+    # Records with absolute paths: the manifest names the project's files relative to it.
+    documents = read_documents(index_dir)
     for doc_id, record in sorted(documents.items()):
         # A file ingested by its own path stays indexed after it is deleted (only ingesting
         # its folder removes it), so say which passages no longer have a source to check.
-        missing = not Path(record["path"]).exists()
+        missing = record.file_missing
         if as_json:
-            print(
-                json.dumps({"doc": doc_id, **record, "file_missing": missing}, ensure_ascii=False)
-            )
+            print(json.dumps(_record_json(record), ensure_ascii=False))
             continue
         # The title whole, on a line of its own: titles of reports are long and often share
         # their first words ("Republic of Ruritania: Voluntary National Review…").
-        print(f"{doc_id}  {record['passages']} passages")
-        print(f"    title: {record['title']}")
-        print(f"    file:  {display_path(record['path'])}{'  (file missing)' if missing else ''}")
-        for duplicate in record.get("duplicates", []):
+        print(f"{doc_id}  {record.passages} passages")
+        print(f"    title: {record.title}")
+        print(f"    file:  {display_path(record.path)}{'  (file missing)' if missing else ''}")
+        for duplicate in record.duplicates:
             print(f"    duplicate, not indexed: {display_path(duplicate)}")
-        for other, share in sorted(record.get("near_duplicates", {}).items()):
+        for other, share in record.near_duplicates:
             print(
                 f"    near-duplicate of '{other}': {as_percent(share)} of the shorter one's "
                 "text is in the other; 'rag docs remove' the one not wanted"
@@ -97,6 +103,20 @@ def list_documents(index_dir: Path, as_json: bool = False) -> int:
             f"{len(documents)} document(s), {manifest.get('passages', 0)} passages in {index_dir}/."
         )
     return 0
+
+
+def _record_json(record: DocumentRecord) -> dict[str, Any]:
+    """One document of `rag docs list --json`, its files named absolutely."""
+    return {
+        "doc": record.doc_id,
+        "title": record.title,
+        "path": record.path,
+        "content_hash": record.content_hash,
+        "passages": record.passages,
+        "duplicates": list(record.duplicates),
+        "near_duplicates": dict(record.near_duplicates),
+        "file_missing": record.file_missing,
+    }
 
 
 def remove_documents(index_dir: Path, names: list[str]) -> int:

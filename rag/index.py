@@ -11,6 +11,12 @@ The manifest is the commit point: data files get fresh names, are fully written 
 and only then does `os.replace` swap in a manifest naming them. A crash at any moment leaves
 the previous manifest, and so the previous index, intact. Superseded files are removed after.
 
+The manifest names the source files inside the project folder (the index folder's parent,
+`project_folder`) relative to it, so that a copied or moved project reads its own files;
+files elsewhere are named absolutely. In memory a `DocumentRecord` always holds the
+absolute path. Manifests written with absolute paths throughout still load, and the next
+`rag ingest` rewrites them (`PassageIndex.absolute_paths_stored`).
+
 The manifest records each data file's SHA-256, checked on every load: a file changed in place
 (a bad disk block, a stray write) would otherwise load as a valid FAISS index and quietly give
 wrong passages. Manifests written before checksums existed load unchecked (see `load_index`).
@@ -53,7 +59,7 @@ class IndexConfig:
 
 @dataclass(frozen=True)
 class DocumentRecord:
-    """A document as the manifest lists it."""
+    """A document as the manifest lists it (its `path` and `duplicates` absolute)."""
 
     doc_id: str
     title: str
@@ -88,6 +94,9 @@ class PassageIndex:
     _by_anchor: dict[str, int] | None = None
     _sentence_rows: list[tuple[int, str]] | None = None
     _sentence_starts: list[int] | None = None
+    # Loaded from a manifest that names files inside the project folder absolutely (written
+    # before paths were stored relative to it): saving it again makes the project movable.
+    absolute_paths_stored: bool = False
 
     @property
     def corpus_hash(self) -> str:
@@ -258,7 +267,10 @@ class PassageIndex:
             "max_passage_tokens": self.config.max_passage_tokens,
             "passages": len(self.passages),
             "corpus_hash": self.corpus_hash,
-            "documents": {d: _record_to_dict(r) for d, r in sorted(self.documents.items())},
+            "documents": {
+                d: _record_to_dict(r, project_folder(index_dir))
+                for d, r in sorted(self.documents.items())
+            },
             "files": files,
             "checksums": checksums,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -267,6 +279,24 @@ class PassageIndex:
             index_dir / MANIFEST, json.dumps(manifest, indent=2).encode(), atomic_rename=True
         )
         _remove_superseded(index_dir, keep=set(files.values()))
+
+
+def manifest_signature(index_dir: Path) -> tuple[int, int, int, int] | None:
+    """What tells the manifest at `index_dir` from the one saved before it, at the cost of one
+    `stat` (None when there is none): each save puts a new file in its place (device, inode,
+    modification time and size), and the manifest is the commit point, so a changed
+    signature is a changed index."""
+    try:
+        status = (index_dir / MANIFEST).stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
+
+
+def project_folder(index_dir: Path) -> Path:
+    """The project folder of the index at `index_dir`: the folder holding it, as the project
+    holds index/ beside seeds/ (its symbolic links resolved, as source paths are)."""
+    return index_dir.absolute().parent.resolve()
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any]:
@@ -286,7 +316,8 @@ def read_documents(index_dir: Path) -> dict[str, DocumentRecord]:
     (`IndexMismatchError` when the manifest is unreadable or does not list them properly)."""
     manifest = read_manifest(index_dir)
     try:
-        return {d: _record_from_dict(d, r) for d, r in manifest["documents"].items()}
+        project = project_folder(index_dir)
+        return {d: _record_from_dict(d, r, project) for d, r in manifest["documents"].items()}
     except (KeyError, TypeError, AttributeError) as error:
         raise IndexMismatchError(
             f"{index_dir}/{MANIFEST} lists its documents wrongly ({error!r})", REBUILD_HINT
@@ -330,6 +361,14 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
         sentence_vectors = (
             _vectors_of(_deserialise(data["sentences"]), dimension) if "sentences" in data else None
         )
+        project = project_folder(index_dir)
+        listed = manifest["documents"]
+        documents = {d: _record_from_dict(d, r, project) for d, r in listed.items()}
+        absolute_paths_stored = any(
+            stored != _stored_path(stored, project)
+            for record in listed.values()
+            for stored in (record["path"], *record.get("duplicates", ()))
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as error:
         raise IndexMismatchError(f"{index_dir}/ is damaged ({error})", REBUILD_HINT) from None
     if flat.ntotal != len(passages):
@@ -342,8 +381,8 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
         if flat.ntotal
         else np.zeros((0, manifest["dimension"]), dtype=np.float32)
     )
-    documents = {d: _record_from_dict(d, r) for d, r in manifest["documents"].items()}
     index = PassageIndex(expected, dimension, passages, vectors, documents, sentence_vectors)
+    index.absolute_paths_stored = absolute_paths_stored
     if sentence_vectors is not None and len(sentence_vectors) != len(index.sentence_rows()):
         raise IndexMismatchError(
             f"{index_dir}/ is damaged ({len(sentence_vectors)} sentence vectors for "
@@ -354,28 +393,45 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
     return index
 
 
-def _record_to_dict(record: DocumentRecord) -> dict[str, Any]:
+def _record_to_dict(record: DocumentRecord, project: Path) -> dict[str, Any]:
     return {
         "title": record.title,
-        "path": record.path,
+        "path": _stored_path(record.path, project),
         "content_hash": record.content_hash,
         "passages": record.passages,
-        "duplicates": list(record.duplicates),
+        "duplicates": [_stored_path(duplicate, project) for duplicate in record.duplicates],
         "near_duplicates": dict(record.near_duplicates),
     }
 
 
-def _record_from_dict(doc_id: str, data: dict[str, Any]) -> DocumentRecord:
+def _record_from_dict(doc_id: str, data: dict[str, Any], project: Path) -> DocumentRecord:
     return DocumentRecord(
         doc_id=doc_id,
         title=data["title"],
-        path=data["path"],
+        path=_source_path(data["path"], project),
         content_hash=data["content_hash"],
         passages=data["passages"],
-        duplicates=tuple(data.get("duplicates", ())),
+        duplicates=tuple(
+            _source_path(duplicate, project) for duplicate in data.get("duplicates", ())
+        ),
         # Absent from manifests written before near-duplicates were looked for.
         near_duplicates=tuple(sorted(data.get("near_duplicates", {}).items())),
     )
+
+
+def _stored_path(path: str, project: Path) -> str:
+    """How the manifest names the source file `path`: relative to `project` (POSIX) when it
+    lies inside it, else as it is."""
+    source = Path(path)
+    if source.is_absolute() and source.is_relative_to(project):
+        return source.relative_to(project).as_posix()
+    return path
+
+
+def _source_path(stored: str, project: Path) -> str:
+    """The absolute path of a source file the manifest names `stored`: a relative one lies
+    in `project`."""
+    return stored if Path(stored).is_absolute() else str(project / stored)
 
 
 def _serialise(vectors: np.ndarray, dimension: int) -> bytes:

@@ -14,6 +14,10 @@ other and announced on every run, until one is removed (`rag.near_duplicates`).
 An indexed document whose file lay in an ingested folder and no longer exists is removed;
 documents elsewhere stay, with a warning when their file is gone.
 
+Files inside the project folder (the index folder's parent) are recorded relative to it, so
+a copied or moved project reads its own files; a manifest that named them absolutely is
+rewritten by the next run, even when nothing else changed.
+
 A file that cannot be read is skipped with its reason (an indexed version of it stays).
 An index that must be rebuilt (built with other settings, or damaged) is rebuilt from the
 given paths and every source file its manifest still lists, under the ids they had; a listed
@@ -44,6 +48,7 @@ from rag.index import (
     IndexConfig,
     PassageIndex,
     load_index,
+    project_folder,
     read_documents,
 )
 from rag.loaders import load_document, supported_extensions
@@ -172,7 +177,12 @@ def ingest(
     reserved: dict[str, str] = {}
     if listed is not None:
         files, reserved = _add_listed_files(files, listed, report, log)
-    corpus = Corpus(existing.documents if existing is not None else {}, report, reserved)
+    corpus = Corpus(
+        existing.documents if existing is not None else {},
+        report,
+        reserved,
+        project_folder(index_dir),
+    )
     for path in tqdm(files, desc="Reading", unit="file", disable=not progress):
         try:
             document = load_document(path)
@@ -201,8 +211,14 @@ def ingest(
         )
     report.documents_total = len(corpus.records)
     if existing is not None and not corpus.pending and corpus.records == existing.documents:
-        report.passages_total = len(existing.passages)
-        return report  # nothing changed: leave the index files untouched
+        if not existing.absolute_paths_stored:
+            report.passages_total = len(existing.passages)
+            return report  # nothing changed: leave the index files untouched
+        log(
+            f"note: {index_dir}/{MANIFEST} named the files in {project_folder(index_dir)}/ by "
+            "absolute paths; it now names them relative to that folder, so that a copy of "
+            "it reads its own files (nothing is embedded)"
+        )
     index = _build(existing, corpus, chunks, config, embedder, progress, report)
     index.save(index_dir)
     report.saved = True

@@ -71,16 +71,17 @@ async def ask(
     documents = pipeline.check_documents(body.documents)
     admission = service.generation.admit()
     started = time.perf_counter()
+    corpus_hash = pipeline.retriever.index.corpus_hash
     events = answer_events(
         pipeline, body.question, body.k, service.generation, admission, documents
     )
     if body.stream:
         return EventStreamResponse(
-            _event_stream(events, service, started, client_of(request), documents),
+            _event_stream(events, service, corpus_hash, started, client_of(request), documents),
             on_close=admission.release,
         )
     answer = await answer_and_audit(
-        events, admission, service, started, client_of(request), ENDPOINT, documents
+        events, admission, service, corpus_hash, started, client_of(request), ENDPOINT, documents
     )
     return JSONResponse(answer.to_dict())
 
@@ -88,6 +89,7 @@ async def ask(
 async def _event_stream(
     events: AsyncGenerator[StreamEvent, None],
     service: AssistantService,
+    corpus_hash: str,
     started: float,
     client: str | None,
     documents: Collection[str] | None,
@@ -104,7 +106,13 @@ async def _event_stream(
                 elif event.kind == "done":
                     latency_ms = (time.perf_counter() - started) * 1000
                     await anyio.to_thread.run_sync(
-                        service.record_answer, event.data, latency_ms, client, ENDPOINT, documents
+                        service.record_answer,
+                        event.data,
+                        corpus_hash,
+                        latency_ms,
+                        client,
+                        ENDPOINT,
+                        documents,
                     )
                     yield sse_event("done", event.data.to_dict())
     except (RagError, ApiError) as error:

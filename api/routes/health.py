@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 from fastapi import APIRouter
 
-from api.deps import ServiceDep
+from api.deps import ServiceDep, refresh_index
 from api.schemas import HealthResponse
 
 router = APIRouter(tags=["health"])
@@ -17,7 +16,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=HealthResponse)
 async def health(service: ServiceDep) -> dict[str, Any]:
-    """Whether the index and the model are loaded, their versions and the corpus hash."""
-    if service.loaded_pipeline is None:
-        await anyio.to_thread.run_sync(service.retry_index)
+    """Whether the index and the model are loaded, their versions and the corpus hash (of
+    the index on disk now: a changed one is loaded first)."""
+    await refresh_index(service)
     return service.health()

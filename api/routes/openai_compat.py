@@ -79,15 +79,18 @@ async def chat_completions(
     documents = pipeline.check_documents(body.documents)
     admission = service.generation.admit()
     started = time.perf_counter()
+    corpus_hash = pipeline.retriever.index.corpus_hash
     events = answer_events(pipeline, question, None, service.generation, admission, documents)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if body.stream:
         return EventStreamResponse(
-            _chunks(events, completion_id, service, started, client_of(request), documents),
+            _chunks(
+                events, completion_id, service, corpus_hash, started, client_of(request), documents
+            ),
             on_close=admission.release,
         )
     answer = await answer_and_audit(
-        events, admission, service, started, client_of(request), ENDPOINT, documents
+        events, admission, service, corpus_hash, started, client_of(request), ENDPOINT, documents
     )
     return JSONResponse(
         {
@@ -133,6 +136,7 @@ async def _chunks(
     events: AsyncGenerator[StreamEvent, None],
     completion_id: str,
     service: AssistantService,
+    corpus_hash: str,
     started: float,
     client: str | None,
     documents: Collection[str] | None,
@@ -157,7 +161,13 @@ async def _chunks(
                 answer: Answer = event.data
                 latency_ms = (time.perf_counter() - started) * 1000
                 await anyio.to_thread.run_sync(
-                    service.record_answer, answer, latency_ms, client, ENDPOINT, documents
+                    service.record_answer,
+                    answer,
+                    corpus_hash,
+                    latency_ms,
+                    client,
+                    ENDPOINT,
+                    documents,
                 )
                 yield sse_data(chunk({"content": answer.answer}))
                 final = chunk({}, finish_reason="stop")

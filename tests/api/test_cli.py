@@ -1,14 +1,22 @@
 """`rag serve`: registered as a sub-command; bad flags and a taken port fail with one line,
-before anything is loaded."""
+before anything is loaded; Ctrl-C ends it with status 130, as it does every command."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from rag.cli import EXIT_USAGE, build_parser, main
+from rag.settings import Settings
+from tests.api.conftest import free_port, stop_process, wait_until_ready
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -20,7 +28,7 @@ def server_must_not_start(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("rag serve got past its checks and started serving")
 
-    monkeypatch.setattr(uvicorn, "run", refuse)
+    monkeypatch.setattr(uvicorn.Server, "run", refuse)
 
 
 @pytest.fixture
@@ -67,3 +75,44 @@ def test_a_port_in_use_from_the_environment_is_refused_too(
     monkeypatch.setenv("RAG_PORT", str(taken_port))
     assert main(["serve"]) == EXIT_USAGE
     assert f"port {taken_port} on 127.0.0.1 is in use" in capsys.readouterr().err
+
+
+def ignore_sigint() -> None:
+    """As a script's background job starts: with SIGINT ignored (Python then installs no
+    KeyboardInterrupt handler, and uvicorn's re-raised SIGINT does nothing)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("sigint_ignored_at_start", [False, True])
+def test_ctrl_c_stops_the_server_with_the_interrupted_status(
+    fake_index: Settings, tmp_path: Path, sigint_ignored_at_start: bool
+) -> None:
+    env = {
+        **os.environ,
+        "RAG_INDEX_DIR": str(fake_index.index_dir),
+        "RAG_EMBEDDER": "hashing",
+        "RAG_EMBEDDING_MODEL": "hashing",
+        "RAG_GENERATOR": "fake",
+        "RAG_AUDIT_LOG": str(fake_index.audit_log),
+    }
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=ignore_sigint if sigint_ignored_at_start else None,
+        )
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}", process, log_path)
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        status = process.wait(timeout=30)
+    finally:
+        stop_process(process)
+    output = log_path.read_text()
+    assert status == 130, output
+    assert output.rstrip().endswith("rag serve: interrupted")
+    assert "Traceback" not in output

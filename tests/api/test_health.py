@@ -15,6 +15,11 @@ from tests.api.conftest import FAKE_QUESTION
 from tests.conftest import ingest_seeds
 from tests.rag.test_index import overwrite_middle
 
+# The fix for a server whose index folder lies outside its working folder.
+OUTSIDE_FIX = (
+    "run 'rag ingest --index-dir DIR' (DIR: the server's index folder, index/) to build it"
+)
+
 
 def test_health_reports_readiness_versions_and_corpus(client: TestClient) -> None:
     health = client.get("/api/health").json()
@@ -51,15 +56,14 @@ def test_without_an_index_the_app_starts_and_points_at_rag_ingest(
             error = response.json()
             assert error["rule"] == "index_missing"
             assert error["error"] == "no index at index/"
-            assert error["fix"] == "run 'rag ingest' to build it"
+            # Not plain 'rag ingest', which builds ./index; nor the server's full path.
+            assert error["fix"] == OUTSIDE_FIX
         chat = client.post(
             "/v1/chat/completions", json={"messages": [{"role": "user", "content": "Why?"}]}
         )
         assert chat.status_code == 503
         # The fix once, not once from the error's text and again from its `fix`.
-        assert chat.json()["error"]["message"] == (
-            "no index at index/; run 'rag ingest' to build it"
-        )
+        assert chat.json()["error"]["message"] == f"no index at index/; {OUTSIDE_FIX}"
 
         ingest_seeds(fake_settings)
         assert client.get("/api/health").json()["ready"] is True
@@ -75,7 +79,7 @@ def test_health_names_the_index_folder_without_the_servers_path(
         response = client.get("/api/health")
         health = response.json()
         assert health["index"] == "index"
-        assert health["problems"]["index"] == "no index at index/; run 'rag ingest' to build it"
+        assert health["problems"]["index"] == f"no index at index/; {OUTSIDE_FIX}"
         assert str(fake_settings.index_dir) not in response.text
     # Inside it: relative to it, as an operator would type it.
     monkeypatch.chdir(fake_settings.index_dir.parent.parent)
@@ -83,7 +87,20 @@ def test_health_names_the_index_folder_without_the_servers_path(
     with TestClient(create_app(fake_settings, static_dir=None)) as client:
         health = client.get("/api/health").json()
         assert health["index"] == relative and "/" in relative
-        assert health["problems"]["index"].startswith(f"no index at {relative}/;")
+        assert health["problems"]["index"] == (
+            f"no index at {relative}/; run 'rag ingest --index-dir {relative}/' to build it"
+        )
+
+
+def test_without_the_default_index_the_fix_is_plain_rag_ingest(
+    fake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(fake_settings.index_dir.parent)
+    settings = fake_settings.model_copy(update={"index_dir": Path("index")})
+    with TestClient(create_app(settings, static_dir=None)) as client:
+        assert client.get("/api/health").json()["problems"]["index"] == (
+            "no index at index/; run 'rag ingest' to build it"
+        )
 
 
 def test_a_damaged_index_is_named_without_the_servers_path(fake_index: Settings) -> None:

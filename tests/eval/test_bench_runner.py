@@ -266,8 +266,8 @@ def test_rag_bench_without_an_index_fails_before_starting_a_server(
     status = main(["bench", "--gold", str(gold), "--index-dir", str(missing), "--out", str(out)])
     assert status == EXIT_USAGE
     assert capsys.readouterr().err == (
-        f"rag bench: error: no index at {missing}/; run 'rag ingest' to build it; if it was "
-        "built in the project folder, run rag from there or set RAG_INDEX_DIR (or --index-dir)\n"
+        f"rag bench: error: no index at {missing}/; run 'rag ingest --index-dir {missing}/' to "
+        "build it\n"
     )
     assert not out.exists()
 

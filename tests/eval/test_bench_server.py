@@ -91,8 +91,8 @@ def test_check_ready_names_the_problems_of_a_server_without_an_index(
     message = str(caught.value)
     assert message.startswith(f"the server at {url} is not ready: index: no index at ")
     assert message.endswith(
-        "run 'rag ingest' to build it; fix what it names (its /api/health lists it) and run "
-        "'rag bench' again"
+        "run 'rag ingest --index-dir DIR' (DIR: the server's index folder, index/) to build it; "
+        "fix what it names (its /api/health lists it) and run 'rag bench' again"
     )
 
 

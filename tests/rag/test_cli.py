@@ -374,7 +374,26 @@ def test_bad_file_among_good_ones_is_skipped_and_exit_says_so(
 
 def test_missing_index(fake_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "Which states regularised migrants?"]) == EXIT_USAGE
-    assert_one_error_line(capsys.readouterr().err, "no index", "run 'rag ingest'")
+    # Not plain 'rag ingest', which would build ./index: the folder the settings name.
+    assert_one_error_line(
+        capsys.readouterr().err,
+        "no index",
+        f"run 'rag ingest --index-dir {fake_env.index_dir}/' to build it",
+    )
+
+
+def test_an_index_built_otherwise_names_its_folder_in_the_rebuild_command(
+    fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["ingest", "--quiet"]) == 0
+    monkeypatch.setenv("RAG_MAX_PASSAGE_TOKENS", "120")
+    capsys.readouterr()
+    assert main(["ask", "Which states regularised migrants?"]) == EXIT_USAGE
+    assert_one_error_line(
+        capsys.readouterr().err,
+        "max_passage_tokens '200' (configured: '120')",
+        f"run 'rag ingest --index-dir {fake_env.index_dir}/' to rebuild it",
+    )
 
 
 @pytest.fixture

@@ -224,4 +224,6 @@ def test_docs_without_an_index_says_how_to_build_one(
     assert main(["docs", "list"]) == EXIT_USAGE
     assert "no index at" in capsys.readouterr().err
     assert main(["docs", "remove", "x"]) == EXIT_USAGE
-    assert "run 'rag ingest' to build it" in capsys.readouterr().err
+    assert f"run 'rag ingest --index-dir {tmp_path}/nothing/' to build it" in (
+        capsys.readouterr().err
+    )

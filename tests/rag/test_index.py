@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
+import shlex
 import stat
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,7 @@ from rag.factory import index_config, load_configured_index
 from rag.index import IndexConfig, PassageIndex, load_index
 from rag.settings import Settings
 from rag.types import Passage
+from tests.conftest import ROOT
 
 
 def test_round_trip_keeps_passages_vectors_and_documents(fake_index: Settings) -> None:
@@ -159,3 +163,29 @@ def test_passage_text_with_a_unicode_line_separator_round_trips(tmp_path: Path) 
     config = IndexConfig(embedding_model="hashing")
     PassageIndex(config, 4, [passage], vector).save(tmp_path)
     assert load_index(tmp_path, config).passages == [passage]
+
+
+def test_a_manifest_without_its_document_list_is_damaged_not_a_crash(
+    fake_index: Settings,
+) -> None:
+    path = fake_index.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["documents"]
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="is damaged"):
+        load_configured_index(fake_index)
+
+
+def test_make_clean_removes_every_file_an_index_holds(fake_index: Settings) -> None:
+    # `make -n` prints the command without running it (it would delete .venv).
+    command = subprocess.run(
+        ["make", "-n", "clean"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    patterns = [word for word in shlex.split(command) if word.startswith("index/")]
+    left = [
+        path.name
+        for path in fake_index.index_dir.iterdir()
+        if not any(fnmatch.fnmatch(f"index/{path.name}", pattern) for pattern in patterns)
+    ]
+    assert sorted(path.name for path in fake_index.index_dir.iterdir())  # an index was built
+    assert left == []

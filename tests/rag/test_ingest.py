@@ -369,6 +369,133 @@ def test_corrupt_vectors_file_is_rebuilt_with_every_document(corpus: Path, tmp_p
     np.testing.assert_allclose(after.vectors, before.vectors, rtol=1e-6)
 
 
+def store_absolute_paths(index_dir: Path) -> None:
+    """Name every file in the manifest at `index_dir` absolutely, as manifests did before
+    they named the files of the project folder relative to it."""
+    path = index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for record in manifest["documents"].values():
+        record["path"] = str(index_dir.parent / record["path"])
+        record["duplicates"] = [str(index_dir.parent / d) for d in record["duplicates"]]
+    path.write_text(json.dumps(manifest, indent=2))
+
+
+def anchors_of(index_dir: Path) -> list[str]:
+    return [passage.anchor for passage in load_index(index_dir, CONFIG).passages]
+
+
+def test_rebuild_keeps_the_id_and_the_file_of_a_report_with_a_copy_elsewhere(
+    tmp_path: Path,
+) -> None:
+    project, outside = tmp_path / "project", tmp_path / "other"
+    (project / "seeds").mkdir(parents=True)
+    outside.mkdir()
+    seeds_copy = project / "seeds" / SEED_REPORT.name
+    outside_copy = outside / SEED_REPORT.name
+    shutil.copy(SEED_REPORT, seeds_copy)
+    shutil.copy(SEED_REPORT, outside_copy)
+    index_dir = project / "index"
+    Run([project / "seeds"], index_dir)
+    assert Run([outside_copy], index_dir).report.duplicates == [
+        (str(outside_copy.resolve()), "gcm-unece-2020")
+    ]
+    before = anchors_of(index_dir)
+    overwrite_middle(next(index_dir.glob("passages-*.jsonl")))
+    # The copy elsewhere sorts first by path ("other" < "project"): it must not win.
+    run = Run([project / "seeds"], index_dir)
+    assert run.report.reread == ["gcm-unece-2020"] and run.report.added == []
+    assert run.report.duplicates == [(str(outside_copy.resolve()), "gcm-unece-2020")]
+    assert not any("is indexed as" in line for line in run.log)
+    record = load_index(index_dir, CONFIG).documents["gcm-unece-2020"]
+    assert record.path == str(seeds_copy.resolve())
+    assert record.duplicates == (str(outside_copy.resolve()),)
+    assert anchors_of(index_dir) == before
+
+
+def test_rebuild_of_an_index_copied_from_another_checkout_reads_this_ones_file(
+    tmp_path: Path,
+) -> None:
+    checkouts = {name: tmp_path / name for name in ("main", "work")}
+    for checkout in checkouts.values():
+        (checkout / "seeds").mkdir(parents=True)
+        shutil.copy(SEED_REPORT, checkout / "seeds" / SEED_REPORT.name)
+    Run([checkouts["main"] / "seeds"], checkouts["main"] / "index")
+    # As manifests were written before they named the project's files relative to it.
+    store_absolute_paths(checkouts["main"] / "index")
+    before = anchors_of(checkouts["main"] / "index")
+    index_dir = checkouts["work"] / "index"
+    shutil.copytree(checkouts["main"] / "index", index_dir)
+    overwrite_middle(next(index_dir.glob("passages-*.jsonl")))
+    run = Run([checkouts["work"] / "seeds"], index_dir)
+    # Not 'gcm-unece-2020-txt', and not read from the other checkout.
+    assert run.report.reread == ["gcm-unece-2020"] and run.report.added == []
+    other_file = str((checkouts["main"] / "seeds" / SEED_REPORT.name).resolve())
+    assert run.report.duplicates == [(other_file, "gcm-unece-2020")]
+    record = load_index(index_dir, CONFIG).documents["gcm-unece-2020"]
+    assert record.path == str((checkouts["work"] / "seeds" / SEED_REPORT.name).resolve())
+    assert record.duplicates == (other_file,)
+    assert anchors_of(index_dir) == before
+
+
+# --- where the manifest says the files are -------------------------------------------------
+
+
+def test_a_copied_project_reads_and_replaces_its_own_files(tmp_path: Path) -> None:
+    original, copy = tmp_path / "project-a", tmp_path / "project-b"
+    (original / "seeds").mkdir(parents=True)
+    shutil.copy(SEED_REPORT, original / "seeds" / SEED_REPORT.name)
+    elsewhere = tmp_path / "elsewhere.md"
+    elsewhere.write_text("# Elsewhere\n\nValoria signed a readmission agreement in 2021.\n")
+    Run([original / "seeds", elsewhere], original / "index")
+    manifest = json.loads((original / "index" / "manifest.json").read_text())
+    # Inside the project, relative to it; outside, where it is.
+    assert manifest["documents"]["gcm-unece-2020"]["path"] == "seeds/gcm-unece-2020.txt"
+    assert manifest["documents"]["elsewhere"]["path"] == str(elsewhere.resolve())
+    shutil.copytree(original, copy)
+    with open(copy / "seeds" / SEED_REPORT.name, "a", encoding="utf-8") as report:
+        report.write("\nRuritania opened two border posts in 2021.\n")
+    run = Run([copy / "seeds"], copy / "index")
+    assert run.report.replaced == ["gcm-unece-2020"] and run.report.added == []
+    documents = load_index(copy / "index", CONFIG).documents
+    assert set(documents) == {"gcm-unece-2020", "elsewhere"}
+    assert documents["gcm-unece-2020"].path == str((copy / "seeds" / SEED_REPORT.name).resolve())
+    assert documents["elsewhere"].path == str(elsewhere.resolve())
+    # The original project still reads its own, unchanged file.
+    assert Run([original / "seeds"], original / "index").report.saved is False
+    assert load_index(original / "index", CONFIG).documents["gcm-unece-2020"].path == str(
+        (original / "seeds" / SEED_REPORT.name).resolve()
+    )
+
+
+def test_a_manifest_with_absolute_paths_loads_and_the_next_ingest_makes_them_relative(
+    corpus: Path, tmp_path: Path
+) -> None:
+    shutil.copy(corpus / "ruritania-review.pdf", corpus / "z-copy.pdf")
+    index_dir = tmp_path / "index"
+    Run([corpus], index_dir)
+    before = load_index(index_dir, CONFIG)
+    store_absolute_paths(index_dir)
+    legacy = load_index(index_dir, CONFIG)
+    assert legacy.documents == before.documents and legacy.absolute_paths_stored
+    run = Run([corpus], index_dir)
+    assert run.report.saved and run.embedder.calls == 0
+    assert run.log[-1] == (
+        f"note: {index_dir}/manifest.json named the files in {tmp_path.resolve()}/ by absolute "
+        "paths; it now names them relative to that folder, so that a copy of it reads its own "
+        "files (nothing is embedded)"
+    )
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    review = manifest["documents"]["ruritania-review"]
+    assert (review["path"], review["duplicates"]) == (
+        "corpus/ruritania-review.pdf",
+        ["corpus/z-copy.pdf"],
+    )
+    after = load_index(index_dir, CONFIG)
+    assert after.documents == before.documents and not after.absolute_paths_stored
+    assert after.passages == before.passages
+    assert Run([corpus], index_dir).report.saved is False
+
+
 # --- duplicates, collisions, moves ------------------------------------------------------
 
 
