@@ -391,11 +391,7 @@ def abstention_reason(
     texts = [
         f"{hit.passage.doc_title} {hit.passage.section or ''} {hit.passage.text}" for hit in hits
     ]
-    absent = (
-        missing_names(profile.names, texts)
-        + missing_joined_names(joined_names(profile.question), texts)
-        + missing_literals(profile.literals, texts)
-    )
+    absent = missing_names(profile.names, texts) + missing_literals(profile.literals, texts)
     if absent:
         return f"the closest passages do not mention {', '.join(absent)}"
     # The best sentence is what the answer will rest on; evidence selection already prefers
