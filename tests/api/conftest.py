@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,20 +159,31 @@ def real_server(
         "HF_HUB_OFFLINE": "1",
     }
     log_path = base / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_server(port, env, log_path)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(url, process, log_path)
         yield RealServer(url, real_settings, audit_log)
     finally:
         stop_process(process)
+
+
+def start_server(
+    port: int,
+    env: dict[str, str],
+    log_path: Path,
+    preexec_fn: Callable[[], None] | None = None,
+) -> subprocess.Popen[bytes]:
+    """`rag serve` on `port` in its own process, its output written to `log_path`."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,
+        )
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +13,7 @@ import pytest
 
 from rag.cli import EXIT_USAGE, build_parser, main
 from rag.settings import Settings
-from tests.api.conftest import free_port, stop_process, wait_until_ready
-from tests.conftest import ROOT
+from tests.api.conftest import free_port, start_server, stop_process, wait_until_ready
 
 
 @pytest.fixture
@@ -97,15 +94,9 @@ def test_ctrl_c_stops_the_server_with_the_interrupted_status(
     }
     port = free_port()
     log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=ignore_sigint if sigint_ignored_at_start else None,
-        )
+    process = start_server(
+        port, env, log_path, preexec_fn=ignore_sigint if sigint_ignored_at_start else None
+    )
     try:
         wait_until_ready(f"http://127.0.0.1:{port}", process, log_path)
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends
