@@ -399,7 +399,7 @@ def _initials(text: str) -> set[str]:
     """The initials of every run of two to five capitalised words ("United Kingdom" → "UK");
     "of", "for", "and" and "on" inside a run are skipped ("High Commissioner for Refugees"
     → "HCR")."""
-    found = set()
+    found: set[str] = set()
     run: list[str] = []
     for word in re.findall(r"[A-Za-z]+", text) + [""]:
         if word[:1].isupper():
@@ -407,9 +407,7 @@ def _initials(text: str) -> set[str]:
             continue
         if word in ("of", "for", "and", "on") and run:
             continue
-        for start in range(len(run)):
-            for end in range(start + 2, min(start + 5, len(run)) + 1):
-                found.add("".join(run[start:end]))
+        found |= _spelled(run, shortest=2)
         run = []
     return found
 
@@ -420,7 +418,7 @@ def _word_initials(text: str) -> set[str]:
     "of", "for", "and" and "on" inside a run are skipped, as in `_initials`). Any other
     stopword, capitalised word or punctuation ends a run, so that an acronym is not read
     into words that merely follow one another."""
-    found = set()
+    found: set[str] = set()
     run: list[str] = []
     for token in re.findall(r"[A-Za-z]+|[^\sA-Za-z]", text) + [""]:
         if token.islower() and token not in STOPWORDS:
@@ -428,11 +426,18 @@ def _word_initials(text: str) -> set[str]:
             continue
         if token == "-" or (token in ("of", "for", "and", "on") and run):
             continue
-        for begin in range(len(run)):
-            for end in range(begin + 3, min(begin + 5, len(run)) + 1):
-                found.add("".join(run[begin:end]))
+        found |= _spelled(run, shortest=3)
         run = []
     return found
+
+
+def _spelled(initials: list[str], shortest: int) -> set[str]:
+    """Every acronym a run of words' `initials` spells, from `shortest` to five letters."""
+    return {
+        "".join(initials[start:end])
+        for start in range(len(initials))
+        for end in range(start + shortest, min(start + 5, len(initials)) + 1)
+    }
 
 
 def _related_forms(name: str, word: str) -> bool:
