@@ -4,8 +4,10 @@ and serve). Errors the user can act on print one line and exit with status 2."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.metadata
+import io
 import json
 import os
 import sys
@@ -27,6 +29,7 @@ from rag.settings import RetrievalMode, Settings, unknown_variable_warnings
 
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3  # some inputs failed (skipped files, bad batch lines); the rest succeeded
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader left
 
 Command = Callable[[argparse.Namespace, Settings], int]
 _COMMANDS: dict[str, Command] = {}
@@ -50,6 +53,7 @@ EXIT_STATUS_HELP = "\n  ".join(
         "     (the one-line message says what to do)",
         "3    some inputs were skipped (unreadable files, bad batch lines); the rest succeeded",
         "130  interrupted",
+        "141  the output's reader stopped reading (rag docs list | head)",
     ]
 )
 ASK_EXAMPLE = "Which states regularised migrants during COVID?"
@@ -393,6 +397,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"rag {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader stopped reading ("rag docs list | head"): stop quietly, as cat does,
+        # and keep the interpreter's last flush from failing on the closed pipe too.
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import EXIT_PARTIAL, EXIT_USAGE, WEAK_EVIDENCE_NOTE, main
+from rag.cli import EXIT_BROKEN_PIPE, EXIT_PARTIAL, EXIT_USAGE, WEAK_EVIDENCE_NOTE, main
 from rag.models import bundled_gguf_path
 from rag.settings import Settings
 
@@ -627,6 +627,7 @@ def test_top_level_help_keeps_its_examples_and_exit_statuses_as_written(
         "2",
         "3",
         "130",
+        "141",
     ]
 
 
@@ -649,7 +650,7 @@ def test_every_command_help_has_examples_and_the_exit_statuses(
     lines = help_text(capsys, *command).splitlines()
     assert example in lines[lines.index("Examples:") :]
     assert "  2    a problem you can fix: usage, question, setting, index, model or port" in lines
-    assert lines[-1] == "  130  interrupted"
+    assert lines[-1] == "  141  the output's reader stopped reading (rag docs list | head)"
 
 
 @pytest.mark.parametrize("command", ["ask", "eval"])
@@ -670,3 +671,16 @@ def test_version_is_the_installed_package_version(capsys: pytest.CaptureFixture[
         main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out == f"rag {importlib.metadata.version('gcm-rag')}\n"
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rag docs list | head`: the pipe closes while the command still writes."""
+
+    def write_to_a_closed_pipe(*_args: object) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("rag.cli.run_command", write_to_a_closed_pipe)
+    assert main(["docs", "list"]) == EXIT_BROKEN_PIPE
+    assert capsys.readouterr().err == ""
