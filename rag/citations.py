@@ -126,7 +126,7 @@ def extractive_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
     )
     quoted = _joined_if_adjacent([evidence[n - 1] for n in in_reading_order])
     return _number(
-        [(_marked_if_cut_off(item.sentence), [n]) for n, item in enumerate(quoted, start=1)],
+        [(_marked_if_cut_off(item), [n]) for n, item in enumerate(quoted, start=1)],
         quoted,
     )
 
@@ -187,7 +187,7 @@ def short_title(title: str) -> str:
 
 def _titled(item: Evidence) -> str:
     """The evidence sentence headed by its document's title."""
-    return f"{short_title(item.passage.doc_title)}: {_marked_if_cut_off(item.sentence)}"
+    return f"{short_title(item.passage.doc_title)}: {_marked_if_cut_off(item)}"
 
 
 def _joined_if_adjacent(items: Sequence[Evidence]) -> list[Evidence]:
@@ -305,10 +305,25 @@ _CUT_OFF = re.compile(
 )
 
 
-def _marked_if_cut_off(sentence: str) -> str:
-    """The sentence, with " …" after it when the source breaks it off mid-clause, so that the
-    answer shows the quote is incomplete rather than closing it with a full stop."""
-    return f"{sentence} …" if _CUT_OFF.search(sentence) else sentence
+def _marked_if_cut_off(item: Evidence) -> str:
+    """The evidence sentence, with "… " before it when the source starts it mid-sentence (in
+    lower case: the extract skipped its start) and " …" after it when the source breaks it
+    off (mid-clause, or, ending its passage, with no closing punctuation: "stakeholders
+    from across"), so that the answer shows the quote is incomplete rather than closing it
+    with a full stop. A heading has no closing punctuation either, but text follows it."""
+    sentence = item.sentence
+    ends_passage = item.passage.text.rstrip().endswith(sentence.rstrip())
+    ends_open = ends_passage and not _CLOSED.search(sentence)
+    if _CUT_OFF.search(sentence) or ends_open:
+        sentence = f"{sentence} …"
+    if sentence[:1].islower():
+        sentence = f"… {sentence}"
+    return sentence
+
+
+# How a whole sentence ends: a full stop, question or exclamation mark, a colon or semicolon
+# closing a list item, a closing quote or bracket, or a footnote mark.
+_CLOSED = re.compile(r"[.!?;:\"”’)\]⁰¹²³⁴⁵⁶⁷⁸⁹]\s*$")
 
 
 def _number(

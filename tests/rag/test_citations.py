@@ -159,8 +159,18 @@ def test_extractive_answer_marks_a_sentence_the_source_breaks_off() -> None:
         ("Reviews are led by the State-", "Reviews are led by the State- … [1]."),
         # A heading has no full stop either, but nothing is missing from it.
         (heading, f"{heading} [1]."),
+        # The extract ends its passage mid-phrase, or starts it mid-sentence.
+        (
+            "Bristol gathers stakeholders from across",
+            "Bristol gathers stakeholders from across … [1].",
+        ),
+        (
+            "countries through the platform reach 35 states.",
+            "… countries through the platform reach 35 states [1].",
+        ),
     ]:
-        verified = extractive_answer([Evidence(passage("doc#p1", sentence), sentence, 1, 1)])
+        text = f"{sentence}\n\nThe next paragraph." if sentence == heading else sentence
+        verified = extractive_answer([Evidence(passage("doc#p1", text), sentence, 1, 1)])
         assert verified.text == expected
         assert verified.citations[0].quote == sentence  # the quote stays verbatim
 
