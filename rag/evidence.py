@@ -196,9 +196,10 @@ def documents_answering(
     its words weighted by rarity (the same share of the most any of them holds): a report
     that mentions a health firewall in passing ranks well below the one about it, yet
     mentions it. With `mentioning` (a question asking which reports mention something), its
-    passage must also hold at least `MIN_SUBJECT_COVERAGE` of the subject, so that asked
-    which reports mention cryptocurrency remittances, the reports that speak of remittances
-    only are not listed, and its passage, heading or title must name what the question
+    passage must also hold at least `MIN_SUBJECT_COVERAGE` of the subject (or its sentence
+    be `SUBJECT_SIMILARITY` close to it in meaning, for a subject worded otherwise), so that
+    asked which reports mention cryptocurrency remittances, the reports that speak of
+    remittances only are not listed, and its passage, heading or title must name what the question
     names: asked which reports mention the Global Compact on Refugees, a report on the
     Global Compact for Migration holds most of the subject's words, but not the name."""
     if not evidence:
@@ -236,6 +237,7 @@ def documents_answering(
 
 
 def _misses_names(names: Sequence[str], joined: Sequence[str], text: str) -> bool:
+    """Whether `text` leaves out one of the question's `names` or `joined` names."""
     return bool(missing_names(names, [text]) or missing_joined_names(joined, [text]))
 
 
