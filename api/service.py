@@ -40,7 +40,8 @@ from rag.factory import (
     load_configured_index,
 )
 from rag.generation import Generator
-from rag.index import PassageIndex, manifest_signature
+from rag.index import PassageIndex
+from rag.manifest import manifest_signature
 from rag.pipeline import Pipeline
 from rag.settings import MAX_QUESTION_CHARS, Settings
 from rag.types import Answer

@@ -152,7 +152,7 @@ def bench_questions(gold_path: Path, split: str, limit: int | None) -> list[Benc
 def check_can_serve(settings: Settings) -> None:
     """Refuse at once what would stop a started server from answering: no index, or a
     model file that is not there (loading the models first would take a while)."""
-    from rag.index import read_manifest
+    from rag.manifest import read_manifest
 
     read_manifest(settings.index_dir)  # IndexMissingError: the CLI names the folder and fix
     if settings.model_path and not Path(settings.model_path).is_file():

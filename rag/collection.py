@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from rag.citations import CITATION_MARKER
-from rag.index import DocumentRecord
+from rag.manifest import DocumentRecord
 from rag.near_duplicates import as_percent
 from rag.text import normalise_whitespace
 

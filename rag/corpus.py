@@ -7,8 +7,8 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.index import DocumentRecord
 from rag.loaders import document_id
+from rag.manifest import DocumentRecord
 from rag.types import Document
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class Corpus:
         # On a rebuild, the id each listed file had (by resolved path): anchors must not move,
         # so no other file may take one of these ids.
         self._reserved = dict(reserved or {})
-        # The folder whose files the manifest names relatively (`rag.index.project_folder`):
+        # The folder whose files the manifest names relatively (`rag.manifest.project_folder`):
         # a copy of a report there is read rather than one elsewhere.
         self._project = project
 

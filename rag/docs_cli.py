@@ -15,14 +15,8 @@ from typing import Any
 
 from rag.corpus import display_path
 from rag.errors import RagError
-from rag.index import (
-    DocumentRecord,
-    IndexConfig,
-    PassageIndex,
-    load_index,
-    read_documents,
-    read_manifest,
-)
+from rag.index import PassageIndex, load_index
+from rag.manifest import DocumentRecord, IndexConfig, read_documents, read_manifest
 from rag.near_duplicates import as_percent
 from rag.settings import Settings
 

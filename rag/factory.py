@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from rag.embedding import Embedder, create_embedder
 from rag.generation import Generator, GeneratorConfig, create_generator
-from rag.index import IndexConfig, PassageIndex, load_index
+from rag.index import PassageIndex, load_index
+from rag.manifest import IndexConfig
 from rag.pipeline import Pipeline, PipelineConfig
 from rag.retrieval import Retriever
 from rag.settings import Settings

@@ -1,4 +1,5 @@
-"""The persisted index: passages, their FAISS vectors and a manifest, saved atomically.
+"""The persisted passage index: passages and their FAISS vectors, searched, and saved
+atomically together with their manifest (`rag.manifest`).
 
 Layout of `index/`:
   manifest.json            what the index was built with, and which data files are current
@@ -11,11 +12,8 @@ The manifest is the commit point: data files get fresh names, are fully written 
 and only then does `os.replace` swap in a manifest naming them. A crash at any moment leaves
 the previous manifest, and so the previous index, intact. Superseded files are removed after.
 
-The manifest names the source files inside the project folder (the index folder's parent,
-`project_folder`) relative to it, so that a copied or moved project reads its own files;
-files elsewhere are named absolutely. In memory a `DocumentRecord` always holds the
-absolute path. Manifests written with absolute paths throughout still load, and the next
-`rag ingest` rewrites them (`PassageIndex.absolute_paths_stored`).
+What the manifest holds, how it is read and checked against the configuration, and how
+it names source files is `rag.manifest`'s; this module writes it as the commit point.
 
 The manifest records each data file's SHA-256, checked on every load: a file changed in place
 (a bad disk block, a stray write) would otherwise load as a valid FAISS index and quietly give
@@ -29,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,44 +35,21 @@ from typing import Any
 import faiss
 import numpy as np
 
-from rag.chunking import CHUNKER_VERSION
-from rag.errors import IndexMismatchError, IndexMissingError
+from rag.errors import IndexMismatchError
+from rag.manifest import (
+    MANIFEST,
+    REBUILD_HINT,
+    DocumentRecord,
+    IndexConfig,
+    check_built_with,
+    documents_of,
+    encode_manifest,
+    project_folder,
+    read_manifest,
+    stores_absolute_paths,
+)
 from rag.text import split_sentences
 from rag.types import Passage
-
-MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
-REBUILD_HINT = "run 'rag ingest' to rebuild it"
-
-
-@dataclass(frozen=True)
-class IndexConfig:
-    """The settings an index depends on; loading refuses an index built with others."""
-
-    embedding_model: str
-    chunker_version: str = CHUNKER_VERSION
-    max_passage_tokens: int = 200
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    """A document as the manifest lists it (its `path` and `duplicates` absolute)."""
-
-    doc_id: str
-    title: str
-    path: str
-    content_hash: str
-    passages: int
-    duplicates: tuple[str, ...] = ()
-    # Other documents holding largely the same text (another edition, another format), by
-    # id, with the share of the shorter one's text the other holds (`rag.near_duplicates`).
-    near_duplicates: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def file_missing(self) -> bool:
-        """Whether the source file is gone: a document ingested by its own path stays
-        indexed after its file is deleted (only ingesting its folder removes it)."""
-        return not Path(self.path).exists()
 
 
 @dataclass
@@ -259,90 +233,25 @@ class PassageIndex:
             _write_synced(index_dir / name, data)
         files = {role: name for role, (name, _) in contents.items()}
         checksums = {name: hashlib.sha256(data).hexdigest() for name, data in contents.values()}
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "embedding_model": self.config.embedding_model,
-            "dimension": self.dimension,
-            "chunker_version": self.config.chunker_version,
-            "max_passage_tokens": self.config.max_passage_tokens,
-            "passages": len(self.passages),
-            "corpus_hash": self.corpus_hash,
-            "documents": {
-                d: _record_to_dict(r, project_folder(index_dir))
-                for d, r in sorted(self.documents.items())
-            },
-            "files": files,
-            "checksums": checksums,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        _write_synced(
-            index_dir / MANIFEST, json.dumps(manifest, indent=2).encode(), atomic_rename=True
+        manifest = encode_manifest(
+            self.config,
+            self.dimension,
+            len(self.passages),
+            self.corpus_hash,
+            self.documents,
+            files,
+            checksums,
+            project_folder(index_dir),
         )
+        _write_synced(index_dir / MANIFEST, manifest, atomic_rename=True)
         _remove_superseded(index_dir, keep=set(files.values()))
-
-
-def manifest_signature(index_dir: Path) -> tuple[int, int, int, int] | None:
-    """What tells the manifest at `index_dir` from the one saved before it, at the cost of one
-    `stat` (None when there is none): each save puts a new file in its place (device, inode,
-    modification time and size), and the manifest is the commit point, so a changed
-    signature is a changed index."""
-    try:
-        status = (index_dir / MANIFEST).stat()
-    except OSError:
-        return None
-    return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
-
-
-def project_folder(index_dir: Path) -> Path:
-    """The project folder of the index at `index_dir`: the folder holding it, as the project
-    holds index/ beside seeds/ (its symbolic links resolved, as source paths are)."""
-    return index_dir.absolute().parent.resolve()
-
-
-def read_manifest(index_dir: Path) -> dict[str, Any]:
-    """The manifest of the index at `index_dir`, or `IndexMissingError` saying how to build it."""
-    path = index_dir / MANIFEST
-    if not path.is_file():
-        raise IndexMissingError(f"no index at {index_dir}/", "run 'rag ingest' to build it")
-    try:
-        manifest: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise IndexMismatchError(f"{path} is unreadable ({error})", REBUILD_HINT) from None
-    return manifest
-
-
-def read_documents(index_dir: Path) -> dict[str, DocumentRecord]:
-    """The documents the manifest at `index_dir` lists, whatever the index was built with
-    (`IndexMismatchError` when the manifest is unreadable or does not list them properly)."""
-    manifest = read_manifest(index_dir)
-    try:
-        project = project_folder(index_dir)
-        return {d: _record_from_dict(d, r, project) for d, r in manifest["documents"].items()}
-    except (KeyError, TypeError, AttributeError) as error:
-        raise IndexMismatchError(
-            f"{index_dir}/{MANIFEST} lists its documents wrongly ({error!r})", REBUILD_HINT
-        ) from None
 
 
 def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
     """Load the index at `index_dir`, refusing one built with a configuration other than
     `expected` (the message names what differs and the command that rebuilds)."""
     manifest = read_manifest(index_dir)
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexMismatchError(
-            f"{index_dir}/ has index format {manifest.get('format_version')}, "
-            f"this version reads {FORMAT_VERSION}",
-            REBUILD_HINT,
-        )
-    differences = [
-        f"{name} '{manifest.get(name)}' (configured: '{getattr(expected, name)}')"
-        for name in ("embedding_model", "chunker_version", "max_passage_tokens")
-        if manifest.get(name) != getattr(expected, name)
-    ]
-    if differences:
-        raise IndexMismatchError(
-            f"{index_dir}/ was built with {', '.join(differences)}", REBUILD_HINT
-        )
+    check_built_with(manifest, index_dir, expected)
     try:
         files = manifest["files"]
         # Absent from manifests older than checksums: those load unchecked rather than force
@@ -362,13 +271,8 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
             _vectors_of(_deserialise(data["sentences"]), dimension) if "sentences" in data else None
         )
         project = project_folder(index_dir)
-        listed = manifest["documents"]
-        documents = {d: _record_from_dict(d, r, project) for d, r in listed.items()}
-        absolute_paths_stored = any(
-            stored != _stored_path(stored, project)
-            for record in listed.values()
-            for stored in (record["path"], *record.get("duplicates", ()))
-        )
+        documents = documents_of(manifest, project)
+        absolute_paths_stored = stores_absolute_paths(manifest, project)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as error:
         raise IndexMismatchError(f"{index_dir}/ is damaged ({error})", REBUILD_HINT) from None
     if flat.ntotal != len(passages):
@@ -391,47 +295,6 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
         )
     index._faiss = flat
     return index
-
-
-def _record_to_dict(record: DocumentRecord, project: Path) -> dict[str, Any]:
-    return {
-        "title": record.title,
-        "path": _stored_path(record.path, project),
-        "content_hash": record.content_hash,
-        "passages": record.passages,
-        "duplicates": [_stored_path(duplicate, project) for duplicate in record.duplicates],
-        "near_duplicates": dict(record.near_duplicates),
-    }
-
-
-def _record_from_dict(doc_id: str, data: dict[str, Any], project: Path) -> DocumentRecord:
-    return DocumentRecord(
-        doc_id=doc_id,
-        title=data["title"],
-        path=_source_path(data["path"], project),
-        content_hash=data["content_hash"],
-        passages=data["passages"],
-        duplicates=tuple(
-            _source_path(duplicate, project) for duplicate in data.get("duplicates", ())
-        ),
-        # Absent from manifests written before near-duplicates were looked for.
-        near_duplicates=tuple(sorted(data.get("near_duplicates", {}).items())),
-    )
-
-
-def _stored_path(path: str, project: Path) -> str:
-    """How the manifest names the source file `path`: relative to `project` (POSIX) when it
-    lies inside it, else as it is."""
-    source = Path(path)
-    if source.is_absolute() and source.is_relative_to(project):
-        return source.relative_to(project).as_posix()
-    return path
-
-
-def _source_path(stored: str, project: Path) -> str:
-    """The absolute path of a source file the manifest names `stored`: a relative one lies
-    in `project`."""
-    return stored if Path(stored).is_absolute() else str(project / stored)
 
 
 def _serialise(vectors: np.ndarray, dimension: int) -> bytes:

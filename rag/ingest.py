@@ -41,18 +41,17 @@ from rag.chunking import chunk_document
 from rag.corpus import Corpus, display_path, path_key
 from rag.embedding import Embedder
 from rag.errors import DocumentError, IndexMismatchError, IndexMissingError, RagError
-from rag.index import (
+from rag.index import PassageIndex, load_index
+from rag.loaders import load_document, supported_extensions
+from rag.loaders.text import UTF_8
+from rag.manifest import (
     MANIFEST,
     REBUILD_HINT,
     DocumentRecord,
     IndexConfig,
-    PassageIndex,
-    load_index,
     project_folder,
     read_documents,
 )
-from rag.loaders import load_document, supported_extensions
-from rag.loaders.text import UTF_8
 from rag.near_duplicates import (
     NearDuplicate,
     as_percent,

@@ -23,9 +23,10 @@ from eval.gold import (
 from rag.chunking import chunk_document
 from rag.embedding.hashing import HashingEmbedder
 from rag.factory import load_configured_index
-from rag.index import IndexConfig, load_index
+from rag.index import load_index
 from rag.ingest import ingest
 from rag.loaders import load_document
+from rag.manifest import IndexConfig
 from rag.settings import Settings
 from rag.types import Passage
 from tests.conftest import REGULARISATION_TEXT, ROOT, SEED_REPORT

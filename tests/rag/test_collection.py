@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rag.citations import CITATION_MARKER, check_citations
 from rag.collection import collection_answer
-from rag.index import DocumentRecord
+from rag.manifest import DocumentRecord
 
 
 def record(doc_id: str, title: str, **fields: object) -> DocumentRecord:

@@ -12,7 +12,8 @@ import pytest
 
 from rag.cli import EXIT_USAGE, main
 from rag.embedding.hashing import HashingEmbedder
-from rag.index import IndexConfig, load_index
+from rag.index import load_index
+from rag.manifest import IndexConfig
 from rag.retrieval import Retriever
 from tests.conftest import SEED_REPORT
 from tests.rag.sample_documents import (

@@ -1,4 +1,4 @@
-"""The persisted index: round trip, manifest checks and atomic saves."""
+"""The persisted index: round trip, search, data-file checks and atomic saves."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 import rag.index as index_module
-from rag.errors import IndexMismatchError, IndexMissingError
+from rag.errors import IndexMismatchError
 from rag.factory import index_config, load_configured_index
-from rag.index import IndexConfig, PassageIndex, load_index
+from rag.index import PassageIndex, load_index
+from rag.manifest import IndexConfig
 from rag.settings import Settings
 from rag.types import Passage
 from tests.conftest import ROOT
@@ -44,26 +45,6 @@ def test_nearest_passage_of_a_passage_vector_is_itself(fake_index: Settings) -> 
     position, score = index.search(index.vectors[7], 1)[0]
     assert position == 7
     assert score == pytest.approx(1.0, abs=1e-5)
-
-
-def test_missing_index_says_how_to_build_it(tmp_path: Path) -> None:
-    with pytest.raises(IndexMissingError, match="rag ingest"):
-        load_index(tmp_path / "nowhere", IndexConfig(embedding_model="hashing"))
-
-
-def test_index_built_with_another_embedding_model_is_refused(fake_index: Settings) -> None:
-    other = IndexConfig(embedding_model="all-MiniLM-L6-v2", max_passage_tokens=200)
-    with pytest.raises(IndexMismatchError) as raised:
-        load_index(fake_index.index_dir, other)
-    message = str(raised.value)
-    assert "embedding_model 'hashing' (configured: 'all-MiniLM-L6-v2')" in message
-    assert "run 'rag ingest' to rebuild" in message
-
-
-def test_index_built_with_another_chunk_size_is_refused(fake_index: Settings) -> None:
-    other = IndexConfig(embedding_model="hashing", max_passage_tokens=120)
-    with pytest.raises(IndexMismatchError, match="max_passage_tokens '200'"):
-        load_index(fake_index.index_dir, other)
 
 
 def test_damaged_data_file_is_reported_not_crashed_on(fake_index: Settings) -> None:
@@ -163,17 +144,6 @@ def test_passage_text_with_a_unicode_line_separator_round_trips(tmp_path: Path) 
     config = IndexConfig(embedding_model="hashing")
     PassageIndex(config, 4, [passage], vector).save(tmp_path)
     assert load_index(tmp_path, config).passages == [passage]
-
-
-def test_a_manifest_without_its_document_list_is_damaged_not_a_crash(
-    fake_index: Settings,
-) -> None:
-    path = fake_index.index_dir / "manifest.json"
-    manifest = json.loads(path.read_text())
-    del manifest["documents"]
-    path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatchError, match="is damaged"):
-        load_configured_index(fake_index)
 
 
 def test_make_clean_removes_every_file_an_index_holds(fake_index: Settings) -> None:

@@ -27,8 +27,9 @@ from rag.cli import EXIT_PARTIAL, format_answer, main
 from rag.embedding import Embedder
 from rag.embedding.hashing import HashingEmbedder
 from rag.factory import build_pipeline, index_config
-from rag.index import IndexConfig, PassageIndex, load_index
+from rag.index import PassageIndex, load_index
 from rag.ingest import IngestReport, ingest
+from rag.manifest import IndexConfig
 from rag.pipeline import Pipeline
 from rag.retrieval import Retriever
 from rag.settings import Settings
