@@ -179,7 +179,7 @@ def select_evidence(
 def _is_about(names: Sequence[str], hit: Hit, sentence: str) -> bool:
     """Whether `sentence` of `hit` is from a document titled with one of `names`, or names
     one itself or in its heading."""
-    return mentions_any(names, f"{hit.passage.doc_title} {hit.passage.section or ''} {sentence}")
+    return mentions_any(names, hit.passage.labelled(sentence))
 
 
 def documents_answering(
@@ -211,7 +211,8 @@ def documents_answering(
         retriever.weighted_coverage(wanted, lexical_terms(item.sentence)) for item in evidence
     ]
     in_passage = [
-        retriever.weighted_coverage(wanted, lexical_terms(_passage_text(item))) for item in evidence
+        retriever.weighted_coverage(wanted, lexical_terms(item.passage.headed_text))
+        for item in evidence
     ]
     similarity = [1.0] * len(evidence)
     if mentioning:
@@ -232,7 +233,7 @@ def documents_answering(
             or passage_covered >= MIN_SUBJECT_COVERAGE
             or similar >= SUBJECT_SIMILARITY
         )
-        and not _misses_names(named, joined, f"{item.passage.doc_title} {_passage_text(item)}")
+        and not _misses_names(named, joined, item.passage.labelled(item.passage.text))
     ]
 
 
@@ -256,7 +257,7 @@ def unmentioned(question: str, evidence: Sequence[Evidence]) -> str:
     if not subject:
         found: set[str] = set()
         for item in evidence:
-            found |= set(lexical_terms(_passage_text(item)))
+            found |= set(lexical_terms(item.passage.headed_text))
         missing = set(subject_terms(question)) - found
         subject = " ".join(word for word in words(question) if set(lexical_terms(word)) & missing)
     return f"no report uses enough of the words of “{subject}”; the reports may word it otherwise"
@@ -275,10 +276,6 @@ def _asked_about(question: str) -> str:
     firewall"), or "" when it is not written after a verb of mentioning."""
     asked = _ASKED_ABOUT.search(question)
     return asked.group("subject").strip() if asked else ""
-
-
-def _passage_text(item: Evidence) -> str:
-    return f"{item.passage.section or ''} {item.passage.text}"
 
 
 _ASKING_FOR_DOCUMENTS = frozenset(
@@ -390,9 +387,7 @@ def abstention_reason(
         return "no passage was retrieved"
     if max(item.match for item in evidence) < threshold:
         return "no passage is close enough to the question"
-    texts = [
-        f"{hit.passage.doc_title} {hit.passage.section or ''} {hit.passage.text}" for hit in hits
-    ]
+    texts = [hit.passage.labelled(hit.passage.text) for hit in hits]
     absent = missing_names(profile.names, texts) + missing_literals(profile.literals, texts)
     if absent:
         return f"the closest passages do not mention {', '.join(absent)}"
@@ -426,11 +421,7 @@ def abstention_reason(
     # A heading counts: the actor may be named once, above the passage; so does a title:
     # Freedonia's own review rarely names Freedonia in the sentence.
     unnamed = missing_names(
-        profile.actor,
-        [
-            f"{item.passage.doc_title} {item.passage.section or ''} {item.sentence}"
-            for item in quotable_evidence
-        ],
+        profile.actor, [item.passage.labelled(item.sentence) for item in quotable_evidence]
     )
     if unnamed:
         return f"the sentences that could answer do not mention {', '.join(unnamed)}"

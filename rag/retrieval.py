@@ -156,9 +156,7 @@ class Retriever:
 
         def is_about(position: int) -> bool:
             passage = self.index.passages[position]
-            return mentions_any(
-                names, f"{passage.doc_title} {passage.section or ''} {passage.text}"
-            )
+            return mentions_any(names, passage.labelled(passage.text))
 
         return sorted(ranking, key=lambda item: not is_about(item[0]))
 
@@ -241,9 +239,7 @@ class Retriever:
         if not lexical:
             return 0.0
         passage = self.index.passages[lexical[0][0]]
-        return self.weighted_coverage(
-            lexical_terms(question), lexical_terms(f"{passage.section or ''} {passage.text}")
-        )
+        return self.weighted_coverage(lexical_terms(question), lexical_terms(passage.headed_text))
 
     def weighted_coverage(self, wanted: Sequence[str], found: Sequence[str]) -> float:
         """Share of `wanted`'s distinct terms present in `found`, each weighted by its
@@ -271,7 +267,7 @@ class Retriever:
         if self._document_frequency is None:
             frequency: dict[str, int] = {}
             for passage in self.index.passages:
-                for seen in set(lexical_terms(f"{passage.section or ''} {passage.text}")):
+                for seen in set(lexical_terms(passage.headed_text)):
                     frequency[seen] = frequency.get(seen, 0) + 1
             self._document_frequency = frequency
         count = len(self.index.passages)
@@ -284,9 +280,7 @@ class Retriever:
         if self._bm25 is None:
             import bm25s
 
-            corpus = [
-                lexical_terms(f"{p.section or ''} {p.text}") or ["-"] for p in self.index.passages
-            ]
+            corpus = [lexical_terms(p.headed_text) or ["-"] for p in self.index.passages]
             model = bm25s.BM25()
             model.index(corpus, show_progress=False)
             self._bm25 = model

@@ -48,6 +48,17 @@ class Passage:
     content_hash: str
     page: int | None = None
 
+    @property
+    def headed_text(self) -> str:
+        """The passage's text under its section heading: the words lexical matching reads."""
+        return f"{self.section or ''} {self.text}"
+
+    def labelled(self, text: str) -> str:
+        """`text` (the passage's text, or a sentence of it) after its document's title and
+        its section heading: where a report is named (its title) or a state or body is named
+        for the text (its heading) when the text itself does not name it."""
+        return f"{self.doc_title} {self.section or ''} {text}"
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
