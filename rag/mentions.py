@@ -21,6 +21,7 @@ from rag.questions import (
     LABEL,
     LIST_SEPARATOR,
     LITERAL,
+    MONTH_NAMES,
     NAMES,
     NOT_NAMES,
     NUMBER,
@@ -41,9 +42,7 @@ _NAMED_AFTER = re.compile(
     r"^(?:\s+[a-z]+){0,4}?\s*(?:,|\(|:|\s(?:is|was|are|were)\b)\s*(?P<name>(?:\S+\s*){1,3})"
 )
 _NAMED_BEFORE = re.compile(r"(?P<name>(?:\S+\s+){0,2}\S+)\s*,\s*(?:the\s+|a\s+)?$")
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
+_MONTHS = MONTH_NAMES.lower().split("|")
 _MONTH = "(?:" + "|".join(_MONTHS) + ")"
 _HAS_DATE = re.compile(rf"\b{YEAR.pattern}\b|\b{_MONTH}\b", re.IGNORECASE)
 # Numbers written as words that count ("nine centres"), and words for a number or scale.
@@ -138,13 +137,21 @@ def names_office_holder(
     return False
 
 
+def without_possessive(word: str) -> str:
+    """`word` without a possessive ending ("Europe's" → "Europe", "Fenwick’s" → "Fenwick")."""
+    return _POSSESSIVE.sub("", word)
+
+
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
 def _name_words(text: str) -> set[str]:
     """Stemmed words of `text` with hyphenated words also split ("COVID-19" → "covid", "19")
     and possessives dropped ("Europe's" → "europe"). A final "e" is dropped too, since the
     stemmer keeps it in "objective" but not in "objectives"."""
     found: set[str] = set()
     for word in words(text):
-        word = re.sub(r"['’]s$", "", word)
+        word = without_possessive(word)
         for part in {word, *word.split("-")} - {""}:
             found.add(stem(part).removesuffix("e"))
     return found
@@ -157,7 +164,7 @@ def _proper_names(sentence: str) -> list[str]:
     words)."""
     # Not a web address's name ("Geldtransfair.de").
     found = re.findall(r"(?<![\w-])[A-Z][a-z][A-Za-z'’-]+\b(?!\.[a-z]{2,})", sentence)
-    names = (name_part(re.sub(r"['’]s$", "", name).rstrip("-")) for name in found)
+    names = (name_part(without_possessive(name).rstrip("-")) for name in found)
     return [
         name
         for name in names
@@ -278,7 +285,7 @@ def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
     def mentioned(name: str) -> bool:
         if _name_words(name) <= vocabulary:
             return True
-        bare = re.sub(r"['’]s$", "", name)
+        bare = without_possessive(name)
         if " " in bare:
             # A name of several words ("Corridor Reintegration Fund") is mentioned by all of
             # them, not by a related form of one.
@@ -317,7 +324,7 @@ def missing_joined_names(joined: Iterable[str], texts: Iterable[str]) -> list[st
     missing = []
     for name in joined:
         left, *_, right = name.split(" ")
-        right = re.sub(r"['’]s$", "", right).removesuffix("s")
+        right = without_possessive(right).removesuffix("s")
         pattern = re.compile(
             rf"\b{re.escape(left)}\s+(?:of|on|for)\s+(?:\S+\s+){{0,{JOINED_NAME_GAP}}}?"
             rf"{re.escape(right)}",
@@ -359,14 +366,14 @@ def name_phrases(names: Sequence[str], question: str) -> list[str]:
     runs: list[list[str]] = []
     previous_was_name = False
     for bare in _name_words_of(question, wanted):
-        possessive = re.sub(r"['’]s$", "", bare)
-        if bare in wanted or possessive in wanted:
+        plain = without_possessive(bare)
+        if bare in wanted or plain in wanted:
             if previous_was_name:
-                runs[-1].append(possessive)
+                runs[-1].append(plain)
             else:
-                runs.append([possessive])
+                runs.append([plain])
         # A possessive ends a name: "Freedonia's Diaspora Council" is Freedonia's council.
-        previous_was_name = bare in wanted and possessive == bare
+        previous_was_name = bare in wanted and plain == bare
     return list(dict.fromkeys(" ".join(run) for run in runs))
 
 
@@ -377,7 +384,7 @@ def _name_words_of(question: str, names: Collection[str]) -> list[str]:
     for word in question.split():
         bare = word.strip("?,.;:!\"'()")
         parts = re.split(r"[-–—]", bare)
-        if bare not in names and re.sub(r"['’]s$", "", bare) not in names and len(parts) > 1:
+        if bare not in names and without_possessive(bare) not in names and len(parts) > 1:
             found += parts
         else:
             found.append(bare)

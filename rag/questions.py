@@ -173,6 +173,7 @@ YEAR = re.compile(r"(?:1[89]|20)\d{2}")
 MONTH_NAMES = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
 )
+_MONTH_WORDS = frozenset(MONTH_NAMES.split("|"))
 LITERAL = re.compile(
     rf"\b{YEAR.pattern}\b|\b([A-Z][a-z]{{2,}})s? (\d+)\b|\b\d{{1,2}} (?:{MONTH_NAMES})\b"
 )
@@ -286,7 +287,7 @@ def _literal(match: re.Match[str]) -> str:
     """A year or numbered reference; "Which 2016 declaration" holds a year, not a label."""
     word, number = match.group(1), match.group(2)
     # "in 2019", and "November 2020", whose year is what pins it.
-    if word is not None and (word.lower() in NOT_NAMES or word in MONTH_NAMES.split("|")):
+    if word is not None and (word.lower() in NOT_NAMES or word in _MONTH_WORDS):
         return number if YEAR.fullmatch(number) else ""
     return match.group(0)
 

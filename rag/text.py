@@ -112,7 +112,7 @@ _FOREIGN_FUNCTION_WORDS = (
     frozenset(
         """le la les des du une et est sont dans avec sur pendant quels quelles quel
     quelle qui que ont pourquoi combien où leur ces aux
-    el los las del una unos y es son para en con por durante qué cuáles cuál cómo dónde
+    el los las del una unos y es para en con por durante qué cuáles cuál cómo dónde
     cuántos cuántas han países sus
     der das den dem ein eine und ist sind für mit auf während welche welcher welches wie
     warum wo haben hat nicht oder vom zur zum
@@ -120,7 +120,6 @@ _FOREIGN_FUNCTION_WORDS = (
     os dos das um para com quais onde quantos pelo pela nos""".split()
     )
     - _ENGLISH_FUNCTION_WORDS
-    - {"son", "die", "come", "as", "on", "in", "a", "to"}
 )
 
 
