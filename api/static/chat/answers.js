@@ -156,21 +156,34 @@
     viewer.scrollIntoView({ block: "nearest" });
   }
 
-  function renderPassage(source, viewer, toggles, button, context) {
-    const meta = [];
-    if (source.section) meta.push(`Section: ${source.section}`);
-    if (source.page !== null && source.page !== undefined) meta.push(`Page ${source.page}`);
-    const text = h("p", { class: "text" });
-    const span = source.quote ? locateQuote(source.text, source.quote) : null;
+  /* Where a passage stands in its document: "Section: …" and "Page N", those it has. */
+  function passagePlace(passage) {
+    const place = [];
+    if (passage.section) place.push(`Section: ${passage.section}`);
+    if (passage.page !== null && passage.page !== undefined) place.push(`Page ${passage.page}`);
+    return place;
+  }
+
+  /* A passage's text with `quote` highlighted in it; when the quote cannot be found there,
+     the text as it is and the quote on a line of its own after it. */
+  function quotedText(text, quote) {
+    const paragraph = h("p", { class: "text" });
+    const span = quote ? locateQuote(text, quote) : null;
     if (span) {
-      append(text, [
-        source.text.slice(0, span[0]),
-        h("mark", {}, source.text.slice(span[0], span[1])),
-        source.text.slice(span[1]),
+      append(paragraph, [
+        text.slice(0, span[0]),
+        h("mark", {}, text.slice(span[0], span[1])),
+        text.slice(span[1]),
       ]);
     } else {
-      text.textContent = source.text;
+      paragraph.textContent = text;
     }
+    const apart = quote && !span ? h("p", { class: "quote" }, `Supporting quote: ${quote}`) : null;
+    return [paragraph, apart];
+  }
+
+  function renderPassage(source, viewer, toggles, button, context) {
+    const meta = passagePlace(source);
     const close = h("button", { type: "button", class: "close-passage" }, "Close passage");
     close.addEventListener("click", () => {
       viewer.hidden = true;
@@ -186,8 +199,7 @@
         meta.length ? `${meta.join(" · ")} · ` : "",
         h("span", { class: "anchor" }, source.anchor)
       ),
-      text,
-      source.quote && !span ? h("p", { class: "quote" }, `Supporting quote: ${source.quote}`) : null,
+      ...quotedText(source.text, source.quote),
       h(
         "p",
         { class: "links" },
@@ -218,5 +230,5 @@
     return box;
   }
 
-  parts.answers = { renderQuestion, renderAnswer, renderError };
+  parts.answers = { renderQuestion, renderAnswer, renderError, passagePlace, quotedText };
 })(window.GcmRagChat.parts);

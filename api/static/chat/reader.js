@@ -13,8 +13,9 @@
 
   if (parts.PassageReader) return;
 
-  const { h, append } = parts.dom;
-  const { locateQuote, formatNumber } = parts.text;
+  const { h } = parts.dom;
+  const { formatNumber } = parts.text;
+  const { passagePlace, quotedText } = parts.answers;
 
   const LOADING = "Opening the passage…";
 
@@ -108,20 +109,7 @@
     }
 
     render(passage, quote) {
-      const place = [];
-      if (passage.section) place.push(`Section: ${passage.section}`);
-      if (passage.page !== null && passage.page !== undefined) place.push(`Page ${passage.page}`);
-      const text = h("p", { class: "text" });
-      const span = quote ? locateQuote(passage.text, quote) : null;
-      if (span) {
-        append(text, [
-          passage.text.slice(0, span[0]),
-          h("mark", {}, passage.text.slice(span[0], span[1])),
-          passage.text.slice(span[1]),
-        ]);
-      } else {
-        text.textContent = passage.text;
-      }
+      const place = passagePlace(passage);
       const neighbours = h(
         "nav",
         { class: "neighbours", "aria-label": "Passages before and after" },
@@ -141,8 +129,7 @@
           `Passage ${formatNumber(passage.position)} of ${formatNumber(passage.document_passages)} · `,
           h("span", { class: "anchor" }, passage.anchor)
         ),
-        text,
-        quote && !span ? h("p", { class: "quote" }, `Supporting quote: ${quote}`) : null,
+        ...quotedText(passage.text, quote),
         neighbours,
       ].filter(Boolean);
     }
