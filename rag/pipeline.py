@@ -8,6 +8,7 @@ is the authority, since verification may drop or re-cite sentences.
 
 from __future__ import annotations
 
+import collections.abc
 import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from rag.citations import (
     with_rival_figure,
 )
 from rag.collection import COLLECTION_MODE, collection_answer
+from rag.compound import joined_answer, merged_hits, split_question
 from rag.embedding import Embedder
 from rag.errors import InvalidQuestionError
 from rag.evidence import (
@@ -188,6 +190,57 @@ class Pipeline:
         rival figures and the reports listed all come from them."""
         question = validate_question(question)
         chosen = self.check_documents(documents)
+        parts = split_question(question)
+        if len(parts) > 1:
+            yield from self._stream_parts(question, parts, k, chosen)
+        else:
+            yield from self._stream_one(question, k, chosen)
+
+    def _stream_parts(
+        self,
+        question: str,
+        parts: Sequence[str],
+        k: int | None,
+        chosen: frozenset[str] | None,
+    ) -> Iterator[StreamEvent]:
+        """Events of the answer to a question of several `parts` (`rag.compound`): every
+        part's passages first, as one list, then each part answered in turn."""
+        started = time.perf_counter()
+        streams = [self._stream_one(part, k, chosen) for part in parts]
+        try:
+            # Each part's stream opens with its passages, before any generation.
+            rankings = [next(stream).data for stream in streams]
+            timings: dict[str, float | None] = {"retrieval": (time.perf_counter() - started) * 1000}
+            yield StreamEvent("passages", merged_hits(rankings))
+            answers: list[Answer] = []
+            for stream in streams:
+                for event in stream:
+                    if event.kind == "token":
+                        timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
+                        yield event
+                    elif event.kind == "done":
+                        answers.append(event.data)
+        finally:
+            for stream in streams:
+                stream.close()
+        timings["total"] = (time.perf_counter() - started) * 1000
+        timings.setdefault("first_token", timings["total"])
+        answer = joined_answer(
+            question, answers, self.generator.name, timings, self._refusal(chosen)
+        )
+        yield StreamEvent("citations", answer.citations)
+        yield StreamEvent("done", answer)
+
+    def _refusal(self, chosen: Collection[str] | None) -> str:
+        """What a refusal says, for the reports the question was limited to (if any)."""
+        if not chosen:
+            return ABSTENTION_TEXT
+        return ABSTENTION_TEXT_CHOSEN_ONE if len(chosen) == 1 else ABSTENTION_TEXT_CHOSEN
+
+    def _stream_one(
+        self, question: str, k: int | None, chosen: frozenset[str] | None
+    ) -> collections.abc.Generator[StreamEvent, None, None]:
+        """Events of the answer to a question of one part; it opens with the passages."""
         started = time.perf_counter()
         timings: dict[str, float | None] = {}
 
@@ -251,9 +304,6 @@ class Pipeline:
             answering = documents_answering(question, evidence, self.retriever, mentioning=True)
             if not answering:
                 reason = unmentioned(question, evidence)
-        refusal = ABSTENTION_TEXT
-        if chosen:
-            refusal = ABSTENTION_TEXT_CHOSEN_ONE if len(chosen) == 1 else ABSTENTION_TEXT_CHOSEN
         if reason is not None:
             yield from self._finish(
                 question,
@@ -263,7 +313,7 @@ class Pipeline:
                 timings,
                 elapsed_ms,
                 abstention_reason=reason,
-                refusal=refusal,
+                refusal=self._refusal(chosen),
             )
             return
 

@@ -1,0 +1,150 @@
+"""Questions of several parts ("Which states regularised migrants during COVID, and when was
+the GCM adopted?"): split into their parts, each part answered on its own, and the answers
+joined into one, each part under its own question, with citation markers numbered across
+the parts.
+
+Asked whole, such a question retrieved the closest passages of one part: the answer dropped
+the other part without saying so, or a check meant for one part (what a how-many part
+counts) refused both. A part is only split off when it reads as a question by itself: it
+opens with a question word (or, after a question mark, an auxiliary: "Does the report…"),
+has a few words, and refers back to no earlier part ("…and why did they do it?" is kept
+whole, since "they" is only known from the first part).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+
+from rag.citations import CITATION_MARKER
+from rag.types import Answer, Citation, Hit
+
+# More parts than this are asked whole: each part costs a generation.
+MAX_PARTS = 3
+# "…and why?" or "Which states and when?" is one question with a short tail, not two.
+MIN_PART_WORDS = 3
+
+_QUESTION_WORD = r"(?:what|which|who|whom|whose|when|where|why|how)"
+_AUXILIARY = r"(?:is|are|was|were|does|do|did|has|have|had|can|could|should|will|would)"
+# "…and how the project works" is a clause of the first question, not a second one.
+_CLAUSE_OPENING = r"(?:the|a|an|this|that|these|those|its|their|it|they|to|he|she|we|you)"
+_PART_AFTER_AND = re.compile(
+    rf"\s*[,;]?\s+and\s+(?={_QUESTION_WORD}\b(?!\s+{_CLAUSE_OPENING}\b))"
+    rf"|\s*;\s+(?={_QUESTION_WORD}\b)",
+    re.IGNORECASE,
+)
+_PART_AFTER_QUESTION_MARK = re.compile(
+    rf"(?<=\?)\s+(?=(?:{_QUESTION_WORD}|{_AUXILIARY})\b)", re.IGNORECASE
+)
+# Words that point back to something named in an earlier part.
+_REFERS_BACK = re.compile(
+    r"\b(?:it|its|they|them|their|theirs|this|these|those|such|he|she|him|his|her|hers)\b",
+    re.IGNORECASE,
+)
+
+
+def split_question(question: str) -> tuple[str, ...]:
+    """The parts of `question`, each written as a question of its own, or `(question,)`
+    when it has one part (or more than `MAX_PARTS`, or parts that cannot stand alone)."""
+    parts = [
+        part
+        for sentence in _PART_AFTER_QUESTION_MARK.split(question.strip())
+        for part in _PART_AFTER_AND.split(sentence)
+    ]
+    if not 1 < len(parts) <= MAX_PARTS:
+        return (question,)
+    if any(len(part.split()) < MIN_PART_WORDS for part in parts):
+        return (question,)
+    if any(_REFERS_BACK.search(part) for part in parts[1:]):
+        return (question,)
+    return tuple(_as_question(part) for part in parts)
+
+
+def _as_question(part: str) -> str:
+    """A part with a capital first letter and one question mark at the end."""
+    part = part.strip().rstrip(" ,;?")
+    return f"{part[:1].upper()}{part[1:]}?"
+
+
+# The answer's mode, by how much model work the parts' answers involve.
+_MODE_ORDER = ("generated", "extractive", "index", "abstained")
+
+
+def joined_answer(
+    question: str,
+    answers: Sequence[Answer],
+    model: str,
+    timings_ms: dict[str, float | None],
+    refusal: str,
+) -> Answer:
+    """One answer to `question` from the answers to its parts: each part's question on a
+    line, its answer (or its refusal and why) below, markers renumbered so that one passage
+    quoted for two parts keeps one number. Refused when every part is refused."""
+    hits = merged_hits([answer.hits for answer in answers])
+    if all(answer.abstained for answer in answers):
+        reasons = "; ".join(
+            f"“{answer.question}”: {answer.abstention_reason or 'not answered'}"
+            for answer in answers
+        )
+        return Answer(
+            question=question,
+            answer=refusal,
+            abstained=True,
+            citations=(),
+            hits=hits,
+            model=model,
+            timings_ms=timings_ms,
+            mode="abstained",
+            abstention_reason=f"no part of the question is answered ({reasons})",
+        )
+    numbers: dict[tuple[str, str], int] = {}
+    citations: list[Citation] = []
+    sections: list[str] = []
+    for answer in answers:
+        if answer.abstained:
+            why = f" ({answer.abstention_reason})" if answer.abstention_reason else ""
+            sections.append(f"{answer.question}\n{_part_refusal(answer.answer)}{why}.")
+            continue
+        renumbered: dict[int, int] = {}
+        for citation in answer.citations:
+            key = (citation.anchor, citation.quote)
+            if key not in numbers:
+                numbers[key] = len(numbers) + 1
+                citations.append(dataclasses.replace(citation, n=numbers[key]))
+            renumbered[citation.n] = numbers[key]
+        sections.append(f"{answer.question}\n{_renumbered(answer.answer, renumbered)}")
+    return Answer(
+        question=question,
+        answer="\n\n".join(sections),
+        abstained=False,
+        citations=tuple(citations),
+        hits=hits,
+        model=model,
+        timings_ms=timings_ms,
+        mode=min((answer.mode for answer in answers), key=_mode_rank),
+        weak_evidence=any(answer.weak_evidence for answer in answers),
+    )
+
+
+def _renumbered(text: str, numbers: dict[int, int]) -> str:
+    """`text` with each marker `[n]` made `[numbers[n]]`."""
+    return CITATION_MARKER.sub(lambda marker: f"[{numbers[int(marker.group(1))]}]", text)
+
+
+def _mode_rank(mode: str) -> int:
+    return _MODE_ORDER.index(mode) if mode in _MODE_ORDER else len(_MODE_ORDER)
+
+
+def _part_refusal(refusal: str) -> str:
+    """ "The indexed reports do not answer this question." said of one part."""
+    return refusal.rstrip(".").replace("this question", "this part of the question")
+
+
+def merged_hits(rankings: Sequence[Sequence[Hit]]) -> tuple[Hit, ...]:
+    """The passages of `rankings`, each once (first place kept), ranked in that order."""
+    seen: dict[str, Hit] = {}
+    for ranking in rankings:
+        for hit in ranking:
+            seen.setdefault(hit.passage.anchor, hit)
+    return tuple(dataclasses.replace(hit, rank=rank) for rank, hit in enumerate(seen.values()))

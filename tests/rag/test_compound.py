@@ -1,0 +1,179 @@
+"""Questions of several parts: where they split, and how the parts' answers join."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.citations import check_citations
+from rag.compound import joined_answer, split_question
+from rag.factory import build_pipeline
+from rag.pipeline import ABSTENTION_TEXT
+from rag.settings import Settings
+from rag.types import Answer, Citation, Hit, Passage
+
+REGULARISATION = "Which states instituted regularisation in the pandemic?"
+DENMARK = "What did Denmark report about family reunification?"
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "Which states regularised migrants during COVID and when was the GCM adopted?",
+            ("Which states regularised migrants during COVID?", "When was the GCM adopted?"),
+        ),
+        (
+            "When was the GCM adopted, and how many Member States submitted reports?",
+            ("When was the GCM adopted?", "How many Member States submitted reports?"),
+        ),
+        (
+            "When was the GCM adopted? Does the report mention Frontex?",
+            ("When was the GCM adopted?", "Does the report mention Frontex?"),
+        ),
+        (
+            "What did Italy report; which states reported detention and who chaired the meeting?",
+            (
+                "What did Italy report?",
+                "Which states reported detention?",
+                "Who chaired the meeting?",
+            ),
+        ),
+    ],
+)
+def test_a_question_splits_into_parts_that_stand_alone(question: str, parts: tuple) -> None:
+    assert split_question(question) == parts
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which states regularised migrants during COVID?",
+        # Coordinated names or verbs are one question.
+        "What did Italy and Portugal do during the pandemic?",
+        # A short tail is part of the question.
+        "Which states regularised migrants and why?",
+        "Where and when was the validation meeting held?",
+        # A clause opened by a question word is not a question.
+        "What does the report say about who funds and how the project works?",
+        # A part that refers back to an earlier one cannot be asked alone.
+        "Which states regularised migrants and why did they do it?",
+        "When was the GCM adopted? Who negotiated it?",
+        # More parts than are worth a generation each.
+        "What is A here? What is B here? What is C here? What is D here?",
+    ],
+)
+def test_a_question_stays_whole_when_its_parts_cannot_stand_alone(question: str) -> None:
+    assert split_question(question) == (question,)
+
+
+def _citation(n: int, anchor: str, quote: str) -> Citation:
+    return Citation(n, anchor, "doc", "Doc", None, None, f"{quote} More text.", quote)
+
+
+def _hit(anchor: str, rank: int) -> Hit:
+    passage = Passage(anchor, "doc", "Doc", None, "text", 0, 4, "hash")
+    return Hit(passage, 1.0 - rank / 10, rank)
+
+
+def _answer(question: str, text: str, citations: tuple, anchors: list[str]) -> Answer:
+    hits = tuple(_hit(anchor, rank) for rank, anchor in enumerate(anchors))
+    return Answer(question, text, False, citations, hits, "fake", mode="extractive")
+
+
+def test_joined_answer_numbers_markers_across_parts_and_shares_a_repeated_quote() -> None:
+    first = _answer(
+        "Which states?",
+        "Italy and Portugal [1]. Also Moldova [2].",
+        (_citation(1, "d#p1", "Italy and Portugal."), _citation(2, "d#p2", "Also Moldova.")),
+        ["d#p1", "d#p2"],
+    )
+    second = _answer(
+        "When?",
+        "In 2018 [1], as said [2].",
+        (_citation(1, "d#p3", "In 2018."), _citation(2, "d#p2", "Also Moldova.")),
+        ["d#p3", "d#p2"],
+    )
+    second = Answer(**{**second.__dict__, "mode": "generated", "weak_evidence": True})
+    answer = joined_answer("Which states? When?", [first, second], "fake", {}, ABSTENTION_TEXT)
+    assert answer.answer == (
+        "Which states?\nItaly and Portugal [1]. Also Moldova [2].\n\n"
+        "When?\nIn 2018 [3], as said [2]."
+    )
+    assert [(c.n, c.anchor) for c in answer.citations] == [(1, "d#p1"), (2, "d#p2"), (3, "d#p3")]
+    assert [(hit.rank, hit.passage.anchor) for hit in answer.hits] == [
+        (0, "d#p1"),
+        (1, "d#p2"),
+        (2, "d#p3"),
+    ]
+    assert (answer.abstained, answer.mode, answer.weak_evidence) == (False, "generated", True)
+    anchors = {hit.passage.anchor for hit in answer.hits}
+    assert check_citations(answer.answer, answer.citations, anchors) == []
+
+
+def test_a_refused_part_says_so_with_its_reason_and_all_refused_is_a_refusal() -> None:
+    answered = _answer("Which states?", "Italy [1].", (_citation(1, "d#p1", "Italy."),), ["d#p1"])
+    refused = Answer(
+        "Who chaired it?", ABSTENTION_TEXT, True, (), (), "fake", mode="abstained",
+        abstention_reason="the closest passages name no one",
+    )  # fmt: skip
+    answer = joined_answer("Q", [answered, refused], "fake", {}, ABSTENTION_TEXT)
+    assert answer.answer == (
+        "Which states?\nItaly [1].\n\nWho chaired it?\n"
+        "The indexed reports do not answer this part of the question "
+        "(the closest passages name no one)."
+    )
+    assert not answer.abstained and answer.abstention_reason is None
+    both = joined_answer("Q", [refused, refused], "fake", {}, ABSTENTION_TEXT)
+    assert both.abstained and both.answer == ABSTENTION_TEXT and both.citations == ()
+    assert both.abstention_reason == (
+        "no part of the question is answered (“Who chaired it?”: the closest passages name "
+        "no one; “Who chaired it?”: the closest passages name no one)"
+    )
+
+
+def test_the_pipeline_answers_each_part_and_streams_one_list_of_passages(
+    fake_index: Settings,
+) -> None:
+    pipeline = build_pipeline(fake_index)
+    events = list(pipeline.stream(f"{REGULARISATION[:-1]}, and {DENMARK[0].lower()}{DENMARK[1:]}"))
+    kinds = [event.kind for event in events]
+    assert kinds.count("passages") == 1 and kinds[0] == "passages"
+    assert kinds[-2:] == ["citations", "done"]
+    answer = events[-1].data
+    whole = pipeline.ask(REGULARISATION)
+    # The first part is answered as if asked alone; the second is refused, saying why.
+    assert answer.answer == (
+        f"{REGULARISATION}\n{whole.answer}\n\n{DENMARK}\n"
+        "The indexed reports do not answer this part of the question "
+        "(the closest passages do not mention Denmark)."
+    )
+    assert answer.citations == whole.citations == events[-2].data
+    assert [hit.passage.anchor for hit in events[0].data] == [
+        hit.passage.anchor for hit in answer.hits
+    ]
+    assert answer.timings_ms["total"] >= answer.timings_ms["first_token"] > 0
+
+
+def test_closing_the_stream_early_ends_the_model_stream_and_asks_no_further_part(
+    fake_index: Settings,
+) -> None:
+    pipeline = build_pipeline(fake_index)
+    streamed: list[str] = []
+
+    def stream_chat(messages, max_tokens, stop=None):  # type: ignore[no-untyped-def]
+        streamed.append("started")
+        try:
+            yield "Italy, the Republic of Moldova and Portugal [1]."
+        finally:
+            streamed.append("closed")  # where llama-cpp's lock is released
+
+    pipeline.generator.stream_chat = stream_chat  # type: ignore[method-assign]
+    stream = pipeline.stream(f"{REGULARISATION} When was the GCM adopted by Member States?")
+    kinds = []
+    for event in stream:
+        kinds.append(event.kind)
+        if event.kind == "token":
+            break
+    stream.close()
+    assert kinds == ["passages", "token"]
+    assert streamed == ["started", "closed"]
