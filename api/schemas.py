@@ -244,7 +244,12 @@ class HealthResponse(BaseModel):
     status: Literal["ok", "not ready"]
     ready: bool
     index_loaded: bool
-    model_loaded: bool
+    model_loaded: bool = Field(
+        description="The model has shown it works (it loaded at start-up, its server "
+        "answered, or it has written an answer since) and has not failed since. Answers "
+        "made without it (which reports mention something, the list of reports, refusals) "
+        "do not count."
+    )
     model: str | None
     generator: str
     llm_url: str | None
@@ -262,7 +267,11 @@ class HealthResponse(BaseModel):
         "The chat widget holds its text box to it."
     )
     versions: dict[str, str | None]
-    problems: dict[str, str] = Field(description="What keeps the assistant from being ready.")
+    problems: dict[str, str] = Field(
+        description="What keeps the assistant from being ready, by part ('index', 'model', "
+        "'embedder', 'configuration'). A model that failed, at start-up or later, stays "
+        "here until it next writes an answer."
+    )
 
 
 # --- OpenAI-compatible -----------------------------------------------------------------------

@@ -2,7 +2,9 @@
 wrong loading it.
 
 The server starts even when something is missing, so that `/api/health` can say what: a
-missing index (the message names `rag ingest`), a model that will not load.
+missing index (the message names `rag ingest`), a model that will not load. Whether the
+model works is learnt from the model alone (api/model_status.py): it loaded at start-up, or
+wrote since, and has not failed since.
 
 The index on disk is watched through its manifest, the commit point of every save: before
 each request that reads the index (answers, passages, documents, health) one `stat` says
@@ -18,6 +20,7 @@ rather than answers from documents that may have been removed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import platform
 import threading
@@ -27,9 +30,9 @@ from typing import Any
 
 from api.audit import AuditLog
 from api.generation_queue import GenerationQueue
+from api.model_status import ModelStatus, WatchedGenerator
 from api.public_paths import public_error, public_folder, public_message
 from rag.cli_settings import naming_index_dir
-from rag.collection import COLLECTION_MODE
 from rag.embedding import Embedder
 from rag.errors import RagError
 from rag.factory import (
@@ -55,16 +58,22 @@ class AssistantService:
     def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
         self.settings = settings
         self.backend = REMOTE_GENERATOR if settings.llm_url else settings.generator
-        self._pipeline = pipeline
+        self.model_status = ModelStatus()
         self._embedder: Embedder | None = pipeline.embedder if pipeline else None
-        self._generator: Generator | None = pipeline.generator if pipeline else None
+        self._generator: Generator | None = None
+        if pipeline is not None:
+            # Served through a watched generator; the pipeline given (which tests share
+            # between apps) is left as it was.
+            self._generator = WatchedGenerator(pipeline.generator, self.model_status)
+            pipeline = Pipeline(pipeline.retriever, self._generator, pipeline.config)
+        self._pipeline = pipeline
         self._index_error: RagError | None = None
         # The manifest's signature when the current index (or the failure to load one) was
         # read: `_NOT_READ` until then.
         self._index_signature: object = _NOT_READ
         self._load_lock = threading.Lock()
+        # What keeps the assistant from being ready, but the model's (`model_status`).
         self.problems: dict[str, str] = {}
-        self.model_loaded = False
         # A remote server batches or queues by itself: let it have as many as are admitted.
         concurrency = settings.queue_size if self.backend == REMOTE_GENERATOR else 1
         self.generation = GenerationQueue(settings.queue_size, concurrency)
@@ -76,16 +85,15 @@ class AssistantService:
         """Load the embedder, the generator and the index, recording what fails."""
         try:
             self._embedder = self._embedder or build_embedder(self.settings)
-            self._generator = self._generator or build_generator(self.settings)
+            self._generator = self._generator or WatchedGenerator(
+                build_generator(self.settings), self.model_status
+            )
         except RagError as error:  # an unknown backend name: nothing can run
             self.problems["configuration"] = str(error)
             self._index_error = error
             return
-        try:
+        with contextlib.suppress(RagError):  # recorded in `model_status`, for health
             self._generator.load()
-            self.model_loaded = True
-        except RagError as error:
-            self.problems["model"] = str(error)
         try:
             self._embedder.embed(["warm up"])
         except RagError as error:
@@ -97,7 +105,7 @@ class AssistantService:
                 # Given ready-made (tests share a loaded model): taken as the index on disk now.
                 self._index_signature = manifest_signature(self.settings.index_dir)
                 self._pipeline.retriever.retrieve("warm up", 1)  # builds BM25 now
-        for part, problem in self.problems.items():
+        for part, problem in self.model_and_problems()[1].items():
             log.warning("not ready: %s: %s", part, problem)
 
     def _load_index(self) -> None:
@@ -178,11 +186,6 @@ class AssistantService:
         """Audit `answer`, given from the corpus `corpus_hash` (the index it was retrieved
         from, which a reload may have replaced since), asked of `documents` only when given
         (blocking: appends to the audit log)."""
-        if answer.mode not in ("abstained", COLLECTION_MODE) and not self.model_loaded:
-            # The model answered, so it works now (it may have failed at start-up); a list of
-            # the indexed reports is read from the index's records without it.
-            self.model_loaded = True
-            self.problems.pop("model", None)
         self.audit.record(
             answer,
             corpus_hash=corpus_hash,
@@ -200,15 +203,27 @@ class AssistantService:
         except RagError:
             return None
 
+    def model_and_problems(self) -> tuple[bool, dict[str, str]]:
+        """Whether the model was last seen working (it loaded at start-up, for a remote
+        model its server answered, or it wrote an answer since, and has not failed since),
+        and what keeps the assistant from being ready, by part, the model's failure
+        included."""
+        model_works, model_problem = self.model_status.state()
+        problems = dict(self.problems)
+        if model_problem is not None:
+            problems["model"] = model_problem
+        return model_works, problems
+
     def health(self) -> dict[str, Any]:
         pipeline = self._pipeline
         index = pipeline.retriever.index if pipeline else None
-        ready = pipeline is not None and self.model_loaded and not self.problems
+        model_loaded, problems = self.model_and_problems()
+        ready = pipeline is not None and model_loaded and not problems
         return {
             "status": "ok" if ready else "not ready",
             "ready": ready,
             "index_loaded": index is not None,
-            "model_loaded": self.model_loaded,
+            "model_loaded": model_loaded,
             "model": self.model_name(),
             "generator": self.backend,
             "llm_url": self.settings.llm_url,
@@ -222,7 +237,7 @@ class AssistantService:
             # The log, for the operator, keeps the folder's full path.
             "problems": {
                 part: public_message(problem, self.settings.index_dir)
-                for part, problem in self.problems.items()
+                for part, problem in problems.items()
             },
         }
 

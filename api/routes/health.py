@@ -16,7 +16,8 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=HealthResponse)
 async def health(service: ServiceDep) -> dict[str, Any]:
-    """Whether the index and the model are loaded, their versions and the corpus hash (of
-    the index on disk now: a changed one is loaded first)."""
+    """Whether the index is loaded and the model works (it loaded, or has written an
+    answer since, and has not failed since), their versions and the corpus hash (of the
+    index on disk now: a changed one is loaded first)."""
     await refresh_index(service)
     return service.health()

@@ -1,8 +1,10 @@
 """`GET /api/health`, and serving without an index: the app starts, says "not ready", and
-answers 503 naming `rag ingest` until an index appears (no restart needed)."""
+answers 503 naming `rag ingest` until an index appears (no restart needed). Whether the
+model works is learnt from the model alone: answers made without it prove nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -10,8 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from rag.errors import RagError
+from rag.factory import build_pipeline
+from rag.generation.fake import FakeGenerator
 from rag.settings import MAX_QUESTION_CHARS, Settings
-from tests.api.conftest import FAKE_QUESTION
+from tests.api.conftest import FAKE_QUESTION, InventingGenerator
 from tests.conftest import ingest_seeds
 from tests.rag.test_index import overwrite_middle
 
@@ -19,6 +24,55 @@ from tests.rag.test_index import overwrite_middle
 OUTSIDE_FIX = (
     "run 'rag ingest --index-dir DIR' (DIR: the server's index folder, index/) to build it"
 )
+
+
+# Answered without the model: from the reports' own sentences, from the index's records,
+# and by refusing.
+WHICH_REPORTS_QUESTION = "Which reports mention regularisation?"
+COLLECTION_QUESTION = "Which reports do you have?"
+OFF_TOPIC_QUESTION = "What is the recommended dosage of ibuprofen for adults?"
+OUTAGE_PROBLEM = "cannot reach the generation server at http://127.0.0.1:9/v1 (refused)"
+OUTAGE_FIX = "start it, or unset RAG_LLM_URL to generate with the local GGUF"
+OUTAGE = f"{OUTAGE_PROBLEM}; {OUTAGE_FIX}"  # as errors and health say it
+
+
+class OutageGenerator(FakeGenerator):
+    """The fake generator behind a server that can go down: while `down`, loading and
+    generating fail as they do when the server is unreachable. `attempts` counts the
+    generations asked for, and `draft`, when set, is written instead of the fake's answer."""
+
+    def __init__(self, down: bool) -> None:
+        super().__init__()
+        self.down = down
+        self.attempts = 0
+        self.draft: str | None = None
+
+    def load(self) -> None:
+        if self.down:
+            raise RagError(OUTAGE_PROBLEM, OUTAGE_FIX)
+
+    def stream_chat(
+        self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None
+    ) -> Iterator[str]:
+        self.attempts += 1
+        if self.down:
+            raise RagError(OUTAGE_PROBLEM, OUTAGE_FIX)
+        if self.draft is None:
+            yield from super().stream_chat(messages, max_tokens, stop)
+        else:
+            yield self.draft
+
+
+def serving(settings: Settings, generator: OutageGenerator) -> TestClient:
+    """A client of the app over `settings`' index, generating with `generator`."""
+    pipeline = build_pipeline(settings, generator=generator)
+    return TestClient(create_app(settings, pipeline=pipeline, static_dir=None))
+
+
+def model_health(client: TestClient) -> tuple[bool, bool, str | None]:
+    """`ready`, `model_loaded` and the model's problem, from `/api/health`."""
+    health = client.get("/api/health").json()
+    return health["ready"], health["model_loaded"], health["problems"].get("model")
 
 
 def test_health_reports_readiness_versions_and_corpus(client: TestClient) -> None:
@@ -150,3 +204,58 @@ def test_an_index_built_with_other_settings_is_a_503_until_rebuilt(fake_index: S
         ingest_seeds(settings)
         assert client.get("/api/documents").status_code == 200
         assert client.get("/api/health").json()["ready"] is True
+
+
+def test_answers_made_without_the_model_do_not_report_it_working(fake_index: Settings) -> None:
+    generator = OutageGenerator(down=True)
+    with serving(fake_index, generator) as client:
+        assert model_health(client) == (False, False, OUTAGE)
+        modes = []
+        for question in (WHICH_REPORTS_QUESTION, COLLECTION_QUESTION, OFF_TOPIC_QUESTION):
+            response = client.post("/api/ask", json={"question": question})
+            assert response.status_code == 200, response.text
+            modes.append(response.json()["mode"])
+            assert model_health(client) == (False, False, OUTAGE), question
+        assert modes == ["extractive", "index", "abstained"]
+        assert generator.attempts == 0
+
+        # The server is back: the first answer the model writes shows it works.
+        generator.down = False
+        answer = client.post("/api/ask", json={"question": FAKE_QUESTION}).json()
+        assert (answer["mode"], generator.attempts) == ("generated", 1)
+        assert model_health(client) == (True, True, None)
+
+
+def test_a_model_failing_after_start_up_is_reported_until_it_answers_again(
+    fake_index: Settings,
+) -> None:
+    generator = OutageGenerator(down=False)
+    with serving(fake_index, generator) as client:
+        assert model_health(client) == (True, True, None)
+
+        generator.down = True
+        failed = client.post("/api/ask", json={"question": FAKE_QUESTION, "stream": True})
+        assert failed.text.endswith(f'event: error\ndata: {{"error": "{OUTAGE}"}}\n\n')
+        assert model_health(client) == (False, False, OUTAGE)
+        # A list of the reports, which needs no model, does not hide the failure.
+        listing = client.post("/api/ask", json={"question": WHICH_REPORTS_QUESTION})
+        assert listing.json()["mode"] == "extractive"
+        assert model_health(client) == (False, False, OUTAGE)
+
+        generator.down = False
+        assert client.post("/api/ask", json={"question": FAKE_QUESTION}).status_code == 200
+        assert model_health(client) == (True, True, None)
+
+
+def test_a_model_answer_replaced_by_quoted_evidence_still_shows_the_model_works(
+    fake_index: Settings,
+) -> None:
+    generator = OutageGenerator(down=True)
+    with serving(fake_index, generator) as client:
+        generator.down = False
+        # Verification drops the invented claim and quotes the best evidence instead; the
+        # model wrote, all the same.
+        generator.draft = InventingGenerator.DRAFT
+        answer = client.post("/api/ask", json={"question": FAKE_QUESTION}).json()
+        assert (answer["mode"], generator.attempts) == ("extractive", 1)
+        assert model_health(client) == (True, True, None)
