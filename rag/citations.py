@@ -22,6 +22,7 @@ from rag.text import (
     normalise_whitespace,
     quote_through,
     split_sentences,
+    words,
 )
 from rag.types import Citation, Evidence
 
@@ -103,6 +104,10 @@ def verify_answer(
             if supports(evidence[best].sentence, bare, common_words):
                 supporting = [best + 1]
         if supporting and bare not in (text for text, _ in kept):
+            # A sentence copied up to where its source breaks off ("…whilst") is marked as
+            # the quote of it would be.
+            if any(_ends_where_cut_off(bare, evidence[n - 1]) for n in supporting):
+                bare = f"{bare.rstrip(' .')} …"
             kept.append((bare, supporting))
     return _number(kept, evidence)
 
@@ -292,8 +297,18 @@ def _figure_context(sentence: str) -> set[str]:
 
 
 def _sentence_body(text: str) -> tuple[str, str]:
-    """A sentence without its closing punctuation, and that punctuation ("." if none)."""
+    """A sentence without its footnote marks and closing punctuation, and that punctuation
+    ("." if none)."""
+    text = _REPEATED_END.sub(r"\1", FOOTNOTE_MARK.sub("", text))
     return (text[:-1], text[-1]) if text[-1:] in ".!?" else (text, ".")
+
+
+# A footnote mark the report's text kept: superscript digits after punctuation or a word
+# ("…on the Network website.⁹", "Member States⁶"), not a unit's power ("km²"). In an answer
+# it would read "website.⁹ [1]."; the quote in the citation keeps it, verbatim.
+FOOTNOTE_MARK = re.compile(r"(?:(?<=[.,;:!?)\]”\"’])|(?<=[A-Za-z]{3}))[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+# "website.⁹." without its mark.
+_REPEATED_END = re.compile(r"([.!?])[.\s]+$")
 
 
 # How a sentence the source breaks off ends: a conjunction, preposition or article, a comma,
@@ -303,6 +318,17 @@ _CUT_OFF = re.compile(
     r"by|as|that|which|at|on|from)|[-,])\s*$",
     re.IGNORECASE,
 )
+
+
+def _ends_where_cut_off(claim: str, item: Evidence) -> bool:
+    """Whether `claim` ends with the last word of `item`'s sentence, which the source breaks
+    off there."""
+    source_words = words(item.sentence)
+    return (
+        _marked_if_cut_off(item).endswith(" …")
+        and bool(source_words)
+        and words(claim)[-1:] == source_words[-1:]
+    )
 
 
 def _marked_if_cut_off(item: Evidence) -> str:

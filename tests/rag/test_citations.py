@@ -175,6 +175,29 @@ def test_extractive_answer_marks_a_sentence_the_source_breaks_off() -> None:
         assert verified.citations[0].quote == sentence  # the quote stays verbatim
 
 
+def test_a_model_sentence_copied_up_to_where_the_source_breaks_off_is_marked_too() -> None:
+    cut = "Italy and Portugal reported having instituted regularisation, whilst"
+    source = [Evidence(passage("doc#p1", cut), cut, 1, 1)]
+    for written in (f"{cut} [1].", f"{cut}. [1]"):
+        assert verify_answer(written, source, COMMON).text == f"{cut} … [1]."
+    # A sentence that ends elsewhere is the model's own ending, left as it wrote it.
+    assert verify_answer(
+        "Italy and Portugal reported having instituted regularisation [1].", source, COMMON
+    ).text == ("Italy and Portugal reported having instituted regularisation [1].")
+
+
+def test_footnote_marks_are_left_out_of_the_answer_but_kept_in_the_quote() -> None:
+    for sentence, expected in [
+        ("The summary is available on the Network website.⁹", "website [1]."),
+        ("Member States⁶ and stakeholders met in the region.", "Member States and"),
+        # A unit's power is no footnote mark.
+        ("The camp covers 12 km² of desert near the border.", "12 km² of"),
+    ]:
+        verified = extractive_answer([Evidence(passage("doc#p1", sentence), sentence, 1, 1)])
+        assert expected in verified.text
+        assert verified.citations[0].quote == sentence
+
+
 def test_check_citations_names_every_breach() -> None:
     verified = verify_answer("Italy, Moldova and Portugal regularised [1].", evidence(), COMMON)
     assert check_citations("Italy regularised [1][2].", verified.citations, {"doc#p22"}) == [
