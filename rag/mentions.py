@@ -100,6 +100,7 @@ def has_answer_kind(
         return any(
             name.lower() not in INSTITUTIONAL_WORDS
             and name.lower() not in common_words
+            and not (kind == PLACES and _DEMONYM.search(name))
             and missing_names([name], [question])
             for name in _proper_names(sentence)
         )
@@ -115,6 +116,12 @@ def has_answer_kind(
     if kind == DURATION:
         return _HAS_DURATION.search(sentence) is not None
     return True
+
+
+# "Italian", "Mediterranean", "Danish", "Maltese": a name's adjective, or a region's name,
+# which tells no state, country or city ("the Italian cities of Milan and Turin … with
+# cities in Tunisia" does not say which Tunisian cities).
+_DEMONYM = re.compile(r"(?:ian|ean|ish|ese)$")
 
 
 def names_office_holder(

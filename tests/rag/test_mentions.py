@@ -132,6 +132,12 @@ def test_names_kind_wants_a_name_not_in_the_question_in_any_form() -> None:
         "The cities of Milan and Turin work with Tunisia.", PLACES, question, {"the"}
     )
     assert has_answer_kind("Milan works with Sousse in Tunisia.", PLACES, question)
+    # An adjective of a place names no place: which Tunisian cities, the report does not say.
+    italian = "The Italian cities of Milan and Turin work with cities in Tunisia."
+    assert not has_answer_kind(italian, PLACES, question, {"the"})
+    assert not has_answer_kind("Danish and Maltese officials agreed.", PLACES, question, {"the"})
+    # A name asked for by "who" may be any name.
+    assert has_answer_kind(italian, NAMES, "Who cooperates with Tunisia?", {"the"})
     # A word broken at a line end ("State-") is no name of its own.
     assert not has_answer_kind(
         "Reviews follow a State- led approach.", PLACES, "Which states?", {"reviews"}
