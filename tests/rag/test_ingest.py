@@ -839,7 +839,8 @@ KILL_AT_POINT = textwrap.dedent(
             die()
 
     def killing_replace(source, destination):
-        if mode == "rename":
+        # The manifest's rename: other files may be renamed into place before it.
+        if mode == "rename" and str(destination).endswith("manifest.json"):
             die()
         replace(source, destination)
 
