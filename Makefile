@@ -42,4 +42,4 @@ lint: setup
 	$(BIN)/mypy rag api
 
 clean:
-	rm -rf $(VENV) index/manifest.json index/passages-* index/vectors-* index/sentences-* index/.tmp-*
+	rm -rf $(VENV) index/manifest.json index/passages-* index/vectors-* index/sentences-* index/.tmp-* index/.partial

@@ -100,7 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser(
         "ingest",
         help="index reports (incremental: unchanged files are not re-embedded)",
-        description="Read reports, split them into cited passages, embed them and save the index.",
+        description=(
+            "Read reports, split them into cited passages, embed them and save the index. "
+            "A run that is interrupted keeps what it embedded (in the index folder's .partial/): "
+            "run the same command again to resume."
+        ),
         epilog=examples(
             "rag ingest                         seeds/ (RAG_SEEDS_DIR)",
             "rag ingest reports/ review.pdf     these files and folders",

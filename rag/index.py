@@ -7,6 +7,8 @@ Layout of `index/`:
   vectors-<id>.faiss       FAISS inner-product index over L2-normalised passage vectors
   sentences-<id>.faiss     the same for every sentence of every passage, in passage order
                            (rag.text.split_sentences of each passage's text)
+  .partial/                not part of the index: vectors an interrupted `rag ingest` kept
+                           for the next run to resume from (`rag.partial_work`)
 
 The manifest is the commit point: data files get fresh names, are fully written and synced,
 and only then does `os.replace` swap in a manifest naming them. A crash at any moment leaves

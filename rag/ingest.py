@@ -25,12 +25,18 @@ document whose file is gone is reported as removed. The index is written only wh
 changed, after all embedding is done, through
 `PassageIndex.save`, whose manifest rename is the commit point: a failed or killed run leaves
 the previous index loadable.
+
+Its embedding is not lost with it: `rag.partial_work` keeps the vectors in `index/.partial/`
+piece by piece as they are made, under each document's content hash and the embedding
+configuration, so the next run over the same reports embeds only what is missing ("resuming:
+3 of 5 document(s) … already embedded by an interrupted run"). A run that completes, saving
+the index or finding nothing to change, removes the folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,10 +64,9 @@ from rag.near_duplicates import (
     find_near_duplicates,
     near_duplicates_of,
 )
+from rag.partial_work import EmbeddingTask, PartialWork
 from rag.text import split_sentences
 from rag.types import Passage
-
-EMBED_BATCH = 32
 
 
 @dataclass
@@ -85,6 +90,7 @@ class IngestReport:
     # text files read in another encoding than UTF-8
     legacy_encodings: list[tuple[str, str]] = field(default_factory=list)  # (path, encoding)
     passages_embedded: int = 0
+    passages_reused: int = 0  # embedded by an interrupted run, kept in index/.partial/
     passages_total: int = 0
     documents_total: int = 0
     saved: bool = False  # False: the index files were left as they were
@@ -111,7 +117,12 @@ class IngestReport:
             f"{self.documents_total} document(s), {self.passages_total} passages "
             f"in {index_dir}/{skipped}."
         )
-        embedded = f"({self.passages_embedded} passages embedded)"
+        reused = (
+            f", {self.passages_reused} reused from an interrupted run"
+            if self.passages_reused
+            else ""
+        )
+        embedded = f"({self.passages_embedded} passages embedded{reused})"
         if self.reread:  # a rebuild: nothing was kept, so nothing is changed or unchanged
             return (
                 f"Rebuilt the index: re-read {len(self.reread)} document(s) it listed, "
@@ -172,6 +183,7 @@ def ingest(
     paths = list(paths)
     files = collect_files(paths)
     report = IngestReport()
+    work = PartialWork(index_dir, config, embedder, log)
     existing, listed = _load_existing(index_dir, config, log)
     reserved: dict[str, str] = {}
     if listed is not None:
@@ -212,14 +224,16 @@ def ingest(
     if existing is not None and not corpus.pending and corpus.records == existing.documents:
         if not existing.absolute_paths_stored:
             report.passages_total = len(existing.passages)
+            work.discard()
             return report  # nothing changed: leave the index files untouched
         log(
             f"note: {index_dir}/{MANIFEST} named the files in {project_folder(index_dir)}/ by "
             "absolute paths; it now names them relative to that folder, so that a copy of "
             "it reads its own files (nothing is embedded)"
         )
-    index = _build(existing, corpus, chunks, config, embedder, progress, report)
+    index = _build(existing, corpus, chunks, work, progress, report)
     index.save(index_dir)
+    work.discard()
     report.saved = True
     return report
 
@@ -283,90 +297,87 @@ def _build(
     existing: PassageIndex | None,
     corpus: Corpus,
     chunks: dict[str, list[Passage]],
-    config: IndexConfig,
-    embedder: Embedder,
+    work: PartialWork,
     progress: bool,
     report: IngestReport,
 ) -> PassageIndex:
     """The new index: kept documents' passages and vectors as they were, pending documents
-    (chunked as `chunks`) embedded; documents in id order, so that an index updated step by
-    step equals one built at once."""
-    to_embed = [passage for passages in chunks.values() for passage in passages]
-    fresh = _embed(embedder, to_embed, progress) if to_embed else None
-    dimension = fresh.shape[1] if fresh is not None else existing.dimension if existing else 0
-    if existing is not None and fresh is not None and dimension != existing.dimension:
+    (chunked as `chunks`) embedded, or taken from what an interrupted run kept in `work`;
+    documents in id order, so that an index updated step by step equals one built at once."""
+    rows = _rows_by_document(existing.passages) if existing is not None else {}
+    passages_of: dict[str, list[Passage]] = {}
+    vectors_of: dict[str, np.ndarray] = {}
+    sentence_vectors_of: dict[str, np.ndarray] = {}
+    for doc_id in sorted(corpus.records):
+        if doc_id in chunks:
+            passages_of[doc_id] = chunks[doc_id]
+            continue
+        assert existing is not None
+        own = rows.get(doc_id, [])
+        passages_of[doc_id] = [existing.passages[row] for row in own]
+        vectors_of[doc_id] = existing.vectors[own]
+        # Kept passages keep their sentence vectors; an index built without them gets them.
+        known = [existing.sentences_of(row)[1] for row in own]
+        if all(vectors is not None for vectors in known):
+            sentence_vectors_of[doc_id] = _stacked(known, existing.dimension)
+    passage_tasks = {
+        doc_id: EmbeddingTask(
+            corpus.records[doc_id].content_hash,
+            "passages",
+            [_embedding_text(passage) for passage in passages],
+        )
+        for doc_id, passages in chunks.items()
+    }
+    sentence_tasks = {
+        doc_id: EmbeddingTask(
+            corpus.records[doc_id].content_hash,
+            "sentences",
+            [sentence for passage in passages for sentence in split_sentences(passage.text)],
+        )
+        for doc_id, passages in passages_of.items()
+        if doc_id not in sentence_vectors_of
+    }
+    dimension = existing.dimension if existing is not None else 0
+    if passage_tasks or sentence_tasks:
+        dimension = _check_dimension(existing, work.dimension)
+        work.embed_documents(passage_tasks, sentence_tasks, progress)
+    for doc_id, task in passage_tasks.items():
+        vectors_of[doc_id] = task.vectors(dimension)
+        corpus.records[doc_id] = dataclasses.replace(
+            corpus.records[doc_id], passages=len(chunks[doc_id])
+        )
+    for doc_id, task in sentence_tasks.items():
+        sentence_vectors_of[doc_id] = task.vectors(dimension)
+    passages_out = [passage for doc_id in sorted(passages_of) for passage in passages_of[doc_id]]
+    vectors = _stacked([vectors_of[doc_id] for doc_id in sorted(passages_of)], dimension)
+    sentence_vectors = _stacked(
+        [sentence_vectors_of[doc_id] for doc_id in sorted(passages_of)], dimension
+    )
+    report.passages_reused = sum(task.resumed for task in passage_tasks.values())
+    report.passages_embedded = sum(len(p) for p in chunks.values()) - report.passages_reused
+    report.passages_total = len(passages_out)
+    return PassageIndex(
+        work.config, dimension, passages_out, vectors, dict(corpus.records), sentence_vectors
+    )
+
+
+def _check_dimension(existing: PassageIndex | None, dimension: int) -> int:
+    """`dimension`, the embedder's, unless the kept index holds vectors of another."""
+    if existing is not None and existing.passages and dimension != existing.dimension:
         raise IndexMismatchError(
             f"the index holds {existing.dimension}-d vectors but the embedder gives "
             f"{dimension}-d ones",
             f"delete the index folder and {REBUILD_HINT}",
         )
-    rows = _rows_by_document(existing.passages) if existing is not None else {}
-    starts: dict[str, int] = {}
-    position = 0
-    for doc_id, passages in chunks.items():
-        starts[doc_id] = position
-        position += len(passages)
-    passages_out: list[Passage] = []
-    vector_parts: list[np.ndarray] = []
-    # Kept passages keep their sentence vectors (None: embed them with the new ones).
-    sentence_parts: list[np.ndarray | None] = []
-    for doc_id in sorted(corpus.records):
-        if doc_id in chunks:
-            passages = chunks[doc_id]
-            assert fresh is not None or not passages
-            if passages and fresh is not None:
-                vector_parts.append(fresh[starts[doc_id] : starts[doc_id] + len(passages)])
-            sentence_parts.extend(None for _ in passages)
-            corpus.records[doc_id] = dataclasses.replace(
-                corpus.records[doc_id], passages=len(passages)
-            )
-        else:
-            assert existing is not None
-            own = rows.get(doc_id, [])
-            passages = [existing.passages[row] for row in own]
-            if own:
-                vector_parts.append(existing.vectors[own])
-            sentence_parts.extend(existing.sentences_of(row)[1] for row in own)
-        passages_out.extend(passages)
-    vectors = (
-        np.vstack(vector_parts).astype(np.float32)
-        if vector_parts
-        else np.zeros((0, dimension), dtype=np.float32)
-    )
-    sentence_vectors = _sentence_vectors(
-        embedder, passages_out, sentence_parts, dimension, progress
-    )
-    report.passages_embedded = len(to_embed)
-    report.passages_total = len(passages_out)
-    return PassageIndex(
-        config, dimension, passages_out, vectors, dict(corpus.records), sentence_vectors
-    )
+    return dimension
 
 
-def _sentence_vectors(
-    embedder: Embedder,
-    passages: list[Passage],
-    known: list[np.ndarray | None],
-    dimension: int,
-    progress: bool,
-) -> np.ndarray:
-    """Vectors of every sentence of `passages` in order, embedding only the unknown ones."""
-    missing = [
-        sentence
-        for passage, vectors in zip(passages, known, strict=True)
-        if vectors is None
-        for sentence in split_sentences(passage.text)
-    ]
-    fresh = _embed_texts(embedder, missing, "Embedding sentences", "sentence", progress)
-    parts: list[np.ndarray] = []
-    used = 0
-    for passage, vectors in zip(passages, known, strict=True):
-        if vectors is None:
-            count = len(split_sentences(passage.text))
-            vectors = fresh[used : used + count]
-            used += count
-        parts.append(vectors)
-    return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dimension), np.float32)
+def _stacked(parts: Sequence[np.ndarray | None], dimension: int) -> np.ndarray:
+    """The rows of `parts` one after another (None and empty parts add none)."""
+    present = [part for part in parts if part is not None and len(part)]
+    if not present:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.vstack(present).astype(np.float32)
 
 
 def _rows_by_document(passages: list[Passage]) -> dict[str, list[int]]:
@@ -429,25 +440,6 @@ def _add_listed_files(
     if extra:
         log(f"Re-reading {len(extra)} file(s) the previous index listed.")
     return files + sorted(extra), reserved
-
-
-def _embed(embedder: Embedder, passages: list[Passage], progress: bool) -> np.ndarray:
-    texts = [_embedding_text(passage) for passage in passages]
-    return _embed_texts(embedder, texts, "Embedding", "passage", progress)
-
-
-def _embed_texts(
-    embedder: Embedder, texts: list[str], description: str, unit: str, progress: bool
-) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, 0), dtype=np.float32)
-    parts = []
-    with tqdm(total=len(texts), desc=description, unit=unit, disable=not progress) as bar:
-        for start in range(0, len(texts), EMBED_BATCH):
-            batch = texts[start : start + EMBED_BATCH]
-            parts.append(embedder.embed(batch))
-            bar.update(len(batch))
-    return np.vstack(parts)
 
 
 def _embedding_text(passage: Passage) -> str:

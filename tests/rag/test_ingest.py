@@ -5,6 +5,7 @@ that survives `rag ingest` being killed at any moment."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import pty
@@ -17,7 +18,7 @@ import sys
 import termios
 import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -85,9 +86,13 @@ class Run:
     """One ingest run's report, log lines and embedder."""
 
     def __init__(
-        self, paths: Sequence[Path], index_dir: Path, config: IndexConfig = CONFIG
+        self,
+        paths: Sequence[Path],
+        index_dir: Path,
+        config: IndexConfig = CONFIG,
+        embedder: CountingEmbedder | None = None,
     ) -> None:
-        self.embedder = CountingEmbedder()
+        self.embedder = embedder or CountingEmbedder()
         self.log: list[str] = []
         self.report: IngestReport = ingest(
             list(paths), index_dir, config, self.embedder, progress=False, log=self.log.append
@@ -786,11 +791,238 @@ def test_progress_bars_show_files_and_passages_in_a_terminal(corpus: Path, tmp_p
     assert "Embedding: 100%" in bars and f"{passages}/{passages}" in bars
 
 
+# --- interrupted and resumed ------------------------------------------------------------
+
+
+class InterruptedEmbedder(CountingEmbedder):
+    """Stops the run as Ctrl-C does when asked for its `stop_at`-th batch (the fault)."""
+
+    def __init__(self, stop_at: int) -> None:
+        super().__init__()
+        self.stop_at = stop_at
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self.calls + 1 == self.stop_at:
+            raise KeyboardInterrupt
+        return super().embed(texts)
+
+
+def interrupted_run(
+    paths: Sequence[Path], index_dir: Path, stop_at: int
+) -> tuple[InterruptedEmbedder, list[str]]:
+    """An ingest stopped at the `stop_at`-th batch: its embedder and its log."""
+    embedder, log = InterruptedEmbedder(stop_at), []
+    with pytest.raises(KeyboardInterrupt):
+        ingest(list(paths), index_dir, CONFIG, embedder, progress=False, log=log.append)
+    return embedder, log
+
+
+def assert_same_index(index_dir: Path, expected_dir: Path) -> None:
+    index, expected = load_index(index_dir, CONFIG), load_index(expected_dir, CONFIG)
+    assert index.passages == expected.passages
+    assert index.documents == expected.documents
+    assert np.array_equal(index.vectors, expected.vectors)
+    assert index.sentence_vectors is not None and expected.sentence_vectors is not None
+    assert np.array_equal(index.sentence_vectors, expected.sentence_vectors)
+
+
+class Interrupted:
+    """Five reports of 13 passages and 13 sentences, so that each document's passages are
+    one batch and its sentences another: ten batches, passages first. Built once without
+    interruption (`whole`), and once stopped at the 8th batch: after every document's
+    passages and two documents' sentences."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.corpus, self.index_dir = tmp_path / "corpus", tmp_path / "index"
+        write_large_corpus(self.corpus, version=1, files=5, paragraphs=12)
+        self.whole = Run([self.corpus], tmp_path / "whole")
+        assert self.whole.embedder.calls == 10
+        self.first, self.log = interrupted_run([self.corpus], self.index_dir, stop_at=8)
+        self.partial = self.index_dir / ".partial"
+
+    def kept(self) -> str:
+        return f"2 of 5 document(s), 3 in part ({len(self.first.texts)} of 130 vectors)"
+
+    def piece(self, report: int, kind: str) -> Path:
+        """The file keeping the vectors of `kind` of report `report`."""
+        content = (self.corpus / f"report-{report:02d}.txt").read_bytes()
+        prefix = hashlib.sha256(content).hexdigest()[:16]
+        return next(self.partial.glob(f"{prefix}-*-{kind}-0000.vectors"))
+
+
+@pytest.fixture
+def interrupted(tmp_path: Path) -> Interrupted:
+    return Interrupted(tmp_path)
+
+
+def test_an_interrupted_ingest_keeps_its_vectors_and_says_so(interrupted: Interrupted) -> None:
+    assert len(interrupted.first.texts) == 65 + 26
+    assert interrupted.log == [
+        f"kept what was embedded so far in {interrupted.partial}/: {interrupted.kept()}; "
+        "running 'rag ingest' on the same reports again resumes from there"
+    ]
+    kinds = sorted(path.name.split("-")[2] for path in interrupted.partial.iterdir())
+    assert kinds == ["passages"] * 5 + ["sentences"] * 2
+    assert not (interrupted.index_dir / "manifest.json").exists()  # no index is saved
+
+
+def test_the_next_ingest_embeds_only_what_was_not_kept(interrupted: Interrupted) -> None:
+    second = Run([interrupted.corpus], interrupted.index_dir)
+    assert second.log == [
+        f"resuming: {interrupted.kept()} already embedded by an interrupted run; they are not "
+        "embedded again"
+    ]
+    # The sentences of the last three reports, once each, in the order a whole run embeds.
+    assert second.embedder.calls == 3
+    assert interrupted.first.texts + second.embedder.texts == interrupted.whole.embedder.texts
+    assert second.report.summary(interrupted.index_dir) == (
+        "Indexed 5 new and 0 changed document(s) (0 passages embedded, 65 reused from an "
+        f"interrupted run); 0 unchanged; 5 document(s), 65 passages in {interrupted.index_dir}/."
+    )
+
+
+def test_a_resumed_index_equals_an_uninterrupted_one_and_the_kept_vectors_go(
+    interrupted: Interrupted, tmp_path: Path
+) -> None:
+    Run([interrupted.corpus], interrupted.index_dir)
+    assert_same_index(interrupted.index_dir, tmp_path / "whole")
+    assert not interrupted.partial.exists()
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (overwrite_middle, "its vectors differ from the checksum it records"),
+        (lambda path: path.write_bytes(path.read_bytes()[:-100]), "its vectors differ from"),
+        (lambda path: path.write_bytes(path.read_bytes()[:20]), "its header is damaged"),
+        (lambda path: path.write_bytes(b""), "not a piece file of this version"),
+    ],
+    ids=["altered", "truncated", "torn-header", "empty"],
+)
+def test_a_damaged_piece_is_ignored_and_embedded_again(
+    interrupted: Interrupted, tmp_path: Path, damage: Callable[[Path], None], reason: str
+) -> None:
+    piece = interrupted.piece(1, "sentences")
+    damage(piece)
+    second = Run([interrupted.corpus], interrupted.index_dir)
+    assert second.log[0].startswith(f"note: ignored {piece} ({reason}")
+    assert second.log[0].endswith("); its texts are embedded again")
+    assert second.log[1].startswith("resuming: 1 of 5 document(s), 4 in part")
+    # Report 1's sentences again, then those never embedded; the index is whole.
+    report_1 = interrupted.whole.embedder.texts[65 + 13 : 65 + 26]
+    assert second.embedder.texts == report_1 + interrupted.whole.embedder.texts[65 + 26 :]
+    assert_same_index(interrupted.index_dir, tmp_path / "whole")
+
+
+def test_a_changed_file_does_not_reuse_the_vectors_kept_for_its_old_content(
+    interrupted: Interrupted, tmp_path: Path
+) -> None:
+    report = interrupted.corpus / "report-00.txt"
+    old_texts = set(interrupted.whole.embedder.texts[:13])
+    report.write_text(report.read_text().replace("Report 0, version 1", "Report 0, version 2"))
+    second = Run([interrupted.corpus], interrupted.index_dir)
+    assert second.log[0].startswith("resuming: 1 of 5 document(s), 3 in part")
+    # Report 0 is embedded afresh, passages and sentences; none of its old texts is reused.
+    changed = Run([interrupted.corpus], tmp_path / "changed")
+    new_report_0 = [text for text in changed.embedder.texts if "version 2" in text]
+    assert len(new_report_0) == 2 and set(new_report_0).isdisjoint(old_texts)
+    assert second.embedder.texts[0] == new_report_0[0]  # its passages first
+    assert len(second.embedder.texts) == 13 + 13 + 3 * 13
+    assert_same_index(interrupted.index_dir, tmp_path / "changed")
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        IndexConfig(embedding_model="hashing", max_passage_tokens=150),
+        IndexConfig(embedding_model="another-model"),
+        IndexConfig(embedding_model="hashing", chunker_version="another-chunker"),
+    ],
+    ids=["passage-size", "model", "chunker"],
+)
+def test_vectors_kept_with_another_configuration_are_not_reused(
+    interrupted: Interrupted, config: IndexConfig
+) -> None:
+    second = Run([interrupted.corpus], interrupted.index_dir, config)
+    assert not any(line.startswith("resuming") for line in second.log)
+    assert second.embedder.texts == interrupted.whole.embedder.texts
+    assert not interrupted.partial.exists()
+
+
+def test_a_big_document_resumes_from_its_last_whole_piece(tmp_path: Path) -> None:
+    # 600 passages: nine pieces of 64 passages (two batches each) and one of 24.
+    corpus = tmp_path / "corpus"
+    write_large_corpus(corpus, version=1, files=1, paragraphs=599)
+    whole = Run([corpus], tmp_path / "whole")
+    assert whole.report.passages_total == 600
+    # Stopped in the sixth piece: five are kept, the batch made of the sixth is lost.
+    first, _ = interrupted_run([corpus], tmp_path / "index", stop_at=12)
+    assert len(first.texts) == 11 * 32
+    second = Run([corpus], tmp_path / "index")
+    assert second.log == [
+        "resuming: 0 of 1 document(s), 1 in part (320 of 1200 vectors) already embedded by an "
+        "interrupted run; they are not embedded again"
+    ]
+    assert second.embedder.texts == whole.embedder.texts[5 * 64 :]
+    assert second.report.passages_reused == 320 and second.report.passages_embedded == 280
+    assert_same_index(tmp_path / "index", tmp_path / "whole")
+
+
+def test_a_run_with_nothing_to_change_removes_what_an_interrupted_one_kept(
+    interrupted: Interrupted,
+) -> None:
+    Run([interrupted.corpus], interrupted.index_dir)
+    write_large_corpus(interrupted.corpus, version=2, files=5, paragraphs=12)
+    interrupted_run([interrupted.corpus], interrupted.index_dir, stop_at=3)
+    assert interrupted.partial.is_dir()
+    # Back to the indexed version: nothing to embed, and nothing left to resume.
+    write_large_corpus(interrupted.corpus, version=1, files=5, paragraphs=12)
+    again = Run([interrupted.corpus], interrupted.index_dir)
+    assert again.report.saved is False and again.embedder.calls == 0
+    assert not interrupted.partial.exists()
+
+
+def test_vectors_that_cannot_be_kept_do_not_stop_the_ingest(tmp_path: Path) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    write_large_corpus(corpus, version=1, files=2, paragraphs=12)
+    index_dir.mkdir()
+    (index_dir / ".partial").write_text("a file where the folder should be")
+    run = Run([corpus], index_dir)
+    assert run.log == [
+        f"warning: cannot keep the vectors embedded so far in {index_dir}/.partial/ "
+        f"([Errno 17] File exists: '{index_dir}/.partial'); if this run is interrupted, the "
+        "next one embeds everything again"
+    ]
+    assert run.report.saved and len(load_index(index_dir, CONFIG).passages) == 26
+
+
+def test_an_index_without_sentence_vectors_gets_them_for_every_document(tmp_path: Path) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    write_large_corpus(corpus, version=1, files=4, paragraphs=12)
+    whole = Run([corpus], tmp_path / "whole")
+    # An index saved before sentences were embedded; the next change adds them, and a run
+    # stopped while adding them keeps those done.
+    old = load_index(tmp_path / "whole", CONFIG)
+    old.sentence_vectors = None
+    old.save(index_dir)
+    (corpus / "report-03.txt").unlink()
+    interrupted_run([corpus], index_dir, stop_at=2)
+    second = Run([corpus], index_dir)
+    assert second.log[-1].startswith("resuming: 1 of 3 document(s) (13 of 39 vectors)")
+    assert second.report.removed == ["report-03"] and second.report.passages_embedded == 0
+    assert second.embedder.texts == whole.embedder.texts[52 + 13 : 52 + 39]
+    sentences = load_index(index_dir, CONFIG).sentence_vectors
+    expected = load_index(tmp_path / "whole", CONFIG).sentence_vectors
+    assert sentences is not None and expected is not None
+    assert np.array_equal(sentences, expected[:39])
+
+
 # --- killed mid-run ---------------------------------------------------------------------
 
 
-def write_large_corpus(folder: Path, version: int, files: int = 60) -> None:
-    """Reports of 40 paragraphs each; `version` changes every file's content."""
+def write_large_corpus(folder: Path, version: int, files: int = 60, paragraphs: int = 40) -> None:
+    """Reports of `paragraphs` one-sentence paragraphs each; `version` changes every file's
+    content."""
     rng = random.Random(version)
     words = (
         "migration policy labour permit border asylum integration return data cooperation "
@@ -798,9 +1030,9 @@ def write_large_corpus(folder: Path, version: int, files: int = 60) -> None:
     ).split()
     folder.mkdir(parents=True, exist_ok=True)
     for number in range(files):
-        paragraphs = [" ".join(rng.choice(words) for _ in range(60)) + "." for _ in range(40)]
+        texts = [" ".join(rng.choice(words) for _ in range(60)) + "." for _ in range(paragraphs)]
         (folder / f"report-{number:02d}.txt").write_text(
-            f"Report {number}, version {version}\n\n" + "\n\n".join(paragraphs)
+            f"Report {number}, version {version}\n\n" + "\n\n".join(texts)
         )
 
 
@@ -839,7 +1071,8 @@ KILL_AT_POINT = textwrap.dedent(
             die()
 
     def killing_replace(source, destination):
-        if mode == "rename":
+        # The manifest's rename: other files may be renamed into place before it.
+        if mode == "rename" and str(destination).endswith("manifest.json"):
             die()
         replace(source, destination)
 
@@ -923,6 +1156,20 @@ def test_killing_ingest_at_exact_points_of_the_save_leaves_a_loadable_index(
         outcomes.append(loaded == new)
     # Before the manifest rename the old index stands; from it on, the new one does.
     assert outcomes == [False] * 7 + [True, True]
+    # Every kill came after the embedding, which was kept: the next run embeds nothing.
+    resumed = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ingest", "--quiet", str(corpus)],
+        env={**env, "RAG_INDEX_DIR": str(tmp_path / "index-rename-0")},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming: 8 of 8 document(s) (" in resumed.stderr
+    assert "(0 passages embedded, " in resumed.stdout
+    assert_same_index(tmp_path / "index-rename-0", tmp_path / "scratch-index")
     # The next run that changes the index clears what the killed ones left behind.
     index_dir = tmp_path / "index-cleanup-0"
     (corpus / "report-00.txt").write_text("Report 0, version 3\n\nA new text.\n")
@@ -978,3 +1225,8 @@ def test_killing_ingest_at_any_time_leaves_the_previous_or_the_new_index(
         killed += process.wait(timeout=60) == -signal.SIGKILL
         assert document_hashes(index_dir) in (previous, new), fraction
     assert killed >= 3  # the kills really interrupted runs
+    # The last killed run's successor resumes from what it kept (if the kill came before the
+    # save), and ends with the index an uninterrupted run builds.
+    assert main_ingest(corpus, env) == 0
+    assert_same_index(index_dir, tmp_path / "scratch-index")
+    assert not (index_dir / ".partial").exists()
