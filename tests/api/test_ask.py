@@ -65,8 +65,11 @@ def test_stream_sends_passages_tokens_citations_then_the_done_answer(client: Tes
         set(item) == {"anchor", "doc", "section", "page", "text", "score"}
         for item in events[0].json()
     )
-    # The fake model's text passes verification unchanged, so the deltas add up to it.
-    assert "".join(event.json()["text"] for event in events[1:-2]) == done["answer"]
+    # The fake model's text passes verification unchanged, so the deltas add up to it, but
+    # for the mark of where the report's sentence breaks off.
+    draft = "".join(event.json()["text"] for event in events[1:-2])
+    assert draft.endswith(", whilst [1].")
+    assert draft.replace(", whilst [1].", ", whilst … [1].") == done["answer"]
 
 
 def test_token_events_are_the_unverified_draft_and_documented_as_such(

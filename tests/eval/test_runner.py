@@ -182,8 +182,10 @@ def test_the_run_config_records_what_was_measured(fake_index: Settings, tmp_path
     assert set(config["machine"]["load_average"]) == {"start", "end"}
     assert config["answer_modes"] == {"abstained": 1, "generated": 1}
     r1_answer = read_results(tmp_path / "run")[0]["answer"]["answer"]
-    # The fake model ends its one sentence with " [1]."; the marker is not a word.
-    assert config["answer_words_p50"] == len(r1_answer.replace(" [1].", ".").split())
+    # The fake model ends its one sentence with " [1]." (after " …" where the report's
+    # sentence breaks off); neither the marker nor the mark is a word.
+    assert r1_answer.endswith(" … [1].")
+    assert config["answer_words_p50"] == len(r1_answer.replace(" … [1].", ".").split())
     assert config["git_commit"] is None or len(config["git_commit"].split("-")[0]) == 40
 
 

@@ -30,8 +30,10 @@ def test_events_come_in_order_and_done_is_the_answer(fake_index: Settings) -> No
     answer = events[-1].data
     streamed = "".join(event.data for event in events if event.kind == "token")
     assert answer.mode == "generated"
-    # The fake model quotes source [1]; verification keeps it, so the text survives intact.
-    assert answer.answer == streamed
+    # The fake model quotes source [1]; verification keeps it, so the text survives intact
+    # but for the mark of where the report's sentence breaks off.
+    assert streamed.endswith(", whilst [1].")
+    assert answer.answer == streamed.replace(", whilst [1].", ", whilst … [1].")
     assert answer.citations == events[-2].data
 
 
@@ -108,6 +110,9 @@ def test_abstention_names_a_missing_name(fake_index: Settings) -> None:
     # A name used as an adjective counts as much: the report names no Danish city at all.
     answer = pipeline.ask("Which Danish city hosts a taskforce on migrant inclusion?")
     assert answer.abstention_reason == "the closest passages do not mention Danish"
+    # The report's "United Nations" and "Member States" do not mention the United States.
+    answer = pipeline.ask("What did the United States report about family reunification?")
+    assert answer.abstention_reason == "the closest passages do not mention United States"
     assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
 
 
