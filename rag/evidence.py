@@ -17,11 +17,13 @@ from rag.chunking import document_heading
 from rag.citations import COMPANION_RELEVANCE
 from rag.embedding import Embedder
 from rag.mentions import (
+    as_written,
     has_answer_kind,
     joined_names,
     mentions_any,
     missing_joined_names,
     missing_literals,
+    missing_name_phrases,
     missing_names,
     name_phrases,
     names_office_holder,
@@ -388,7 +390,8 @@ def abstention_reason(
     if max(item.match for item in evidence) < threshold:
         return "no passage is close enough to the question"
     texts = [hit.passage.labelled(hit.passage.text) for hit in hits]
-    absent = missing_names(profile.names, texts) + missing_literals(profile.literals, texts)
+    absent = missing_name_phrases(profile.names, profile.question, texts)
+    absent += missing_literals(profile.literals, texts)
     if absent:
         return f"the closest passages do not mention {', '.join(absent)}"
     # The best sentence is what the answer will rest on; evidence selection already prefers
@@ -420,8 +423,12 @@ def abstention_reason(
     # family reunification that never names Canada would put words in Canada's mouth.
     # A heading counts: the actor may be named once, above the passage; so does a title:
     # Freedonia's own review rarely names Freedonia in the sentence.
-    unnamed = missing_names(
-        profile.actor, [item.passage.labelled(item.sentence) for item in quotable_evidence]
+    unnamed = as_written(
+        missing_names(
+            profile.actor, [item.passage.labelled(item.sentence) for item in quotable_evidence]
+        ),
+        profile.names,
+        profile.question,
     )
     if unnamed:
         return f"the sentences that could answer do not mention {', '.join(unnamed)}"

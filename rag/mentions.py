@@ -309,6 +309,43 @@ def missing_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
     return [name for name in names if not mentioned(name)]
 
 
+def missing_name_phrases(names: Sequence[str], question: str, texts: Iterable[str]) -> list[str]:
+    """The names of `question` (`names`, its capitalised words) that none of `texts`
+    mention, each as the question writes it (`as_written`). A name made only of words that
+    name no one by themselves ("United States": `INSTITUTIONAL_WORDS`) is mentioned only
+    when written as such; the report's "United Nations" and "Member States" are no mention
+    of the United States."""
+    texts = list(texts)
+    missing = as_written(missing_names(names, texts), names, question)
+    for phrase in name_phrases(names, question):
+        words_of_phrase = phrase.split()
+        if (
+            len(words_of_phrase) > 1
+            and all(word.lower() in INSTITUTIONAL_WORDS for word in words_of_phrase)
+            and not _written_together(words_of_phrase, texts)
+        ):
+            missing.append(phrase)
+    return missing
+
+
+def as_written(missing: Sequence[str], names: Sequence[str], question: str) -> list[str]:
+    """Each of the `missing` names within the name of several words the question writes it
+    in: "Russian Federation" when "Federation" is missing, not "Federation"."""
+    found: list[str] = []
+    for phrase in name_phrases(names, question):
+        if set(missing).intersection(phrase.split()):
+            found.append(phrase)
+    covered = {word for phrase in found for word in phrase.split()}
+    return found + [name for name in missing if name not in covered]
+
+
+def _written_together(words_of_name: Sequence[str], texts: Iterable[str]) -> bool:
+    """Whether one of `texts` writes the words one after another ("Member State" for
+    "Member States" too), in any case."""
+    pattern = r"\s+".join(rf"{re.escape(word.rstrip('s'))}s?" for word in words_of_name)
+    return any(re.search(rf"\b{pattern}\b", text, re.IGNORECASE) for text in texts)
+
+
 def joined_names(question: str) -> list[str]:
     """The names `question` joins with "of", "on" or "for" ("Global Compact on Refugees" →
     "Compact on Refugees"): the preposition makes the two one name, and a text holding
@@ -455,8 +492,18 @@ def _spelled(initials: list[str], shortest: int) -> set[str]:
 
 
 def _related_forms(name: str, word: str) -> bool:
+    """Whether `name` and `word` (lower case) are a place and its adjective: a long shared
+    start, and one of them ends as adjectives of places do ("Sweden" ~ "Swedish", "Belgium"
+    ~ "Belgian"); "Geneva" and "General" share as much, but neither is an adjective."""
     shared = len(os.path.commonprefix([name, word]))
-    return shared >= MIN_SHARED_PREFIX and shared >= MIN_SHARED_SHARE * min(len(name), len(word))
+    return (
+        shared >= MIN_SHARED_PREFIX
+        and shared >= MIN_SHARED_SHARE * min(len(name), len(word))
+        and any(_ADJECTIVE_OF_PLACE.search(form) for form in (name, word))
+    )
+
+
+_ADJECTIVE_OF_PLACE = re.compile(r"(?:ish|ian|ean|ese|an|i|ic|k|ch)$")
 
 
 def missing_literals(literals: Iterable[str], texts: Iterable[str]) -> list[str]:

@@ -11,13 +11,14 @@ from rag.mentions import (
     mentions_any,
     missing_joined_names,
     missing_literals,
+    missing_name_phrases,
     missing_names,
     name_phrases,
     names_of_some_documents,
     names_office_holder,
     words_counted,
 )
-from rag.questions import DATE, DURATION, LABEL, NAMES, NUMBER, PLACES
+from rag.questions import DATE, DURATION, LABEL, NAMES, NUMBER, PLACES, names_in
 
 
 def test_missing_literals_accept_references_listed_together() -> None:
@@ -55,6 +56,30 @@ def test_missing_names_match_words_not_spelling() -> None:
     texts = ["The COVID-19 pandemic in Europe", "Portugal's initiative"]
     assert missing_names(["COVID", "Europe's", "Portugal", "Denmark"], texts) == ["Denmark"]
     assert missing_names(["Objective"], ["Roundtable 3: Objectives 4, 8 and 11"]) == []
+
+
+def test_a_name_in_another_form_is_a_place_and_its_adjective_only() -> None:
+    texts = ["Sweden and Belgium reported it.", "The General Assembly endorsed it."]
+    assert missing_names(["Swedish", "Belgian", "Geneva"], texts) == ["Geneva"]
+
+
+def test_missing_name_phrases_are_the_names_as_the_question_writes_them() -> None:
+    texts = [
+        "UNECE Member States reported to the United Nations.",
+        "Russia, the United Kingdom and Italy reported.",
+    ]
+    for question, missing in [
+        # Each word is the report's ("United Nations", "Member States"), the name is not.
+        ("What did the United States report?", ["United States"]),
+        ("What did the Member States of the United Nations report?", []),
+        ("What did the UNECE Member State report?", []),
+        # A missing word is named within its name.
+        ("What did the Russian Federation report?", ["Russian Federation"]),
+        ("What did Italy and Denmark report?", ["Denmark"]),
+        ("What did the United Kingdom report?", []),
+    ]:
+        names = names_in(question)
+        assert missing_name_phrases(names, question, texts) == missing, question
 
 
 def test_numbers_that_label_are_not_counts() -> None:
