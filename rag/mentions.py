@@ -99,7 +99,7 @@ def has_answer_kind(
     if kind in (NAMES, PLACES):
         return any(
             name.lower() not in INSTITUTIONAL_WORDS
-            and name.lower() not in common_words
+            and not _is_common(name.lower(), common_words)
             and not (kind == PLACES and _DEMONYM.search(name))
             and missing_names([name], [question])
             for name in _proper_names(sentence)
@@ -121,6 +121,13 @@ def has_answer_kind(
 # "Italian", "Mediterranean", "Danish", "Maltese": a name's adjective, or a region's name,
 # which tells no state, country or city ("the Italian cities of Milan and Turin … with
 # cities in Tunisia" does not say which Tunisian cities).
+def _is_common(word: str, common_words: Collection[str]) -> bool:
+    """Whether the corpus writes `word` in lower case, in the singular or the plural: the
+    report writes "progress reviews", so the "Review" of "GCM Regional Review report" is a
+    common word capitalised in a title, not a name."""
+    return any(form in common_words for form in (word, f"{word}s", word.removesuffix("s")))
+
+
 _DEMONYM = re.compile(r"(?:ian|ean|ish|ese)$")
 
 

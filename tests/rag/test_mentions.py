@@ -161,6 +161,11 @@ def test_names_kind_wants_a_name_not_in_the_question_in_any_form() -> None:
     italian = "The Italian cities of Milan and Turin work with cities in Tunisia."
     assert not has_answer_kind(italian, PLACES, question, {"the"})
     assert not has_answer_kind("Danish and Maltese officials agreed.", PLACES, question, {"the"})
+    # A word the corpus writes in lower case in the plural is no name in the singular.
+    heading = "iv. GCM Regional Review report"
+    question = "Which states opposed the GCM?"
+    assert not has_answer_kind(heading, PLACES, question, {"regional", "reviews"})
+    assert has_answer_kind(heading, PLACES, question, {"regional", "reports"})
     # A name asked for by "who" may be any name.
     assert has_answer_kind(italian, NAMES, "Who cooperates with Tunisia?", {"the"})
     # A word broken at a line end ("State-") is no name of its own.
