@@ -104,10 +104,12 @@ def verify_answer(
             if supports(evidence[best].sentence, bare, common_words):
                 supporting = [best + 1]
         if supporting and bare not in (text for text, _ in kept):
-            # A sentence copied up to where its source breaks off ("…whilst") is marked as
-            # the quote of it would be.
+            # A sentence copied up to where its source breaks off ("…whilst"), or from
+            # where the extract starts it, is marked as the quote of it would be.
             if any(_ends_where_cut_off(bare, evidence[n - 1]) for n in supporting):
                 bare = f"{bare.rstrip(' .')} …"
+            if bare[:1].islower():  # copied from a sentence the extract starts mid-way
+                bare = f"… {bare}"
             kept.append((bare, supporting))
     return _number(kept, evidence)
 

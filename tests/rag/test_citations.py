@@ -180,6 +180,9 @@ def test_a_model_sentence_copied_up_to_where_the_source_breaks_off_is_marked_too
     source = [Evidence(passage("doc#p1", cut), cut, 1, 1)]
     for written in (f"{cut} [1].", f"{cut}. [1]"):
         assert verify_answer(written, source, COMMON).text == f"{cut} … [1]."
+    started = "telephone line and email service within the National Police, as Turkey said."
+    mid_way = [Evidence(passage("doc#p1", started), started, 1, 1)]
+    assert verify_answer(started, mid_way, COMMON).text == f"… {started[:-1]} [1]."
     # A sentence that ends elsewhere is the model's own ending, left as it wrote it.
     assert verify_answer(
         "Italy and Portugal reported having instituted regularisation [1].", source, COMMON
