@@ -34,6 +34,12 @@ _PART_AFTER_AND = re.compile(
     rf"|\s*;\s+(?={_QUESTION_WORD}\b)",
     re.IGNORECASE,
 )
+# "Which states…, when did GRETA…, and what did Belgium…?": a list of questions, its last
+# joined by "and", the others by commas. "Which" and "who" after a comma open a relative
+# clause more often than a question, so they do not start a part there.
+_PART_AFTER_COMMA = re.compile(
+    rf",\s+(?=(?:what|when|where|why|how)\b(?!\s+{_CLAUSE_OPENING}\b))", re.IGNORECASE
+)
 _PART_AFTER_QUESTION_MARK = re.compile(
     rf"(?<=\?)\s+(?=(?:{_QUESTION_WORD}|{_AUXILIARY})\b)", re.IGNORECASE
 )
@@ -50,7 +56,7 @@ def split_question(question: str) -> tuple[str, ...]:
     parts = [
         part
         for sentence in _PART_AFTER_QUESTION_MARK.split(question.strip())
-        for part in _PART_AFTER_AND.split(sentence)
+        for part in _parts_of_sentence(sentence)
     ]
     if not 1 < len(parts) <= MAX_PARTS:
         return (question,)
@@ -59,6 +65,15 @@ def split_question(question: str) -> tuple[str, ...]:
     if any(_REFERS_BACK.search(part) for part in parts[1:]):
         return (question,)
     return tuple(_as_question(part) for part in parts)
+
+
+def _parts_of_sentence(sentence: str) -> list[str]:
+    """The questions one sentence joins with "and" (or ";"), and, when it does, those its
+    list joins with commas before the "and"."""
+    *listed, last = _PART_AFTER_AND.split(sentence)
+    if not listed:
+        return [last]
+    return [part for item in listed for part in _PART_AFTER_COMMA.split(item)] + [last]
 
 
 def _as_question(part: str) -> str:

@@ -31,6 +31,15 @@ DENMARK = "What did Denmark report about family reunification?"
             ("When was the GCM adopted?", "Does the report mention Frontex?"),
         ),
         (
+            "Which states cited police training with IOM, when did GRETA first visit Turkey, "
+            "and what did Belgium introduce in 2019?",
+            (
+                "Which states cited police training with IOM?",
+                "When did GRETA first visit Turkey?",
+                "What did Belgium introduce in 2019?",
+            ),
+        ),
+        (
             "What did Italy report; which states reported detention and who chaired the meeting?",
             (
                 "What did Italy report?",
@@ -53,7 +62,10 @@ def test_a_question_splits_into_parts_that_stand_alone(question: str, parts: tup
         # A short tail is part of the question.
         "Which states regularised migrants and why?",
         "Where and when was the validation meeting held?",
-        # A clause opened by a question word is not a question.
+        # A clause opened by a question word is not a question, nor, without a list joined
+        # by "and", one after a comma.
+        "What did Belgium introduce in 2019, when the pandemic began?",
+        "Which states reported detention, which the Rapporteur criticised, and why?",
         "What does the report say about who funds and how the project works?",
         # A part that refers back to an earlier one cannot be asked alone.
         "Which states regularised migrants and why did they do it?",

@@ -97,6 +97,19 @@ def test_an_answer_shows_its_citations_and_sources(page_ui: ChatUi) -> None:
     assert done["citations"][0]["anchor"] in sources.first.inner_text()
 
 
+def test_each_part_of_a_question_of_several_is_answered_under_its_own_question(
+    page_ui: ChatUi,
+) -> None:
+    second = "When was the GCM adopted by Member States?"
+    answer = page_ui.ask(f"{FAKE_QUESTION} {second}")
+    (done,) = page_ui.stored_answers()
+    assert answer.locator(".part-question").all_inner_texts() == [FAKE_QUESTION, second]
+    assert flat(answer.locator(".answer-text").inner_text()) == flat(done["answer"])
+    markers = sorted(set(answer.locator("button.cite").all_inner_texts()))
+    assert markers == [f"[{citation['n']}]" for citation in done["citations"]]
+    assert len(markers) >= 2  # each part cites its own passage
+
+
 def test_a_source_in_the_list_opens_the_same_passage_as_its_marker(page_ui: ChatUi) -> None:
     answer = page_ui.ask(FAKE_QUESTION)
     citation = page_ui.stored_answers()[0]["citations"][0]
