@@ -14,7 +14,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, get_args
+from typing import get_args
 
 from rag.cli_settings import (
     add_global_options,
@@ -25,6 +25,7 @@ from rag.cli_settings import (
     top_k_help,
 )
 from rag.errors import IndexMismatchError, IndexMissingError, RagError
+from rag.plain_text import answer_as_text
 from rag.settings import RetrievalMode, Settings, unknown_variable_warnings
 
 EXIT_USAGE = 2
@@ -264,14 +265,14 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
                 if args.json:
                     print(json.dumps(answer.to_dict(), ensure_ascii=False))
                 elif args.batch is None:
-                    print(format_answer(answer))
+                    print(answer_as_text(answer))
                 else:
                     # Each answer under its question, a blank line between: read in a
                     # terminal, a batch's answers could not be told apart.
                     if answered:
                         print()
                     print(f"Q: {question}")
-                    print(format_answer(answer))
+                    print(answer_as_text(answer))
                 answered += 1
                 sys.stdout.flush()
                 continue
@@ -320,43 +321,6 @@ def _batch_question(line: str) -> tuple[str, str | None]:
         return validate_question(text), None
     except RagError as error:
         return text, str(error)
-
-
-WEAK_EVIDENCE_NOTE = (
-    "Note: the closest passages match this question only loosely; the reports may not "
-    "answer it. Check the sources."
-)
-
-
-def format_answer(answer: Any) -> str:
-    """The answer and its numbered sources, for reading in a terminal."""
-    lines = [answer.answer, ""]
-    if answer.abstained:
-        if answer.abstention_reason:
-            # As --json and the widget give it: a bare refusal leaves the reader to guess.
-            lines.insert(1, f"Why: {answer.abstention_reason}")
-        lines.append("Closest passages (they do not answer the question):")
-        for hit in answer.hits[:3]:
-            passage = hit.passage
-            lines.append(
-                f"  - {passage.doc_title}, {passage.section or 'no section'} ({passage.anchor})"
-            )
-        return "\n".join(lines)
-    if answer.weak_evidence:
-        lines += [WEAK_EVIDENCE_NOTE, ""]
-    if not answer.citations:
-        # A list of the indexed reports, read from the index's records, quotes no report.
-        return "\n".join(lines).rstrip("\n")
-    lines.append("Sources:")
-    for citation in answer.citations:
-        # The document's title first: an official cites the report, the anchor is for
-        # looking the passage up ('rag ask' JSON, /api/passages).
-        where = f"{citation.doc_title}, {citation.section or 'no section'}"
-        if citation.page is not None:
-            where += f", p. {citation.page}"
-        lines.append(f"  [{citation.n}] {where} ({citation.anchor})")
-        lines.append(f'      "{citation.quote}"')
-    return "\n".join(lines)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -3,11 +3,13 @@ chat front-ends.
 
 The last user message is the question; earlier messages are ignored, since every answer
 must rest on the reports alone. An extra `documents` field (ids, as in `/api/ask`; OpenAI's
-Python client sends it with `extra_body`) limits the answer to those documents. Citations
-ride in an extra `citations` field, and the weak-evidence flag in `weak_evidence` (in the
-final chunk when streaming). A streamed answer arrives in one content chunk after
-verification, not token by token: OpenAI clients append deltas and cannot take back a
-claim that verification removes, so no unverified text is sent.
+Python client sends it with `extra_body`) limits the answer to those documents. The
+message's text is the answer as `rag ask` prints it (`rag.plain_text`): chat front-ends show
+that text and nothing else, so it carries each source with its quote and a refusal's reason.
+Citations also ride in an extra `citations` field, and the weak-evidence flag in
+`weak_evidence` (in the final chunk when streaming). A streamed answer arrives in one
+content chunk after verification, not token by token: OpenAI clients append deltas and
+cannot take back a claim that verification removes, so no unverified text is sent.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from api.service import AssistantService
 from api.streaming import EventStreamResponse, answer_and_audit, answer_events, sse_data
 from rag.errors import RagError
 from rag.pipeline import StreamEvent
+from rag.plain_text import answer_as_text
 from rag.types import Answer
 
 log = logging.getLogger("api")
@@ -101,7 +104,7 @@ async def chat_completions(
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": answer.answer},
+                    "message": {"role": "assistant", "content": answer_as_text(answer)},
                     "finish_reason": "stop",
                 }
             ],
@@ -169,7 +172,7 @@ async def _chunks(
                     ENDPOINT,
                     documents,
                 )
-                yield sse_data(chunk({"content": answer.answer}))
+                yield sse_data(chunk({"content": answer_as_text(answer)}))
                 final = chunk({}, finish_reason="stop")
                 final["citations"] = [citation.to_dict() for citation in answer.citations]
                 final["weak_evidence"] = answer.weak_evidence

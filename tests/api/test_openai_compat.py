@@ -13,8 +13,11 @@ from api.app import create_app
 from api.routes.openai_compat import SERVED_MODEL
 from api.schemas import ChatCompletionRequest, ChatCompletionResponse, OpenAIErrorResponse
 from rag.factory import build_pipeline
+from rag.plain_text import answer_as_text
 from rag.settings import Settings
 from tests.api.conftest import FAKE_QUESTION, SYLVANIA_FACT, live_server, parse_sse
+
+DENMARK = "What did Denmark report about family reunification?"
 
 
 def chat(question: str, **extra: object) -> dict[str, object]:
@@ -49,7 +52,7 @@ def test_completion_answers_the_last_user_message_with_citations(
     assert completion["choices"] == [
         {
             "index": 0,
-            "message": {"role": "assistant", "content": expected.answer},
+            "message": {"role": "assistant", "content": answer_as_text(expected)},
             "finish_reason": "stop",
         }
     ]
@@ -57,6 +60,25 @@ def test_completion_answers_the_last_user_message_with_citations(
     assert completion["weak_evidence"] is expected.weak_evidence
     # Every field sent is documented in the OpenAPI schema.
     assert set(completion) == set(ChatCompletionResponse.model_fields)
+
+
+def test_the_message_says_what_a_chat_client_would_otherwise_not_show(
+    client: TestClient,
+) -> None:
+    """A chat front-end shows the message's text and nothing else: the sources each `[n]`
+    points to, and why a refusal refuses, are in it."""
+    answered = client.post("/v1/chat/completions", json=chat(FAKE_QUESTION)).json()
+    content = answered["choices"][0]["message"]["content"]
+    assert "\nSources:\n  [1] " in content
+    assert f"({answered['citations'][0]['anchor']})" in content
+    assert f'"{answered["citations"][0]["quote"]}"' in content
+    refused = client.post("/v1/chat/completions", json=chat(DENMARK, stream=True))
+    chunks = [event.json() for event in parse_sse(refused.text)[:-1]]
+    text = "".join(chunk["choices"][0]["delta"].get("content", "") for chunk in chunks)
+    assert text.startswith(
+        "The indexed reports do not answer this question.\n"
+        "Why: the closest passages do not mention Denmark\n"
+    )
 
 
 def test_streamed_completion_uses_openai_chunks_and_ends_with_done(
@@ -73,7 +95,7 @@ def test_streamed_completion_uses_openai_chunks_and_ends_with_done(
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     text = "".join(chunk["choices"][0]["delta"].get("content", "") for chunk in chunks)
     expected = build_pipeline(fake_index).ask(FAKE_QUESTION)
-    assert text == expected.answer
+    assert text == answer_as_text(expected)
     assert chunks[-1]["choices"][0] == {"index": 0, "delta": {}, "finish_reason": "stop"}
     assert chunks[-1]["citations"] == [citation.to_dict() for citation in expected.citations]
     assert chunks[-1]["weak_evidence"] is expected.weak_evidence
@@ -312,7 +334,7 @@ def test_the_official_openai_client_gets_answers_and_readable_errors(fake_index:
             extra_body={"documents": ["gcm-unece-2020"]},
         )
         expected = build_pipeline(fake_index).ask(FAKE_QUESTION)
-        assert completion.choices[0].message.content == expected.answer
+        assert completion.choices[0].message.content == answer_as_text(expected)
         assert completion.usage is None
         stream = client.chat.completions.create(
             model=SERVED_MODEL,
@@ -322,7 +344,7 @@ def test_the_official_openai_client_gets_answers_and_readable_errors(fake_index:
             user="analyst-7",
         )
         text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
-        assert text == expected.answer
+        assert text == answer_as_text(expected)
         with pytest.raises(openai.UnprocessableEntityError) as refused:
             client.chat.completions.create(
                 model=SERVED_MODEL, messages=[{"role": "user", "content": FAKE_QUESTION}], n=3

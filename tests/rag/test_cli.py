@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import EXIT_BROKEN_PIPE, EXIT_PARTIAL, EXIT_USAGE, WEAK_EVIDENCE_NOTE, main
+from rag.cli import EXIT_BROKEN_PIPE, EXIT_PARTIAL, EXIT_USAGE, main
 from rag.models import bundled_gguf_path
+from rag.plain_text import WEAK_EVIDENCE_NOTE
 from rag.settings import Settings
 
 

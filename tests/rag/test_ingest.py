@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.cli import EXIT_PARTIAL, format_answer, main
+from rag.cli import EXIT_PARTIAL, main
 from rag.embedding import Embedder
 from rag.embedding.hashing import HashingEmbedder
 from rag.factory import build_pipeline, index_config
@@ -32,6 +32,7 @@ from rag.index import PassageIndex, load_index
 from rag.ingest import IngestReport, ingest
 from rag.manifest import IndexConfig
 from rag.pipeline import Pipeline
+from rag.plain_text import answer_as_text
 from rag.retrieval import Retriever
 from rag.settings import Settings
 from rag.text import split_sentences
@@ -157,7 +158,7 @@ def test_pdf_passage_is_cited_with_its_page(
     assert cited.to_dict()["page"] == PDF_FACT_PAGE
     assert (
         f"{cited.doc_title}, 3. Labour migration, p. {PDF_FACT_PAGE} ({cited.anchor})"
-        in format_answer(answer)
+        in answer_as_text(answer)
     )
 
 
@@ -186,7 +187,7 @@ def test_acceptance_question_answered_only_in_the_pdf_cites_its_page(
     assert cited[0].page == PDF_FACT_PAGE
     assert (
         f"{cited[0].doc_title}, 3. Labour migration, p. {PDF_FACT_PAGE} ({cited[0].anchor})"
-        in format_answer(answer)
+        in answer_as_text(answer)
     )
 
     again = CountingEmbedder(real_pipeline.embedder)
