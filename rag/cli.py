@@ -14,7 +14,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import get_args
+from typing import NoReturn, get_args
 
 from rag.cli_settings import (
     add_global_options,
@@ -79,8 +79,16 @@ class HelpFormatter(argparse.HelpFormatter):
         )
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, except that a bad option is one line naming it and where to look,
+    as every other error of `rag` is, rather than the whole usage text before it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="rag",
         description=(
             "Offline question answering over migration-policy reports, with every claim "

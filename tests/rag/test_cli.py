@@ -525,6 +525,24 @@ def test_an_invalid_option_is_named_as_given_not_as_its_variable(
     )
 
 
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["ask", "-k", "abc", "Which states?"], "rag ask: error: argument -k/--top-k: invalid "
+         "int value: 'abc'; see 'rag ask --help'"),
+        (["frob"], "rag: error: argument COMMAND: invalid choice: 'frob' (choose from 'ingest', "
+         "'ask', 'eval', 'bench', 'docs', 'serve'); see 'rag --help'"),
+    ],
+)  # fmt: skip
+def test_an_option_argparse_refuses_gets_one_error_line_too(
+    argv: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == EXIT_USAGE
+    assert capsys.readouterr().err == f"{error}\n"
+
+
 def test_a_secret_setting_is_not_echoed_in_its_error(
     fake_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
