@@ -123,11 +123,15 @@
           passage.doc_title || passage.doc
         ),
         place.length ? h("p", { class: "meta" }, place.join(" · ")) : null,
+        // The anchor names the passage (it is what an official cites); its place in the
+        // report is a count, which need not match the anchor's number ("#p32" is the 33rd).
         h(
           "p",
           { class: "meta" },
-          `Passage ${formatNumber(passage.position)} of ${formatNumber(passage.document_passages)} · `,
-          h("span", { class: "anchor" }, passage.anchor)
+          "Passage ",
+          h("span", { class: "anchor" }, passage.anchor),
+          ` · ${formatNumber(passage.position)} of ${formatNumber(passage.document_passages)} ` +
+            "in this report"
         ),
         ...quotedText(passage.text, quote),
         neighbours,

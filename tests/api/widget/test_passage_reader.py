@@ -60,8 +60,8 @@ def test_open_passage_shows_it_in_its_document_and_back_returns(
     assert ui.focused()["class"] == "reader-title"
     shown = reader.inner_text()
     assert f"Section: {citation['section']}" in shown
-    assert f"Passage {stored['position']} of {stored['document_passages']}" in shown
-    assert citation["anchor"] in shown
+    place = f"{stored['position']} of {stored['document_passages']} in this report"
+    assert f"Passage {citation['anchor']} · {place}" in shown
     assert flat(reader.locator(".text").inner_text()) == flat(stored["text"])
     assert flat(reader.locator("mark").inner_text()) == flat(citation["quote"])
     assert fragment_of(ui.page.url)["passage"] == [citation["anchor"]]
