@@ -46,7 +46,9 @@ _EXPECTS_NUMBER = re.compile(
     # the quantity must be what the question asks for.
     r"|^\s*(?:what|which)\s+(?:(?:is|was|are|were)\s+)?(?:the\s+)?(?:\w+\s+)?"
     r"(?:number|percentage|proportion|share|amount|volume|sum|total|figure|budget|cost|price|fee|"
-    r"funding) of\b",
+    r"funding|rate) of\b"
+    # "What interest rate does…", "What percentage of…": a rate asked for is a number too.
+    r"|^\s*what\s+(?:\w+\s+)?(?:rate|percentage)\b",
     re.IGNORECASE,
 )
 # "What is the title of Objective 12?": a section heading is the answer.
