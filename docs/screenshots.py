@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from eval.bench_server import stop_process
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, FloatRect, Locator, Page, ViewportSize
 
@@ -50,7 +52,6 @@ QUESTION = "Which states regularised migrants during COVID?"
 # enough that the README shows the pictures without scaling them much.
 VIEWPORT: ViewportSize = {"width": 1100, "height": 760}
 START_TIMEOUT_S = 240
-STOP_TIMEOUT_S = 30
 ANSWER_TIMEOUT_MS = 300_000
 
 
@@ -168,16 +169,6 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], log_path: Path)
     raise ScreenshotError(
         f"the server was not ready within {START_TIMEOUT_S} s{log_excerpt(log_path)}"
     )
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    """Terminate the server, killing it if it has not exited within `STOP_TIMEOUT_S`."""
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def log_excerpt(path: Path, lines: int = 12) -> str:
