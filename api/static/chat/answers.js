@@ -123,11 +123,15 @@
       }
       article.appendChild(viewer);
       if (answer.citations.length) {
+        // Sources all in one report name it once, above them: its title is often longer
+        // than the sections that tell the sources apart.
+        const titles = new Set(answer.citations.map((c) => c.doc_title || c.doc));
+        const oneReport = titles.size === 1 ? [...titles][0] : null;
         const list = h("ol", { class: "sources" });
         for (const citation of answer.citations) {
           const button = opener(citation, `c${citation.n}`, null);
           button.className = "source";
-          append(button, [describeSource(citation)]);
+          append(button, [describeSource(citation, !oneReport)]);
           list.appendChild(
             h(
               "li",
@@ -138,7 +142,10 @@
             )
           );
         }
-        append(article, [h("p", { class: "sources-heading" }, "Sources"), list]);
+        const heading = oneReport
+          ? h("p", { class: "sources-heading" }, "Sources, all in ", h("cite", {}, oneReport))
+          : h("p", { class: "sources-heading" }, "Sources");
+        append(article, [heading, list]);
       }
     }
     const copyButton = h("button", { type: "button", class: "copy" }, "Copy answer with references");

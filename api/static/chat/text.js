@@ -54,12 +54,13 @@
     return [origin[at], origin[at + wanted.length - 1] + 1];
   }
 
-  /* A passage's or citation's place: document, section, page. */
-  function describeSource(source) {
-    const place = [source.doc_title || source.doc];
+  /* A passage's or citation's place: document (unless `withTitle` is false), section, page;
+     with none of them, "the opening of the report". */
+  function describeSource(source, withTitle = true) {
+    const place = withTitle ? [source.doc_title || source.doc] : [];
     if (source.section) place.push(source.section);
     if (source.page !== null && source.page !== undefined) place.push(`p. ${source.page}`);
-    return place.join(" — ");
+    return place.length ? place.join(" — ") : "The opening of the report";
   }
 
   /* The answer and its numbered references, as plain text for a briefing note. */

@@ -94,7 +94,10 @@ def test_an_answer_shows_its_citations_and_sources(page_ui: ChatUi) -> None:
     assert answer.locator("button.cite").all_inner_texts() == ["[1]"]
     sources = answer.locator("ol.sources li")
     assert sources.count() == len(done["citations"]) == 1
-    assert done["citations"][0]["anchor"] in sources.first.inner_text()
+    citation = done["citations"][0]
+    # One report's sources name it once, above them, and each its section.
+    assert answer.locator(".sources-heading").inner_text() == f"Sources, all in {SEED_TITLE}"
+    assert flat(sources.first.inner_text()) == f"{citation['section']} {citation['anchor']}"
 
 
 def test_each_part_of_a_question_of_several_is_answered_under_its_own_question(
