@@ -1,7 +1,7 @@
 """Every error the HTTP API answers, as JSON that names the field at fault and the rule broken.
 
-`/api/...` errors read `{"error": message, "field": ..., "rule": ..., "fix": ...}` (plus
-`errors`, one entry per field, for validation failures); `/v1/...` errors take OpenAI's shape,
+`/api/...` errors read `{"error": message, "field": ..., "rule": ..., "fix": ...}`, plus
+`errors`, one entry per field at fault, whenever a field is; `/v1/...` errors take OpenAI's shape,
 `{"error": {"message", "type", "param", "code"}}`, so that OpenAI clients show them. No input
 reaches a 500: malformed JSON is a 400, the pipeline's own errors are 422 or 503.
 """
@@ -169,6 +169,7 @@ def _fix(rule: str, field: str, ctx: dict[str, Any], example: str | None) -> str
         "model_attributes_type": f"send {name} as a JSON object, {{...}}",
         "literal_error": f"send {name} as {ctx.get('expected')}",
         "whitespace_only": "write the question in words",
+        "string_unicode": f"remove the invalid character from {name}",
         "single_choice": f"omit {name} or send 1",
         "logprobs_unsupported": f"omit {name} or send false",
         "text_format_only": f'omit {name} or send {{"type": "text"}}',
@@ -185,7 +186,7 @@ def _message(item: dict[str, Any]) -> str:
         return "the body must be a JSON object"
     if item.get("type") == "string_unicode":
         # A string fails this only by holding a surrogate, which JSON lets in as an escape.
-        return "the text holds an invalid character (a lone surrogate such as \\ud800); remove it"
+        return "the text holds an invalid character (a lone surrogate such as \\ud800)"
     return str(item.get("msg", "invalid"))
 
 
@@ -204,6 +205,10 @@ def error_response(request_path: str, error: ApiError) -> JSONResponse:
         body = {"error": error.message, "field": error.field, "rule": error.rule, "fix": error.fix}
         if error.errors is not None:
             body["errors"] = error.errors
+        elif error.field is not None:
+            # One shape for every error about the request: a client reads `errors` alike
+            # for a failed validation and for a refused value (an unknown document id).
+            body["errors"] = [{"field": error.field, "rule": error.rule, "message": error.message}]
     return JSONResponse(body, status_code=error.status, headers=error.headers or None)
 
 

@@ -215,11 +215,14 @@ def test_unknown_documents_are_a_422_listing_the_indexed_ones(
     body = {"question": FAKE_QUESTION, "documents": ["ruritania", "sylvania-review"]}
     response = two_report_client.post("/api/ask", json={**body, "stream": stream})
     assert response.status_code == 422
+    problem = "no document 'ruritania' in the index (indexed: gcm-unece-2020, sylvania-review)"
     assert response.json() == {
-        "error": "no document 'ruritania' in the index (indexed: gcm-unece-2020, sylvania-review)",
+        "error": problem,
         "field": "documents",
         "rule": "unknown_document",
         "fix": "name documents by the ids 'rag docs list' or GET /api/documents shows",
+        # As a failed validation lists them: one shape for every error about the request.
+        "errors": [{"field": "documents", "rule": "unknown_document", "message": problem}],
     }
     assert two_report_client.app.state.service.generation.admitted == 0  # type: ignore[attr-defined]
 

@@ -183,12 +183,15 @@ def test_a_lone_surrogate_is_refused_like_in_api_ask(client: TestClient, body: b
     error = response.json()["error"]
     user = 1 if b"system" in body else 0
     assert (error["param"], error["code"]) == (f"messages.{user}.content", "string_unicode")
-    assert "remove it" in error["message"]
+    problem = "the text holds an invalid character (a lone surrogate such as \\ud800)"
+    field = error["param"]
+    assert error["message"] == f"{field}: {problem}; remove the invalid character from '{field}'"
     asked = client.post(
         "/api/ask", content=b'{"question": "Is the \\ud800 GCM binding?"}', headers=headers
     )
     assert (asked.status_code, asked.json()["rule"]) == (422, "string_unicode")
-    assert asked.json()["error"] == f"question: {error['message'].split(': ', 1)[1]}"
+    assert asked.json()["error"] == f"question: {problem}"
+    assert asked.json()["fix"] == "remove the invalid character from 'question'"
 
 
 def test_malformed_json_gets_an_openai_error(client: TestClient) -> None:
