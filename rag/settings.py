@@ -44,7 +44,13 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(
         None, description="Bearer key for RAG_LLM_URL, if it needs one."
     )
-    generator: str = Field("llama-cpp", description="Generation backend name.")
+    generator: str = Field(
+        "llama-cpp",
+        description=(
+            "Generation backend: llama-cpp (the GGUF of RAG_MODEL_PATH), quotes (no model; "
+            "answers quote the evidence) or fake (tests)."
+        ),
+    )
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     retrieval: RetrievalMode = Field("hybrid", description="dense, bm25 or hybrid.")
     max_passage_tokens: int = Field(200, ge=32, le=2000, description="Token window per passage.")

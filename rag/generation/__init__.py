@@ -1,7 +1,8 @@
 """Generation backends behind one `Generator` protocol, chosen by name from settings.
 
 Built in: "llama-cpp" (a local GGUF, in process), "openai" (any OpenAI-compatible server,
-selected by `RAG_LLM_URL`) and "fake" (deterministic, for tests), all registered the same way.
+selected by `RAG_LLM_URL`), "quotes" (no model: every answer quotes the evidence) and "fake"
+(deterministic, for tests), all registered the same way.
 """
 
 from __future__ import annotations
@@ -67,9 +68,11 @@ def _register_builtin_generators() -> None:
     from rag.generation.fake import FakeGenerator
     from rag.generation.llama_cpp import LlamaCppGenerator
     from rag.generation.openai_compat import OpenAICompatibleGenerator
+    from rag.generation.quotes import QuotesGenerator
 
     register_generator("llama-cpp", LlamaCppGenerator)
     register_generator("openai", OpenAICompatibleGenerator)
+    register_generator("quotes", QuotesGenerator)
     register_generator("fake", FakeGenerator)
 
 
