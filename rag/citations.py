@@ -106,11 +106,8 @@ def verify_answer(
         if supporting and bare not in (text for text, _ in kept):
             # A sentence copied up to where its source breaks off ("…whilst"), or from
             # where the extract starts it, is marked as the quote of it would be.
-            if any(_ends_where_cut_off(bare, evidence[n - 1]) for n in supporting):
-                bare = f"{bare.rstrip(' .')} …"
-            if bare[:1].islower():  # copied from a sentence the extract starts mid-way
-                bare = f"… {bare}"
-            kept.append((bare, supporting))
+            cut_off = any(_ends_where_cut_off(bare, evidence[n - 1]) for n in supporting)
+            kept.append((_with_marks(bare.rstrip(" .") if cut_off else bare, cut_off), supporting))
     return _number(kept, evidence)
 
 
@@ -326,23 +323,28 @@ def _ends_where_cut_off(claim: str, item: Evidence) -> bool:
     """Whether `claim` ends with the last word of `item`'s sentence, which the source breaks
     off there."""
     source_words = words(item.sentence)
-    return (
-        _marked_if_cut_off(item).endswith(" …")
-        and bool(source_words)
-        and words(claim)[-1:] == source_words[-1:]
-    )
+    return _breaks_off(item) and bool(source_words) and words(claim)[-1:] == source_words[-1:]
 
 
 def _marked_if_cut_off(item: Evidence) -> str:
-    """The evidence sentence, with "… " before it when the source starts it mid-sentence (in
-    lower case: the extract skipped its start) and " …" after it when the source breaks it
-    off (mid-clause, or, ending its passage, with no closing punctuation: "stakeholders
-    from across"), so that the answer shows the quote is incomplete rather than closing it
-    with a full stop. A heading has no closing punctuation either, but text follows it."""
+    """The evidence sentence, marked where it is incomplete (`_with_marks`)."""
+    return _with_marks(item.sentence, _breaks_off(item))
+
+
+def _breaks_off(item: Evidence) -> bool:
+    """Whether the source breaks `item`'s sentence off: mid-clause, or, ending its passage,
+    with no closing punctuation ("stakeholders from across"). A heading has no closing
+    punctuation either, but text follows it."""
     sentence = item.sentence
     ends_passage = item.passage.text.rstrip().endswith(sentence.rstrip())
-    ends_open = ends_passage and not _CLOSED.search(sentence)
-    if _CUT_OFF.search(sentence) or ends_open:
+    return bool(_CUT_OFF.search(sentence)) or (ends_passage and not _CLOSED.search(sentence))
+
+
+def _with_marks(sentence: str, cut_off: bool) -> str:
+    """`sentence` with " …" after it when its source breaks it off, and "… " before it when
+    it starts in lower case (the extract skipped its start), so that an answer shows a quote
+    is incomplete rather than closing it with a full stop."""
+    if cut_off:
         sentence = f"{sentence} …"
     if sentence[:1].islower():
         sentence = f"… {sentence}"
