@@ -91,11 +91,10 @@ def joined_answer(
     answers: Sequence[Answer],
     model: str,
     timings_ms: dict[str, float | None],
-    refusal: str,
 ) -> Answer:
     """One answer to `question` from the answers to its parts: each part's question on a
     line, its answer (or its refusal and why) below, markers renumbered so that one passage
-    quoted for two parts keeps one number. Refused when every part is refused."""
+    quoted for two parts keeps one number. Refused, as the parts are, when every part is."""
     hits = merged_hits([answer.hits for answer in answers])
     if all(answer.abstained for answer in answers):
         reasons = "; ".join(
@@ -104,7 +103,7 @@ def joined_answer(
         )
         return Answer(
             question=question,
-            answer=refusal,
+            answer=answers[0].answer,  # the parts were asked of the same reports
             abstained=True,
             citations=(),
             hits=hits,

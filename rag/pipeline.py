@@ -225,9 +225,7 @@ class Pipeline:
                 stream.close()
         timings["total"] = (time.perf_counter() - started) * 1000
         timings.setdefault("first_token", timings["total"])
-        answer = joined_answer(
-            question, answers, self.generator.name, timings, self._refusal(chosen)
-        )
+        answer = joined_answer(question, answers, self.generator.name, timings)
         yield StreamEvent("citations", answer.citations)
         yield StreamEvent("done", answer)
 

@@ -106,7 +106,7 @@ def test_joined_answer_numbers_markers_across_parts_and_shares_a_repeated_quote(
         ["d#p3", "d#p2"],
     )
     second = Answer(**{**second.__dict__, "mode": "generated", "weak_evidence": True})
-    answer = joined_answer("Which states? When?", [first, second], "fake", {}, ABSTENTION_TEXT)
+    answer = joined_answer("Which states? When?", [first, second], "fake", {})
     assert answer.answer == (
         "Which states?\nItaly and Portugal [1]. Also Moldova [2].\n\n"
         "When?\nIn 2018 [3], as said [2]."
@@ -128,14 +128,14 @@ def test_a_refused_part_says_so_with_its_reason_and_all_refused_is_a_refusal() -
         "Who chaired it?", ABSTENTION_TEXT, True, (), (), "fake", mode="abstained",
         abstention_reason="the closest passages name no one",
     )  # fmt: skip
-    answer = joined_answer("Q", [answered, refused], "fake", {}, ABSTENTION_TEXT)
+    answer = joined_answer("Q", [answered, refused], "fake", {})
     assert answer.answer == (
         "Which states?\nItaly [1].\n\nWho chaired it?\n"
         "The indexed reports do not answer this part of the question "
         "(the closest passages name no one)."
     )
     assert not answer.abstained and answer.abstention_reason is None
-    both = joined_answer("Q", [refused, refused], "fake", {}, ABSTENTION_TEXT)
+    both = joined_answer("Q", [refused, refused], "fake", {})
     assert both.abstained and both.answer == ABSTENTION_TEXT and both.citations == ()
     assert both.abstention_reason == (
         "no part of the question is answered (“Who chaired it?”: the closest passages name "
