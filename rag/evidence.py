@@ -427,8 +427,7 @@ def abstention_reason(
         missing_names(
             profile.actor, [item.passage.labelled(item.sentence) for item in quotable_evidence]
         ),
-        profile.names,
-        profile.question,
+        name_phrases(profile.names, profile.question),
     )
     if unnamed:
         return f"the sentences that could answer do not mention {', '.join(unnamed)}"

@@ -118,9 +118,6 @@ def has_answer_kind(
     return True
 
 
-# "Italian", "Mediterranean", "Danish", "Maltese": a name's adjective, or a region's name,
-# which tells no state, country or city ("the Italian cities of Milan and Turin … with
-# cities in Tunisia" does not say which Tunisian cities).
 def _is_common(word: str, common_words: Collection[str]) -> bool:
     """Whether the corpus writes `word` in lower case, in the singular or the plural: the
     report writes "progress reviews", so the "Review" of "GCM Regional Review report" is a
@@ -128,6 +125,11 @@ def _is_common(word: str, common_words: Collection[str]) -> bool:
     return any(form in common_words for form in (word, f"{word}s", word.removesuffix("s")))
 
 
+# "Italian", "Mediterranean", "Danish", "Maltese": a name's adjective, or a region's name,
+# which tells no state, country or city ("the Italian cities of Milan and Turin … with
+# cities in Tunisia" does not say which Tunisian cities). Narrower than the endings
+# `_related_forms` accepts (`_ADJECTIVE_OF_PLACE`), which also hold states' own names
+# ("Oman", "Pakistan", "Mali").
 _DEMONYM = re.compile(r"(?:ian|ean|ish|ese)$")
 
 
@@ -323,8 +325,9 @@ def missing_name_phrases(names: Sequence[str], question: str, texts: Iterable[st
     when written as such; the report's "United Nations" and "Member States" are no mention
     of the United States."""
     texts = list(texts)
-    missing = as_written(missing_names(names, texts), names, question)
-    for phrase in name_phrases(names, question):
+    phrases = name_phrases(names, question)
+    missing = as_written(missing_names(names, texts), phrases)
+    for phrase in phrases:
         words_of_phrase = phrase.split()
         if (
             len(words_of_phrase) > 1
@@ -335,11 +338,12 @@ def missing_name_phrases(names: Sequence[str], question: str, texts: Iterable[st
     return missing
 
 
-def as_written(missing: Sequence[str], names: Sequence[str], question: str) -> list[str]:
+def as_written(missing: Sequence[str], phrases: Sequence[str]) -> list[str]:
     """Each of the `missing` names within the name of several words the question writes it
-    in: "Russian Federation" when "Federation" is missing, not "Federation"."""
+    in (`phrases`, from `name_phrases`): "Russian Federation" when "Federation" is missing,
+    not "Federation"."""
     found: list[str] = []
-    for phrase in name_phrases(names, question):
+    for phrase in phrases:
         if set(missing).intersection(phrase.split()):
             found.append(phrase)
     covered = {word for phrase in found for word in phrase.split()}
