@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 
 from rag.citations import CITATION_MARKER
-from rag.types import Answer, Citation, Hit
+from rag.types import Answer, AnswerPart, Citation, Hit
 
 # More parts than this are asked whole: each part costs a generation.
 MAX_PARTS = 3
@@ -94,12 +94,44 @@ def joined_answer(
 ) -> Answer:
     """One answer to `question` from the answers to its parts: each part's question on a
     line, its answer (or its refusal and why) below, markers renumbered so that one passage
-    quoted for two parts keeps one number. Refused, as the parts are, when every part is."""
+    quoted for two parts keeps one number; the same parts, as data, in `Answer.parts`.
+    Refused, as the parts are, when every part is."""
     hits = merged_hits([answer.hits for answer in answers])
-    if all(answer.abstained for answer in answers):
+    numbers: dict[tuple[str, str], int] = {}
+    citations: list[Citation] = []
+    parts: list[AnswerPart] = []
+    for answer in answers:
+        if answer.abstained:
+            why = f" ({answer.abstention_reason})" if answer.abstention_reason else ""
+            parts.append(
+                AnswerPart(
+                    question=answer.question,
+                    answer=f"{_part_refusal(answer.answer)}{why}.",
+                    abstained=True,
+                    abstention_reason=answer.abstention_reason,
+                    citation_numbers=(),
+                )
+            )
+            continue
+        renumbered: dict[int, int] = {}
+        for citation in answer.citations:
+            key = (citation.anchor, citation.quote)
+            if key not in numbers:
+                numbers[key] = len(numbers) + 1
+                citations.append(dataclasses.replace(citation, n=numbers[key]))
+            renumbered[citation.n] = numbers[key]
+        parts.append(
+            AnswerPart(
+                question=answer.question,
+                answer=_renumbered(answer.answer, renumbered),
+                abstained=False,
+                abstention_reason=None,
+                citation_numbers=tuple(dict.fromkeys(renumbered.values())),
+            )
+        )
+    if all(part.abstained for part in parts):
         reasons = "; ".join(
-            f"“{answer.question}”: {answer.abstention_reason or 'not answered'}"
-            for answer in answers
+            f"“{part.question}”: {part.abstention_reason or 'not answered'}" for part in parts
         )
         return Answer(
             question=question,
@@ -111,26 +143,11 @@ def joined_answer(
             timings_ms=timings_ms,
             mode="abstained",
             abstention_reason=f"no part of the question is answered ({reasons})",
+            parts=tuple(parts),
         )
-    numbers: dict[tuple[str, str], int] = {}
-    citations: list[Citation] = []
-    sections: list[str] = []
-    for answer in answers:
-        if answer.abstained:
-            why = f" ({answer.abstention_reason})" if answer.abstention_reason else ""
-            sections.append(f"{answer.question}\n{_part_refusal(answer.answer)}{why}.")
-            continue
-        renumbered: dict[int, int] = {}
-        for citation in answer.citations:
-            key = (citation.anchor, citation.quote)
-            if key not in numbers:
-                numbers[key] = len(numbers) + 1
-                citations.append(dataclasses.replace(citation, n=numbers[key]))
-            renumbered[citation.n] = numbers[key]
-        sections.append(f"{answer.question}\n{_renumbered(answer.answer, renumbered)}")
     return Answer(
         question=question,
-        answer="\n\n".join(sections),
+        answer="\n\n".join(f"{part.question}\n{part.answer}" for part in parts),
         abstained=False,
         citations=tuple(citations),
         hits=hits,
@@ -138,6 +155,7 @@ def joined_answer(
         timings_ms=timings_ms,
         mode=min((answer.mode for answer in answers), key=_mode_rank),
         weak_evidence=any(answer.weak_evidence for answer in answers),
+        parts=tuple(parts),
     )
 
 

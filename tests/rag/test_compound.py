@@ -9,7 +9,7 @@ from rag.compound import joined_answer, split_question
 from rag.factory import build_pipeline
 from rag.pipeline import ABSTENTION_TEXT
 from rag.settings import Settings
-from rag.types import Answer, Citation, Hit, Passage
+from rag.types import Answer, AnswerPart, Citation, Hit, Passage
 
 REGULARISATION = "Which states instituted regularisation in the pandemic?"
 DENMARK = "What did Denmark report about family reunification?"
@@ -117,6 +117,12 @@ def test_joined_answer_numbers_markers_across_parts_and_shares_a_repeated_quote(
         (1, "d#p2"),
         (2, "d#p3"),
     ]
+    assert answer.parts == (
+        AnswerPart(
+            "Which states?", "Italy and Portugal [1]. Also Moldova [2].", False, None, (1, 2)
+        ),
+        AnswerPart("When?", "In 2018 [3], as said [2].", False, None, (3, 2)),
+    )
     assert (answer.abstained, answer.mode, answer.weak_evidence) == (False, "generated", True)
     anchors = {hit.passage.anchor for hit in answer.hits}
     assert check_citations(answer.answer, answer.citations, anchors) == []
@@ -135,8 +141,22 @@ def test_a_refused_part_says_so_with_its_reason_and_all_refused_is_a_refusal() -
         "(the closest passages name no one)."
     )
     assert not answer.abstained and answer.abstention_reason is None
+    refused_part = AnswerPart(
+        "Who chaired it?",
+        "The indexed reports do not answer this part of the question "
+        "(the closest passages name no one).",
+        True,
+        "the closest passages name no one",
+        (),
+    )
+    assert answer.parts == (
+        AnswerPart("Which states?", "Italy [1].", False, None, (1,)),
+        refused_part,
+    )
     both = joined_answer("Q", [refused, refused], "fake", {})
     assert both.abstained and both.answer == ABSTENTION_TEXT and both.citations == ()
+    # Each part's refusal stays readable beside the one refusal of the whole.
+    assert both.parts == (refused_part, refused_part)
     assert both.abstention_reason == (
         "no part of the question is answered (“Who chaired it?”: the closest passages name "
         "no one; “Who chaired it?”: the closest passages name no one)"
@@ -160,6 +180,24 @@ def test_the_pipeline_answers_each_part_and_streams_one_list_of_passages(
         "(the closest passages do not mention Denmark)."
     )
     assert answer.citations == whole.citations == events[-2].data
+    assert answer.parts == (
+        AnswerPart(
+            REGULARISATION,
+            whole.answer,
+            False,
+            None,
+            tuple(citation.n for citation in whole.citations),
+        ),
+        AnswerPart(
+            DENMARK,
+            "The indexed reports do not answer this part of the question "
+            "(the closest passages do not mention Denmark).",
+            True,
+            "the closest passages do not mention Denmark",
+            (),
+        ),
+    )
+    assert whole.parts == ()
     assert [hit.passage.anchor for hit in events[0].data] == [
         hit.passage.anchor for hit in answer.hits
     ]
