@@ -47,9 +47,63 @@ DENMARK = "What did Denmark report about family reunification?"
                 "Who chaired the meeting?",
             ),
         ),
+        # Two full questions with the same opening split as before.
+        (
+            "How many states regularised migrants and how many states detained children?",
+            ("How many states regularised migrants?", "How many states detained children?"),
+        ),
+        (
+            "Which states regularise migrants and when was the GCM adopted?",
+            ("Which states regularise migrants?", "When was the GCM adopted?"),
+        ),
     ],
 )
 def test_a_question_splits_into_parts_that_stand_alone(question: str, parts: tuple) -> None:
+    assert split_question(question) == parts
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "How many stakeholders and how many states submitted reports?",
+            ("How many stakeholders submitted reports?", "How many states submitted reports?"),
+        ),
+        # After an auxiliary; a first word ending in -ed is the phrase's own.
+        (
+            "How many unaccompanied children and how many adults were returned?",
+            ("How many unaccompanied children were returned?", "How many adults were returned?"),
+        ),
+        # A capitalised word ending in -ed is a name, not a verb.
+        (
+            "Which states and which United Nations agencies reported detention?",
+            (
+                "Which states reported detention?",
+                "Which United Nations agencies reported detention?",
+            ),
+        ),
+        (
+            "What measures and what laws were adopted in 2019?",
+            ("What measures were adopted in 2019?", "What laws were adopted in 2019?"),
+        ),
+        (
+            "How much money and how much time was spent on returns?",
+            ("How much money was spent on returns?", "How much time was spent on returns?"),
+        ),
+        # A list: each phrase takes the predicate the last one ends with.
+        (
+            "How many stakeholders, how many states and how many UN bodies submitted reports?",
+            (
+                "How many stakeholders submitted reports?",
+                "How many states submitted reports?",
+                "How many UN bodies submitted reports?",
+            ),
+        ),
+    ],
+)
+def test_a_question_phrase_alone_shares_the_predicate_of_the_part_after_it(
+    question: str, parts: tuple
+) -> None:
     assert split_question(question) == parts
 
 
@@ -70,6 +124,10 @@ def test_a_question_splits_into_parts_that_stand_alone(question: str, parts: tup
         # A part that refers back to an earlier one cannot be asked alone.
         "Which states regularised migrants and why did they do it?",
         "When was the GCM adopted? Who negotiated it?",
+        # A question phrase alone whose predicate cannot be found: no verb form where it
+        # would start ("took"), or a phrase too long to be sure it holds no verb.
+        "How many stakeholders and how many states took part in the consultations?",
+        "How many civil society organisations and how many states submitted reports?",
         # More parts than are worth a generation each.
         "What is A here? What is B here? What is C here? What is D here?",
     ],
