@@ -162,6 +162,25 @@ class CitationOut(BaseModel):
     quote: str = Field(description="The verbatim sentence of `text` that supports the claim.")
 
 
+class AnswerPartOut(BaseModel):
+    """One part of a question of several parts and its answer, to show under its question."""
+
+    question: str = Field(
+        description="The part, asked as a question of its own.",
+        examples=["When was the GCM adopted?"],
+    )
+    answer: str = Field(
+        description="The part's answer with `[n]` markers numbered as the answer's "
+        "`citations`: the text under the part's question in `answer`. For a refused part, "
+        "the refusal with its reason in brackets."
+    )
+    abstained: bool = Field(description="The reports do not answer this part.")
+    abstention_reason: str | None = Field(description="Why the part is refused (null if not).")
+    citation_numbers: list[int] = Field(
+        description="The `n` of the answer's `citations` that this part cites.", examples=[[1, 2]]
+    )
+
+
 class AnswerResponse(BaseModel):
     """The verified answer, identical to `rag ask --json` (and to the `done` event)."""
 
@@ -174,12 +193,23 @@ class AnswerResponse(BaseModel):
         description="generated, extractive, abstained, or index: the indexed reports listed "
         "from the index's records (for 'Which reports do you have?'), citing nothing."
     )
+    abstention_reason: str | None = Field(
+        None, description="Why the assistant abstained (null when it answered)."
+    )
     weak_evidence: bool = Field(
         False,
         description="The answer rests on passages that match the question only loosely: "
         "the reports may not answer it. Show it as a caution.",
     )
     citations: list[CitationOut]
+    parts: list[AnswerPartOut] = Field(
+        description='A question of several parts ("Which states regularised migrants during '
+        'COVID, and when was the GCM adopted?") is answered part by part: each part with its '
+        "own answer, in the order asked, for showing each under its question. `answer` holds "
+        "the same, each part's question on a line and its answer below (unless every part is "
+        "refused: then `answer` is one refusal and `abstention_reason` names each part's). "
+        "Empty for a question of one part."
+    )
     passages: list[RetrievedPassage]
     model: str
     timings_ms: dict[str, float | None]

@@ -9,6 +9,10 @@ counts) refused both. A part is only split off when it reads as a question by it
 opens with a question word (or, after a question mark, an auxiliary: "Does the report…"),
 has a few words, and refers back to no earlier part ("…and why did they do it?" is kept
 whole, since "they" is only known from the first part).
+
+A part that is a question phrase alone shares the predicate of the part after it: "How many
+stakeholders and how many states submitted reports?" asks "How many stakeholders submitted
+reports?" and "How many states submitted reports?" (see `_with_shared_predicates`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import re
 from collections.abc import Sequence
 
 from rag.citations import CITATION_MARKER
-from rag.types import Answer, Citation, Hit
+from rag.types import Answer, AnswerPart, Citation, Hit
 
 # More parts than this are asked whole: each part costs a generation.
 MAX_PARTS = 3
@@ -43,6 +47,17 @@ _PART_AFTER_COMMA = re.compile(
 _PART_AFTER_QUESTION_MARK = re.compile(
     rf"(?<=\?)\s+(?=(?:{_QUESTION_WORD}|{_AUXILIARY})\b)", re.IGNORECASE
 )
+# The question phrases that coordinate with a predicate shared: "How many stakeholders and
+# how many states submitted reports?", "Which states and which agencies reported detention?"
+_PHRASE_OPENING = re.compile(r"\s*(how\s+many|how\s+much|which|what)\s+", re.IGNORECASE)
+# A word that shows a verb, without a tagger: an auxiliary, or a lower-case past form
+# ("submitted", "regularised"); "United Nations" is a name.
+_AUXILIARY_WORD = re.compile(_AUXILIARY)
+_VERB_FORM = re.compile(rf"{_AUXILIARY}|[a-z]{{2,}}ed")
+# A question phrase of more words than this ("How many civil society organisations") may
+# hold its own verb in the present tense ("Which states regularise migrants"): where its
+# phrase ends cannot be told, so the question is kept whole.
+MAX_PHRASE_WORDS = 2
 # Words that point back to something named in an earlier part.
 _REFERS_BACK = re.compile(
     r"\b(?:it|its|they|them|their|theirs|this|these|those|such|he|she|him|his|her|hers)\b",
@@ -53,11 +68,12 @@ _REFERS_BACK = re.compile(
 def split_question(question: str) -> tuple[str, ...]:
     """The parts of `question`, each written as a question of its own, or `(question,)`
     when it has one part (or more than `MAX_PARTS`, or parts that cannot stand alone)."""
-    parts = [
-        part
-        for sentence in _PART_AFTER_QUESTION_MARK.split(question.strip())
-        for part in _parts_of_sentence(sentence)
-    ]
+    parts: list[str] = []
+    for sentence in _PART_AFTER_QUESTION_MARK.split(question.strip()):
+        shared = _with_shared_predicates(_parts_of_sentence(sentence))
+        if shared is None:
+            return (question,)
+        parts += shared
     if not 1 < len(parts) <= MAX_PARTS:
         return (question,)
     if any(len(part.split()) < MIN_PART_WORDS for part in parts):
@@ -74,6 +90,59 @@ def _parts_of_sentence(sentence: str) -> list[str]:
     if not listed:
         return [last]
     return [part for item in listed for part in _PART_AFTER_COMMA.split(item)] + [last]
+
+
+def _with_shared_predicates(parts: list[str]) -> list[str] | None:
+    """`parts` of one sentence, each that is a question phrase alone ("How many
+    stakeholders") given the predicate of the part after it when that part opens with the
+    same question words ("how many states submitted reports"): "How many stakeholders
+    submitted reports". None when such a phrase cannot be given one: the part after it
+    shows no verb where its predicate would start, or the phrase is too long to tell that
+    it holds no verb.
+
+    A part is a question phrase alone when, after "how many", "how much", "which" or
+    "what", none of its words shows a verb (`_VERB_FORM`), but for a first word ending in
+    -ed ("how many unaccompanied children"). The predicate of the part after it starts at
+    the first word that shows a verb, after at least one word of its own phrase ("how many
+    states | submitted reports", "how many adults | were returned")."""
+    shared = list(parts)
+    for position in range(len(shared) - 2, -1, -1):
+        opening, words = _question_phrase(shared[position])
+        if opening is None or not words or _shows_verb(words):
+            continue
+        following_opening, following_words = _question_phrase(shared[position + 1])
+        if following_opening != opening:
+            continue
+        start = _first_verb(following_words, after=1)
+        if start is None or len(words) > MAX_PHRASE_WORDS:
+            return None
+        predicate = " ".join(following_words[start:])
+        shared[position] = f"{shared[position].rstrip(' ,;')} {predicate}"
+    return shared
+
+
+def _question_phrase(part: str) -> tuple[str | None, list[str]]:
+    """The question words `part` opens with ("how many"), in lower case, and its words after
+    them; (None, []) when it opens with none of `_PHRASE_OPENING`'s."""
+    opening = _PHRASE_OPENING.match(part)
+    if opening is None:
+        return None, []
+    return " ".join(opening.group(1).lower().split()), part[opening.end() :].split()
+
+
+def _first_verb(words: Sequence[str], after: int) -> int | None:
+    """The position of the first of `words` from position `after` on that shows a verb."""
+    for position in range(after, len(words)):
+        if _VERB_FORM.fullmatch(words[position].strip(",;:.?!")):
+            return position
+    return None
+
+
+def _shows_verb(words: Sequence[str]) -> bool:
+    """Whether a question phrase's `words` show a verb: an auxiliary anywhere, or a past
+    form after the first word (which may be an adjective: "unaccompanied children")."""
+    first = words[0].strip(",;:.?!")
+    return _AUXILIARY_WORD.fullmatch(first) is not None or _first_verb(words, after=1) is not None
 
 
 def _as_question(part: str) -> str:
@@ -94,12 +163,44 @@ def joined_answer(
 ) -> Answer:
     """One answer to `question` from the answers to its parts: each part's question on a
     line, its answer (or its refusal and why) below, markers renumbered so that one passage
-    quoted for two parts keeps one number. Refused, as the parts are, when every part is."""
+    quoted for two parts keeps one number; the same parts, as data, in `Answer.parts`.
+    Refused, as the parts are, when every part is."""
     hits = merged_hits([answer.hits for answer in answers])
-    if all(answer.abstained for answer in answers):
+    numbers: dict[tuple[str, str], int] = {}
+    citations: list[Citation] = []
+    parts: list[AnswerPart] = []
+    for answer in answers:
+        if answer.abstained:
+            why = f" ({answer.abstention_reason})" if answer.abstention_reason else ""
+            parts.append(
+                AnswerPart(
+                    question=answer.question,
+                    answer=f"{_part_refusal(answer.answer)}{why}.",
+                    abstained=True,
+                    abstention_reason=answer.abstention_reason,
+                    citation_numbers=(),
+                )
+            )
+            continue
+        renumbered: dict[int, int] = {}
+        for citation in answer.citations:
+            key = (citation.anchor, citation.quote)
+            if key not in numbers:
+                numbers[key] = len(numbers) + 1
+                citations.append(dataclasses.replace(citation, n=numbers[key]))
+            renumbered[citation.n] = numbers[key]
+        parts.append(
+            AnswerPart(
+                question=answer.question,
+                answer=_renumbered(answer.answer, renumbered),
+                abstained=False,
+                abstention_reason=None,
+                citation_numbers=tuple(dict.fromkeys(renumbered.values())),
+            )
+        )
+    if all(part.abstained for part in parts):
         reasons = "; ".join(
-            f"“{answer.question}”: {answer.abstention_reason or 'not answered'}"
-            for answer in answers
+            f"“{part.question}”: {part.abstention_reason or 'not answered'}" for part in parts
         )
         return Answer(
             question=question,
@@ -111,26 +212,11 @@ def joined_answer(
             timings_ms=timings_ms,
             mode="abstained",
             abstention_reason=f"no part of the question is answered ({reasons})",
+            parts=tuple(parts),
         )
-    numbers: dict[tuple[str, str], int] = {}
-    citations: list[Citation] = []
-    sections: list[str] = []
-    for answer in answers:
-        if answer.abstained:
-            why = f" ({answer.abstention_reason})" if answer.abstention_reason else ""
-            sections.append(f"{answer.question}\n{_part_refusal(answer.answer)}{why}.")
-            continue
-        renumbered: dict[int, int] = {}
-        for citation in answer.citations:
-            key = (citation.anchor, citation.quote)
-            if key not in numbers:
-                numbers[key] = len(numbers) + 1
-                citations.append(dataclasses.replace(citation, n=numbers[key]))
-            renumbered[citation.n] = numbers[key]
-        sections.append(f"{answer.question}\n{_renumbered(answer.answer, renumbered)}")
     return Answer(
         question=question,
-        answer="\n\n".join(sections),
+        answer="\n\n".join(f"{part.question}\n{part.answer}" for part in parts),
         abstained=False,
         citations=tuple(citations),
         hits=hits,
@@ -138,6 +224,7 @@ def joined_answer(
         timings_ms=timings_ms,
         mode=min((answer.mode for answer in answers), key=_mode_rank),
         weak_evidence=any(answer.weak_evidence for answer in answers),
+        parts=tuple(parts),
     )
 
 

@@ -121,6 +121,33 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerPart:
+    """One part of a question of several parts (`rag.compound`) and its answer: what a client
+    shows under the part's own question, so that it need not find the parts in the text.
+
+    `answer` is the text under the part's question in the whole answer's text, its `[n]`
+    markers numbered as the whole answer's citations; for a refused part it is the refusal,
+    with its reason (`abstention_reason`) in brackets. `citation_numbers` are the `n` of the
+    whole answer's citations that the part cites, in the part's own order.
+    """
+
+    question: str
+    answer: str
+    abstained: bool
+    abstention_reason: str | None
+    citation_numbers: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "abstention_reason": self.abstention_reason,
+            "citation_numbers": list(self.citation_numbers),
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """A verified answer: text with `[n]` markers, its citations and the retrieved passages."""
 
@@ -140,6 +167,10 @@ class Answer:
     # Whether the answer rests on evidence that matches the question only loosely, so that
     # the reports may not answer it (never for an abstention).
     weak_evidence: bool = False
+    # A question of several parts: each part and its answer, in the order asked (`answer`
+    # is then their texts, each under its question, unless every part is refused). Empty
+    # for a question of one part.
+    parts: tuple[AnswerPart, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,6 +181,7 @@ class Answer:
             "abstention_reason": self.abstention_reason,
             "weak_evidence": self.weak_evidence,
             "citations": [citation.to_dict() for citation in self.citations],
+            "parts": [part.to_dict() for part in self.parts],
             "passages": [hit.to_dict() for hit in self.hits],
             "model": self.model,
             "timings_ms": {

@@ -37,7 +37,8 @@ SSE_EXAMPLE = (
     'event: passages\ndata: [{"anchor": "gcm-unece-2020#p22", "doc": "gcm-unece-2020", ...}]\n\n'
     'event: token\ndata: {"text": "Italy"}\n\n'
     'event: citations\ndata: [{"n": 1, "anchor": "gcm-unece-2020#p22", "quote": "...", ...}]\n\n'
-    'event: done\ndata: {"question": "...", "answer": "... [1].", "citations": [...], ...}\n\n'
+    'event: done\ndata: {"question": "...", "answer": "... [1].", "citations": [...], '
+    '"parts": [], ...}\n\n'
 )
 
 
@@ -65,6 +66,9 @@ async def ask(
     the tokens, if at all, as a sign of progress.
 
     With `documents`, the answer comes from those documents only.
+
+    A question of several parts is answered part by part: `parts` gives each part's
+    question and answer, for showing each under its question (empty for one part).
     """
     # Checked before the stream starts, so that an unknown id is a 422 rather than an
     # `error` event after a 200.

@@ -93,6 +93,50 @@ def test_token_events_are_the_unverified_draft_and_documented_as_such(
         assert "only `done` may be shown" in operation["responses"]["200"]["description"]
 
 
+def test_a_question_of_several_parts_carries_its_parts_as_data_streamed_or_not(
+    client: TestClient,
+) -> None:
+    second = "When was the GCM adopted by Member States?"
+    question = f"{FAKE_QUESTION} {second}"
+    served = client.post("/api/ask", json={"question": question}).json()
+    events = parse_sse(client.post("/api/ask", json={"question": question, "stream": True}).text)
+    done = events[-1].json()
+    assert without_timings(done) == without_timings(served)
+    expected = build_pipeline(client.app.state.service.settings).ask(question)  # type: ignore[attr-defined]
+    assert len(expected.parts) == 2
+    assert served["parts"] == [
+        {
+            "question": part.question,
+            "answer": part.answer,
+            "abstained": part.abstained,
+            "abstention_reason": part.abstention_reason,
+            "citation_numbers": list(part.citation_numbers),
+        }
+        for part in expected.parts
+    ]
+    assert [part["question"] for part in served["parts"]] == [FAKE_QUESTION, second]
+    assert served["answer"] == "\n\n".join(
+        f"{part['question']}\n{part['answer']}" for part in served["parts"]
+    )
+    numbers = [n for part in served["parts"] for n in part["citation_numbers"]]
+    assert sorted(set(numbers)) == [citation["n"] for citation in served["citations"]]
+    # A question of one part has none.
+    assert client.post("/api/ask", json={"question": FAKE_QUESTION}).json()["parts"] == []
+
+
+def test_openapi_documents_every_field_of_the_answer_and_of_its_parts(
+    client: TestClient,
+) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    answer = client.post(
+        "/api/ask", json={"question": f"{FAKE_QUESTION} When was the GCM adopted by Member States?"}
+    ).json()
+    assert set(schemas["AnswerResponse"]["properties"]) == set(answer)
+    assert set(schemas["AnswerPartOut"]["properties"]) == set(answer["parts"][0])
+    description = schemas["AnswerResponse"]["properties"]["parts"]["description"]
+    assert description.startswith("A question of several parts")
+
+
 def test_k_sets_the_number_of_retrieved_passages(client: TestClient) -> None:
     for k in (1, 7):
         answer = client.post("/api/ask", json={"question": FAKE_QUESTION, "k": k}).json()

@@ -130,10 +130,12 @@ def test_ask_json_has_the_documented_fields(
         "abstained",
         "weak_evidence",
         "citations",
+        "parts",
         "passages",
         "model",
         "timings_ms",
     } <= set(payload)
+    assert payload["parts"] == []  # a question of one part
     citation = payload["citations"][0]
     assert {"n", "anchor", "doc", "section", "text", "quote"} <= set(citation)
     assert {"anchor", "text", "score"} <= set(payload["passages"][0])

@@ -9,7 +9,7 @@ from rag.compound import joined_answer, split_question
 from rag.factory import build_pipeline
 from rag.pipeline import ABSTENTION_TEXT
 from rag.settings import Settings
-from rag.types import Answer, Citation, Hit, Passage
+from rag.types import Answer, AnswerPart, Citation, Hit, Passage
 
 REGULARISATION = "Which states instituted regularisation in the pandemic?"
 DENMARK = "What did Denmark report about family reunification?"
@@ -47,9 +47,63 @@ DENMARK = "What did Denmark report about family reunification?"
                 "Who chaired the meeting?",
             ),
         ),
+        # Two full questions with the same opening split as before.
+        (
+            "How many states regularised migrants and how many states detained children?",
+            ("How many states regularised migrants?", "How many states detained children?"),
+        ),
+        (
+            "Which states regularise migrants and when was the GCM adopted?",
+            ("Which states regularise migrants?", "When was the GCM adopted?"),
+        ),
     ],
 )
 def test_a_question_splits_into_parts_that_stand_alone(question: str, parts: tuple) -> None:
+    assert split_question(question) == parts
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "How many stakeholders and how many states submitted reports?",
+            ("How many stakeholders submitted reports?", "How many states submitted reports?"),
+        ),
+        # After an auxiliary; a first word ending in -ed is the phrase's own.
+        (
+            "How many unaccompanied children and how many adults were returned?",
+            ("How many unaccompanied children were returned?", "How many adults were returned?"),
+        ),
+        # A capitalised word ending in -ed is a name, not a verb.
+        (
+            "Which states and which United Nations agencies reported detention?",
+            (
+                "Which states reported detention?",
+                "Which United Nations agencies reported detention?",
+            ),
+        ),
+        (
+            "What measures and what laws were adopted in 2019?",
+            ("What measures were adopted in 2019?", "What laws were adopted in 2019?"),
+        ),
+        (
+            "How much money and how much time was spent on returns?",
+            ("How much money was spent on returns?", "How much time was spent on returns?"),
+        ),
+        # A list: each phrase takes the predicate the last one ends with.
+        (
+            "How many stakeholders, how many states and how many UN bodies submitted reports?",
+            (
+                "How many stakeholders submitted reports?",
+                "How many states submitted reports?",
+                "How many UN bodies submitted reports?",
+            ),
+        ),
+    ],
+)
+def test_a_question_phrase_alone_shares_the_predicate_of_the_part_after_it(
+    question: str, parts: tuple
+) -> None:
     assert split_question(question) == parts
 
 
@@ -70,6 +124,10 @@ def test_a_question_splits_into_parts_that_stand_alone(question: str, parts: tup
         # A part that refers back to an earlier one cannot be asked alone.
         "Which states regularised migrants and why did they do it?",
         "When was the GCM adopted? Who negotiated it?",
+        # A question phrase alone whose predicate cannot be found: no verb form where it
+        # would start ("took"), or a phrase too long to be sure it holds no verb.
+        "How many stakeholders and how many states took part in the consultations?",
+        "How many civil society organisations and how many states submitted reports?",
         # More parts than are worth a generation each.
         "What is A here? What is B here? What is C here? What is D here?",
     ],
@@ -117,6 +175,12 @@ def test_joined_answer_numbers_markers_across_parts_and_shares_a_repeated_quote(
         (1, "d#p2"),
         (2, "d#p3"),
     ]
+    assert answer.parts == (
+        AnswerPart(
+            "Which states?", "Italy and Portugal [1]. Also Moldova [2].", False, None, (1, 2)
+        ),
+        AnswerPart("When?", "In 2018 [3], as said [2].", False, None, (3, 2)),
+    )
     assert (answer.abstained, answer.mode, answer.weak_evidence) == (False, "generated", True)
     anchors = {hit.passage.anchor for hit in answer.hits}
     assert check_citations(answer.answer, answer.citations, anchors) == []
@@ -135,8 +199,22 @@ def test_a_refused_part_says_so_with_its_reason_and_all_refused_is_a_refusal() -
         "(the closest passages name no one)."
     )
     assert not answer.abstained and answer.abstention_reason is None
+    refused_part = AnswerPart(
+        "Who chaired it?",
+        "The indexed reports do not answer this part of the question "
+        "(the closest passages name no one).",
+        True,
+        "the closest passages name no one",
+        (),
+    )
+    assert answer.parts == (
+        AnswerPart("Which states?", "Italy [1].", False, None, (1,)),
+        refused_part,
+    )
     both = joined_answer("Q", [refused, refused], "fake", {})
     assert both.abstained and both.answer == ABSTENTION_TEXT and both.citations == ()
+    # Each part's refusal stays readable beside the one refusal of the whole.
+    assert both.parts == (refused_part, refused_part)
     assert both.abstention_reason == (
         "no part of the question is answered (“Who chaired it?”: the closest passages name "
         "no one; “Who chaired it?”: the closest passages name no one)"
@@ -160,6 +238,24 @@ def test_the_pipeline_answers_each_part_and_streams_one_list_of_passages(
         "(the closest passages do not mention Denmark)."
     )
     assert answer.citations == whole.citations == events[-2].data
+    assert answer.parts == (
+        AnswerPart(
+            REGULARISATION,
+            whole.answer,
+            False,
+            None,
+            tuple(citation.n for citation in whole.citations),
+        ),
+        AnswerPart(
+            DENMARK,
+            "The indexed reports do not answer this part of the question "
+            "(the closest passages do not mention Denmark).",
+            True,
+            "the closest passages do not mention Denmark",
+            (),
+        ),
+    )
+    assert whole.parts == ()
     assert [hit.passage.anchor for hit in events[0].data] == [
         hit.passage.anchor for hit in answer.hits
     ]

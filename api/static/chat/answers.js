@@ -12,8 +12,6 @@
 
   const ABSTENTION_HEADING_CHOSEN = "The chosen report does not answer this";
   const CITATION_MARKER = /\[(\d+)\]/g;
-  // A line that asks, cites nothing and has the answer below it: one part's own question.
-  const PART_QUESTION = /^[^[\]]+\?$/;
 
   /* The question, and the report it was limited to (`scope`), if any. */
   function renderQuestion(question, scope) {
@@ -80,31 +78,39 @@
     } else {
       const byNumber = new Map(answer.citations.map((c) => [c.n, c]));
       const text = h("p", { class: "answer-text" });
-      const lines = answer.answer.split("\n");
-      lines.forEach((line, i) => {
-        if (i) text.appendChild(document.createTextNode("\n"));
-        // A question of several parts is answered under each part's own question.
-        if (PART_QUESTION.test(line) && i + 1 < lines.length) {
-          text.appendChild(h("strong", { class: "part-question" }, line));
-          return;
-        }
-        let last = 0;
-        for (const match of line.matchAll(CITATION_MARKER)) {
-          const citation = byNumber.get(Number(match[1]));
-          if (!citation) continue;
-          text.appendChild(document.createTextNode(line.slice(last, match.index)));
-          const button = opener(
-            citation,
-            `c${citation.n}`,
-            `Source ${citation.n}: show the cited passage`
-          );
-          button.className = "cite";
-          button.textContent = `[${citation.n}]`;
-          text.appendChild(button);
-          last = match.index + match[0].length;
-        }
-        text.appendChild(document.createTextNode(line.slice(last)));
-      });
+      const withMarkers = (answerText) => {
+        answerText.split("\n").forEach((line, i) => {
+          if (i) text.appendChild(document.createTextNode("\n"));
+          let last = 0;
+          for (const match of line.matchAll(CITATION_MARKER)) {
+            const citation = byNumber.get(Number(match[1]));
+            if (!citation) continue;
+            text.appendChild(document.createTextNode(line.slice(last, match.index)));
+            const button = opener(
+              citation,
+              `c${citation.n}`,
+              `Source ${citation.n}: show the cited passage`
+            );
+            button.className = "cite";
+            button.textContent = `[${citation.n}]`;
+            text.appendChild(button);
+            last = match.index + match[0].length;
+          }
+          text.appendChild(document.createTextNode(line.slice(last)));
+        });
+      };
+      // A question of several parts is answered under each part's own question, as
+      // `answer.answer` writes them: the question on a line, its answer below.
+      const answerParts = answer.parts || []; // none in answers stored by older versions
+      if (answerParts.length) {
+        answerParts.forEach((part, i) => {
+          if (i) text.appendChild(document.createTextNode("\n\n"));
+          append(text, [h("strong", { class: "part-question" }, part.question), "\n"]);
+          withMarkers(part.answer);
+        });
+      } else {
+        withMarkers(answer.answer);
+      }
       append(article, [text]);
       if (answer.weak_evidence) {
         article.appendChild(

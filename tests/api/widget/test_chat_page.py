@@ -106,11 +106,82 @@ def test_each_part_of_a_question_of_several_is_answered_under_its_own_question(
     second = "When was the GCM adopted by Member States?"
     answer = page_ui.ask(f"{FAKE_QUESTION} {second}")
     (done,) = page_ui.stored_answers()
-    assert answer.locator(".part-question").all_inner_texts() == [FAKE_QUESTION, second]
+    assert [part["question"] for part in done["parts"]] == [FAKE_QUESTION, second]
+    headings = answer.locator(".part-question")
+    assert headings.all_inner_texts() == [FAKE_QUESTION, second]
+    assert headings.evaluate_all(
+        "(found) => found.map((e) => [e.tagName, getComputedStyle(e).fontWeight])"
+    ) == [["STRONG", "600"], ["STRONG", "600"]]
     assert flat(answer.locator(".answer-text").inner_text()) == flat(done["answer"])
     markers = sorted(set(answer.locator("button.cite").all_inner_texts()))
     assert markers == [f"[{citation['n']}]" for citation in done["citations"]]
     assert len(markers) >= 2  # each part cites its own passage
+
+
+# Draws `answer` as the chat does and returns the texts of its part headings and the text.
+RENDER_ANSWER = """(answer) => {
+    const context = {
+        id: (name) => `test-${name}`,
+        passageHref: () => "#",
+        onOpenPassage: () => {},
+        onCopy: () => {},
+    };
+    const article = GcmRagChat.parts.answers.renderAnswer(answer, null, context);
+    return [
+        [...article.querySelectorAll(".part-question")].map((e) => e.textContent),
+        article.querySelector(".answer-text").textContent,
+    ];
+}"""
+CITATION = {
+    "n": 1,
+    "anchor": "gcm-unece-2020#p22",
+    "doc": "gcm-unece-2020",
+    "doc_title": "Review",
+    "section": None,
+    "page": None,
+    "text": "Italy did. Why regularise?",
+    "quote": "Why regularise?",
+}
+
+
+def _answer(text: str, parts: list) -> dict:  # type: ignore[type-arg]
+    return {
+        "question": "Q",
+        "answer": text,
+        "abstained": False,
+        "mode": "extractive",
+        "weak_evidence": False,
+        "citations": [CITATION],
+        "parts": parts,
+        "passages": [],
+    }
+
+
+def test_part_headings_come_from_the_parts_never_from_a_line_that_asks(page_ui: ChatUi) -> None:
+    # A quoted line that asks, with text below it, is no part's question.
+    text = "Italy did [1]. The report asks:\nWhy regularise?\nIt answers below [1]."
+    assert page_ui.page.evaluate(RENDER_ANSWER, _answer(text, [])) == [[], text]
+    parts = [
+        {
+            "question": "Which states regularised migrants",  # headed as sent, no "?" needed
+            "answer": "Italy [1]. It asks:\nWhy regularise?",
+            "abstained": False,
+            "abstention_reason": None,
+            "citation_numbers": [1],
+        },
+        {
+            "question": "Who chaired the meeting?",
+            "answer": "The indexed reports do not answer this part of the question.",
+            "abstained": True,
+            "abstention_reason": None,
+            "citation_numbers": [],
+        },
+    ]
+    joined = "\n\n".join(f"{part['question']}\n{part['answer']}" for part in parts)
+    assert page_ui.page.evaluate(RENDER_ANSWER, _answer(joined, parts)) == [
+        ["Which states regularised migrants", "Who chaired the meeting?"],
+        joined,
+    ]
 
 
 def test_a_source_in_the_list_opens_the_same_passage_as_its_marker(page_ui: ChatUi) -> None:
