@@ -53,10 +53,15 @@ PER_DOCUMENT_DEPTH = 5
 _NUMBERED_REFERENCE = re.compile(r"\b([A-Za-z]{3,})\s+(\d+(?:[./]\d+)*)\b")
 
 
+# "COVID-19", "H-2": a number joined to a word by a hyphen is part of its name, not a term
+# of its own; "COVID-19" then weighs in a question as "COVID" does.
+_NAME_NUMBER = re.compile(r"\b([A-Za-z]{2,})-\d+\b")
+
+
 def lexical_terms(text: str) -> list[str]:
     """BM25 terms: stemmed content words plus one term per numbered reference."""
     references = [f"{word.lower()}#{number}" for word, number in _NUMBERED_REFERENCE.findall(text)]
-    return content_terms(text) + references
+    return content_terms(_NAME_NUMBER.sub(r"\1", text)) + references
 
 
 class Retriever:

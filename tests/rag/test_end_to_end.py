@@ -40,8 +40,18 @@ def assert_answer_contract(payload: dict) -> None:  # type: ignore[type-arg]
         assert payload["citations"], "an answer without citations must be an abstention"
 
 
-def test_headline_question_names_the_states_and_cites_the_passage(real_pipeline: Pipeline) -> None:
-    payload = real_pipeline.ask(HEADLINE_QUESTION).to_dict()
+@pytest.mark.parametrize(
+    "question",
+    [
+        HEADLINE_QUESTION,
+        # As the report writes the pandemic: it was refused once.
+        HEADLINE_QUESTION.replace("COVID", "COVID-19"),
+    ],
+)
+def test_headline_question_names_the_states_and_cites_the_passage(
+    real_pipeline: Pipeline, question: str
+) -> None:
+    payload = real_pipeline.ask(question).to_dict()
     assert not payload["abstained"]
     for state in ("Italy", "Moldova", "Portugal"):
         assert state in payload["answer"]

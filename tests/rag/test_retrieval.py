@@ -85,6 +85,13 @@ def test_numbered_references_are_one_lexical_term() -> None:
     assert "resolution#73/195" in terms
 
 
+def test_a_number_joined_to_a_name_is_no_term_of_its_own() -> None:
+    # "COVID-19" weighs as "COVID" does: as two terms it pulled every sentence on the
+    # pandemic above the one listing the states that regularised migrants during it.
+    assert lexical_terms("regularised during COVID-19") == lexical_terms("regularised during COVID")
+    assert "19" in lexical_terms("resolution of 19 December")
+
+
 def test_weighted_fusion_can_silence_a_ranking() -> None:
     dense = [(1, 0.9), (2, 0.8)]
     lexical = [(2, 12.0), (3, 10.0)]
