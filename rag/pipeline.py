@@ -9,6 +9,7 @@ is the authority, since verification may drop or re-cite sentences.
 from __future__ import annotations
 
 import collections.abc
+import dataclasses
 import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from rag.questions import (
     PLACES,
     QuestionProfile,
     profile_question,
+    recased,
 )
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
@@ -190,11 +192,18 @@ class Pipeline:
         rival figures and the reports listed all come from them."""
         question = validate_question(question)
         chosen = self.check_documents(documents)
-        parts = split_question(question)
+        # A question in capitals is read in the reports' own case; the answer keeps it as
+        # asked.
+        read = recased(question, self.retriever.common_words(), self.retriever.proper_forms())
+        parts = split_question(read)
         if len(parts) > 1:
-            yield from self._stream_parts(question, parts, k, chosen)
+            events = self._stream_parts(read, parts, k, chosen)
         else:
-            yield from self._stream_one(question, k, chosen)
+            events = self._stream_one(read, k, chosen)
+        for event in events:
+            if event.kind == "done" and read != question:
+                event = StreamEvent("done", dataclasses.replace(event.data, question=question))
+            yield event
 
     def _stream_parts(
         self,

@@ -14,7 +14,7 @@ forms, not about any report's content.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 DATE = "date"
@@ -315,3 +315,28 @@ def numbered_part_asked(question: str) -> str | None:
     "roundtable"), or None."""
     asked = _EXPECTS_LABEL.search(question)
     return asked.group("part") if asked else None
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+
+
+def recased(question: str, common_words: Collection[str], proper_forms: Mapping[str, str]) -> str:
+    """`question` in the corpus's own case when it is written in capitals: "WHICH STATES
+    REGULARISED MIGRANTS DURING COVID?" → "Which states regularised migrants during COVID?".
+
+    Written in capitals, every word reads as a name, and names the passages lack refuse a
+    question. A word the corpus writes in lower case (`common_words`) is lowered; one it
+    only capitalises takes its written form (`proper_forms`: "UNECE", "Italy"); a word it
+    never uses is lowered, as if the question had been typed in lower case. A question with
+    any lower-case letter is returned as it is."""
+    if re.search(r"[a-z]", question) or not _WORD.search(question):
+        return question
+
+    def corpus_case(match: re.Match[str]) -> str:
+        lower = match.group(0).lower()
+        return lower if lower in common_words else proper_forms.get(lower, lower)
+
+    text = _WORD.sub(corpus_case, question)
+    first = _WORD.search(text)
+    assert first is not None
+    return text[: first.start()] + text[first.start()].upper() + text[first.start() + 1 :]

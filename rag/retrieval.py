@@ -78,6 +78,7 @@ class Retriever:
         self._bm25: Any = None
         self._document_frequency: dict[str, int] | None = None
         self._common_words: frozenset[str] | None = None
+        self._proper_forms: dict[str, str] | None = None
         self._document_titles: frozenset[str] | None = None
         self._positions_by_document: dict[str, list[int]] | None = None
         # The question is embedded once and shared with evidence selection.
@@ -266,6 +267,22 @@ class Retriever:
                 for word in re.findall(r"\b[a-z][a-z'’-]*[a-z]\b", passage.text)
             )
         return self._common_words
+
+    def proper_forms(self) -> dict[str, str]:
+        """The words the corpus never writes in lower case, each in lower case mapped to the
+        form the corpus writes most ("unece" → "UNECE", "italy" → "Italy")."""
+        if self._proper_forms is None:
+            counts: dict[str, dict[str, int]] = {}
+            common = self.common_words()
+            for passage in self.index.passages:
+                for word in re.findall(r"\b[A-Za-z][A-Za-z'’]*\b", passage.text):
+                    if word.lower() not in common:
+                        forms = counts.setdefault(word.lower(), {})
+                        forms[word] = forms.get(word, 0) + 1
+            self._proper_forms = {
+                lower: max(forms, key=lambda form: forms[form]) for lower, forms in counts.items()
+            }
+        return self._proper_forms
 
     def idf(self, term: str) -> float:
         """Smoothed inverse passage frequency of a lexical term (terms unseen get the most)."""

@@ -44,8 +44,9 @@ def assert_answer_contract(payload: dict) -> None:  # type: ignore[type-arg]
     "question",
     [
         HEADLINE_QUESTION,
-        # As the report writes the pandemic: it was refused once.
+        # As the report writes the pandemic, and in capitals: both were refused once.
         HEADLINE_QUESTION.replace("COVID", "COVID-19"),
+        HEADLINE_QUESTION.upper(),
     ],
 )
 def test_headline_question_names_the_states_and_cites_the_passage(

@@ -116,6 +116,18 @@ def test_abstention_names_a_missing_name(fake_index: Settings) -> None:
     assert pipeline.generator.calls == 0  # type: ignore[attr-defined]
 
 
+def test_a_question_in_capitals_is_answered_as_in_lower_case(fake_index: Settings) -> None:
+    pipeline = build_pipeline(fake_index)
+    question = "How many UNECE Member States submitted voluntary reports?"
+    shouted = question.upper()
+    answer = pipeline.ask(shouted)
+    # Read as written, "MEMBER STATES SUBMITTED VOLUNTARY REPORTS" was a name no passage has.
+    assert not answer.abstained, answer.abstention_reason
+    assert answer.answer == pipeline.ask(question).answer
+    assert "28 UNECE Member States" in answer.answer
+    assert answer.question == shouted
+
+
 def test_a_question_in_another_script_is_refused_with_the_reason(fake_index: Settings) -> None:
     pipeline = build_pipeline(fake_index)
     answer = pipeline.ask("Какие государства легализовали мигрантов во время COVID?")

@@ -17,6 +17,7 @@ from rag.questions import (
     counted_words,
     numbered_part_asked,
     profile_question,
+    recased,
 )
 
 
@@ -243,3 +244,21 @@ def test_numbered_part_asked_for() -> None:
 def test_what_a_how_many_question_counts(question: str, counted: tuple[str, ...]) -> None:
     assert counted_words(question) == counted
     assert profile_question(question).counted == counted
+
+
+def test_a_question_in_capitals_is_read_in_the_corpus_case() -> None:
+    common = {"states", "regularised", "migrants", "during", "which", "what", "did", "report"}
+    proper = {"covid": "COVID", "unece": "UNECE", "italy": "Italy"}
+    assert (
+        recased("WHICH STATES REGULARISED MIGRANTS DURING COVID?", common, proper)
+        == "Which states regularised migrants during COVID?"
+    )
+    # A word the corpus never uses reads as if typed in lower case.
+    assert recased("WHAT DID ITALY REPORT ON VISAS?", common, proper) == (
+        "What did Italy report on visas?"
+    )
+    assert recased("GCM?", common, {"gcm": "GCM"}) == "GCM?"
+    # Any lower-case letter: the question is read as written.
+    assert recased("Which STATES regularised migrants?", common, proper) == (
+        "Which STATES regularised migrants?"
+    )
