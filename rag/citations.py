@@ -118,21 +118,27 @@ def extractive_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:
     that follow one another are one quote."""
     if not evidence:
         return VerifiedAnswer(text="", citations=())
-    best = evidence[0]
-    chosen = [1]
-    for number, item in enumerate(evidence[1:], start=2):
-        if item.passage.anchor == best.passage.anchor:
-            if item.relevance >= COMPANION_RELEVANCE * best.relevance:
-                chosen.append(number)
-            break
-    in_reading_order = sorted(
-        chosen, key=lambda n: best.passage.text.find(evidence[n - 1].sentence)
-    )
-    quoted = _joined_if_adjacent([evidence[n - 1] for n in in_reading_order])
+    quoted = _joined_if_adjacent(quoted_evidence(evidence))
     return _number(
         [(_marked_if_cut_off(item), [n]) for n, item in enumerate(quoted, start=1)],
         quoted,
     )
+
+
+def quoted_evidence(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """The sentences of `evidence` an extractive answer quotes, in reading order: the best,
+    and the next-best sentence of its passage when that is nearly as relevant
+    (`COMPANION_RELEVANCE` of it)."""
+    if not evidence:
+        return []
+    best = evidence[0]
+    chosen = [best]
+    for item in evidence[1:]:
+        if item.passage.anchor == best.passage.anchor:
+            if item.relevance >= COMPANION_RELEVANCE * best.relevance:
+                chosen.append(item)
+            break
+    return sorted(chosen, key=lambda item: best.passage.text.find(item.sentence))
 
 
 def documents_answer(evidence: Sequence[Evidence]) -> VerifiedAnswer:

@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag.chunking import document_heading
-from rag.citations import COMPANION_RELEVANCE
+from rag.citations import COMPANION_RELEVANCE, quoted_evidence
 from rag.embedding import Embedder
 from rag.mentions import (
     as_written,
@@ -430,7 +430,8 @@ def abstention_reason(
     quotable_evidence = [item for item in evidence if item.relevance >= COMPANION_RELEVANCE * best]
     quotable = [item.sentence for item in quotable_evidence]
     if profile.expects == PLACES and not any(
-        has_answer_kind(sentence, PLACES, profile.question, common_words) for sentence in quotable
+        has_answer_kind(item.sentence, PLACES, profile.question, common_words)
+        for item in quoted_evidence(evidence)
     ):
         return "the closest passages name no state, country or city"
     if profile.office and not any(

@@ -469,10 +469,15 @@ def test_abstention_when_no_quotable_sentence_names_the_states_asked_for() -> No
     assert abstention_reason(which, hits, [several], 0.2, frozenset()) == (
         "the closest passages name no state, country or city"
     )
-    # A sentence nearly as relevant as the best one can be quoted too, so its names count…
+    # A sentence of its passage nearly as relevant as the best one is quoted with it, so its
+    # names count…
     named = Evidence(passage, "Italy and Portugal changed their rules.", relevance=0.8, match=0.6)
     assert abstention_reason(which, hits, [several, named], 0.2, frozenset()) is None
-    # …but not a name in a sentence far less relevant than the best.
+    # …but not one of another passage, which the answer does not quote ("A total of 28 UNECE
+    # Member States…" for "Which states reported on return?")…
+    elsewhere = replace(named, passage=replace(passage, anchor="doc#p2"))
+    assert abstention_reason(which, hits, [several, elsewhere], 0.2, frozenset()) is not None
+    # …nor a name in a sentence far less relevant than the best.
     weak = Evidence(passage, "Italy and Portugal changed their rules.", relevance=0.5, match=0.6)
     assert abstention_reason(which, hits, [several, weak], 0.2, frozenset()) is not None
     # Who-questions are answered by bodies described as often as named: no such abstention.
