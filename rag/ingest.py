@@ -16,7 +16,8 @@ documents elsewhere stay, with a warning when their file is gone.
 
 Files inside the project folder (the index folder's parent) are recorded relative to it, so
 a copied or moved project reads its own files; a manifest that named them absolutely is
-rewritten by the next run, even when nothing else changed.
+rewritten by the next run, even when nothing else changed, and one copied with its project
+reads the copy's files (`rag.manifest.absolute_paths_folder`).
 
 A file that cannot be read is skipped with its reason (an indexed version of it stays).
 An index that must be rebuilt (built with other settings, or damaged) is rebuilt from the
@@ -221,21 +222,37 @@ def ingest(
             "no readable document to index", "fix or replace the skipped files listed above"
         )
     report.documents_total = len(corpus.records)
-    if existing is not None and not corpus.pending and corpus.records == existing.documents:
-        if not existing.absolute_paths_stored:
-            report.passages_total = len(existing.passages)
-            work.discard()
-            return report  # nothing changed: leave the index files untouched
-        log(
-            f"note: {index_dir}/{MANIFEST} named the files in {project_folder(index_dir)}/ by "
-            "absolute paths; it now names them relative to that folder, so that a copy of "
-            "it reads its own files (nothing is embedded)"
-        )
+    paths_folder = existing.absolute_paths_folder if existing is not None else None
+    unchanged = existing is not None and not corpus.pending and corpus.records == existing.documents
+    if existing is not None and unchanged and paths_folder is None:
+        report.passages_total = len(existing.passages)
+        work.discard()
+        return report  # nothing changed: leave the index files untouched
+    if paths_folder is not None:
+        log(_relative_paths_note(index_dir, paths_folder, embeds=bool(corpus.pending)))
     index = _build(existing, corpus, chunks, work, progress, report)
     index.save(index_dir)
     work.discard()
     report.saved = True
     return report
+
+
+def _relative_paths_note(index_dir: Path, paths_folder: Path, embeds: bool) -> str:
+    """What saving the index does to a manifest that named the files of `paths_folder` (this
+    project, or the one a copied index was built in) absolutely."""
+    project = project_folder(index_dir)
+    if paths_folder == project:
+        named = (
+            f"named the files in {project}/ by absolute paths; it now names them relative "
+            "to that folder, so that a copy of it reads its own files"
+        )
+    else:
+        named = (
+            f"named the files in {paths_folder}/, where it was built, by absolute paths; "
+            f"this copy reads its own files at the same places in {project}/, and the "
+            "manifest now names them relative to that folder"
+        )
+    return f"note: {index_dir}/{MANIFEST} {named}{'' if embeds else ' (nothing is embedded)'}"
 
 
 def _announce(report: IngestReport, log: Callable[[str], None]) -> None:

@@ -381,6 +381,7 @@ def store_absolute_paths(index_dir: Path) -> None:
     they named the files of the project folder relative to it."""
     path = index_dir / "manifest.json"
     manifest = json.loads(path.read_text())
+    del manifest["relative_paths"]
     for record in manifest["documents"].values():
         record["path"] = str(index_dir.parent / record["path"])
         record["duplicates"] = [str(index_dir.parent / d) for d in record["duplicates"]]
@@ -434,13 +435,13 @@ def test_rebuild_of_an_index_copied_from_another_checkout_reads_this_ones_file(
     shutil.copytree(checkouts["main"] / "index", index_dir)
     overwrite_middle(next(index_dir.glob("passages-*.jsonl")))
     run = Run([checkouts["work"] / "seeds"], index_dir)
-    # Not 'gcm-unece-2020-txt', and not read from the other checkout.
+    # Not 'gcm-unece-2020-txt', and not read from the other checkout, nor named at all:
+    # the copied manifest's files in the main checkout are this checkout's.
     assert run.report.reread == ["gcm-unece-2020"] and run.report.added == []
-    other_file = str((checkouts["main"] / "seeds" / SEED_REPORT.name).resolve())
-    assert run.report.duplicates == [(other_file, "gcm-unece-2020")]
+    assert run.report.duplicates == []
     record = load_index(index_dir, CONFIG).documents["gcm-unece-2020"]
     assert record.path == str((checkouts["work"] / "seeds" / SEED_REPORT.name).resolve())
-    assert record.duplicates == (other_file,)
+    assert record.duplicates == ()
     assert anchors_of(index_dir) == before
 
 
@@ -472,6 +473,37 @@ def test_a_copied_project_reads_and_replaces_its_own_files(tmp_path: Path) -> No
     assert load_index(original / "index", CONFIG).documents["gcm-unece-2020"].path == str(
         (original / "seeds" / SEED_REPORT.name).resolve()
     )
+
+
+def test_a_project_copied_with_an_old_manifest_reads_and_replaces_its_own_files(
+    tmp_path: Path,
+) -> None:
+    original, copy = tmp_path / "project-a", tmp_path / "project-b"
+    (original / "seeds").mkdir(parents=True)
+    shutil.copy(SEED_REPORT, original / "seeds" / SEED_REPORT.name)
+    Run([original / "seeds"], original / "index")
+    store_absolute_paths(original / "index")  # as an earlier version wrote it
+    shutil.copytree(original, copy)
+    own_file = str((copy / "seeds" / SEED_REPORT.name).resolve())
+    run = Run([copy / "seeds"], copy / "index")
+    assert run.report.duplicates == [] and run.report.unchanged == ["gcm-unece-2020"]
+    assert run.report.saved and run.embedder.calls == 0
+    assert run.log == [
+        f"note: {copy / 'index'}/manifest.json named the files in {original.resolve()}/, where "
+        f"it was built, by absolute paths; this copy reads its own files at the same places "
+        f"in {copy.resolve()}/, and the manifest now names them relative to that folder "
+        "(nothing is embedded)"
+    ]
+    manifest = json.loads((copy / "index" / "manifest.json").read_text())
+    assert manifest["documents"]["gcm-unece-2020"]["path"] == "seeds/gcm-unece-2020.txt"
+    with open(own_file, "a", encoding="utf-8") as report:
+        report.write("\nRuritania opened two border posts in 2021.\n")
+    run = Run([copy / "seeds"], copy / "index")
+    assert run.report.replaced == ["gcm-unece-2020"] and run.report.added == []
+    assert run.report.near_duplicates == []
+    documents = load_index(copy / "index", CONFIG).documents
+    assert list(documents) == ["gcm-unece-2020"]
+    assert documents["gcm-unece-2020"].path == own_file
 
 
 def test_a_manifest_with_absolute_paths_loads_and_the_next_ingest_makes_them_relative(
