@@ -20,6 +20,8 @@ rewritten by the next run, even when nothing else changed, and one copied with i
 reads the copy's files (`rag.manifest.absolute_paths_folder`).
 
 A file that cannot be read is skipped with its reason (an indexed version of it stays).
+A file whose text does not read as English (`rag.text.is_english`, as questions are judged)
+is indexed with a warning on every run: the embedder and the question rules know English only.
 An index that must be rebuilt (built with other settings, or damaged) is rebuilt from the
 given paths and every source file its manifest still lists, under the ids they had; a listed
 document whose file is gone is reported as removed. The index is written only when something
@@ -66,7 +68,7 @@ from rag.near_duplicates import (
     near_duplicates_of,
 )
 from rag.partial_work import EmbeddingTask, PartialWork
-from rag.text import split_sentences
+from rag.text import is_english, split_sentences
 from rag.types import Passage
 
 
@@ -90,6 +92,9 @@ class IngestReport:
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (path, doc_id given)
     # text files read in another encoding than UTF-8
     legacy_encodings: list[tuple[str, str]] = field(default_factory=list)  # (path, encoding)
+    # files whose text does not read as English (`rag.text.is_english`): indexed, but the
+    # embedder and the question rules know English only
+    not_english: list[str] = field(default_factory=list)
     passages_embedded: int = 0
     passages_reused: int = 0  # embedded by an interrupted run, kept in index/.partial/
     passages_total: int = 0
@@ -203,6 +208,8 @@ def ingest(
             continue
         if document.encoding not in (None, UTF_8):
             report.legacy_encodings.append((str(path), str(document.encoding)))
+        if not is_english(document.text):
+            report.not_english.append(str(path))
         corpus.place(document, path.resolve())
     corpus.remove_missing([path.resolve() for path in paths if path.is_dir()])
     corpus.merge_duplicates()
@@ -260,6 +267,12 @@ def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
         log(f"skipped: {reason}")
     for path, encoding in report.legacy_encodings:
         log(f"note: {display_path(path)} is not UTF-8 text; it was read as {encoding}")
+    for path in report.not_english:
+        log(
+            f"warning: {display_path(path)} does not appear to be in English; it is indexed, "
+            "but answers about it will be poor: questions must be in English (others are "
+            "refused), and English questions seldom find a passage in another language"
+        )
     for path, doc_id in report.duplicates:
         log(f"duplicate: {display_path(path)} has the same content as '{doc_id}'; indexed once")
     for path, doc_id in report.renamed:

@@ -758,6 +758,34 @@ def test_a_windows_1252_report_is_indexed_with_a_one_line_note(tmp_path: Path) -
         assert text[passage.start : passage.end] == passage.text
 
 
+def test_a_report_not_in_english_is_indexed_with_a_warning_on_every_run(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    french = corpus / "rapport-syldavie.txt"
+    french.write_text(
+        "Rapport national de la Syldavie sur les migrations\n\n"
+        "En 2021, la Syldavie a délivré 5 200 permis de travail saisonnier. Le gouvernement "
+        "a régularisé 2 300 travailleurs pendant la pandémie.\n",
+        encoding="utf-8",
+    )
+    (corpus / "ruritania.md").write_text(
+        "# Ruritania\n\nRuritania issued 4,100 work permits to seasonal workers in 2021, "
+        "and the ministry reported that the scheme was extended.\n",
+        encoding="utf-8",
+    )
+    warning = (
+        f"warning: {french} does not appear to be in English; it is indexed, but answers "
+        "about it will be poor: questions must be in English (others are refused), and "
+        "English questions seldom find a passage in another language"
+    )
+    run = Run([corpus], tmp_path / "index")
+    assert run.log == [warning]
+    assert run.report.added == ["rapport-syldavie", "ruritania"]
+    assert run.report.not_english == [str(french)]
+    again = Run([corpus], tmp_path / "index")
+    assert again.log == [warning] and again.report.saved is False
+
+
 def test_only_unreadable_files_and_no_index_is_an_error(tmp_path: Path) -> None:
     from rag.errors import RagError
 
