@@ -7,7 +7,9 @@ when the content changed. A new file gets an id from its name (`GCM Review.pdf` 
 (`report.pdf`, `report.docx` → `report-docx`) or the folder (`serbia/report.pdf` →
 `serbia-report`), so existing anchors never move. A file
 with the same content as an indexed one is a duplicate: indexed once, listed in the
-manifest, and announced. If the indexed file is gone, the new path is where it moved.
+manifest, and announced; of identical files new to the index, the one whose name another's
+extends gives the id (`notes.md`, not `notes-copy.md`). If the indexed file is gone, the new
+path is where it moved, its identical copy included: the id stays, so that cited anchors do.
 Documents whose files differ but whose texts largely coincide (another edition, the same
 report as .md and .txt) are both indexed, marked in the manifest as near-duplicates of each
 other and announced on every run, until one is removed (`rag.near_duplicates`).
@@ -81,6 +83,8 @@ class IngestReport:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, new path)
+    # doc_ids of `moved` now read from a file that was their duplicate: an identical copy
+    moved_to_copy: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # doc_ids whose file is gone
     removal_reasons: dict[str, str] = field(default_factory=dict)  # doc_id → why, if unusual
     # doc_ids kept although their file is gone: it lay outside every folder ingested
@@ -281,6 +285,13 @@ def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
             "(its plain name is taken by another file)"
         )
     for doc_id, path in report.moved:
+        if doc_id in report.moved_to_copy:
+            log(
+                f"moved: '{doc_id}' is now read from {display_path(path)}, its identical copy, "
+                f"as its own file is gone; it keeps the id '{doc_id}', so that the anchors "
+                "its answers cite stay valid"
+            )
+            continue
         log(f"moved: '{doc_id}' is now read from {display_path(path)}")
     for doc_id in report.removed:
         reason = report.removal_reasons.get(doc_id, "its file no longer exists")

@@ -556,6 +556,47 @@ def test_duplicate_under_another_name_is_indexed_once_with_a_notice(
     assert again.report.duplicates == [(str(copy.resolve()), "ruritania-review")]
 
 
+def test_of_two_new_identical_files_the_original_name_gives_the_id(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    original, copy = corpus / "borduria-notes.md", corpus / "borduria-notes-copy.md"
+    original.write_text("# Borduria\n\nBorduria issued 900 visas in 2021.\n", encoding="utf-8")
+    shutil.copy(original, copy)  # sorts first: '-' before '.'
+    index_dir = tmp_path / "index"
+    run = Run([corpus], index_dir)
+    assert run.log == [
+        f"duplicate: {copy.resolve()} has the same content as 'borduria-notes'; indexed once"
+    ]
+    assert anchors_of(index_dir) == ["borduria-notes#p1"]
+    copy.unlink()
+    run = Run([corpus], index_dir)
+    assert run.log == [] and run.embedder.calls == 0
+    assert load_index(index_dir, CONFIG).documents["borduria-notes"].duplicates == ()
+    assert anchors_of(index_dir) == ["borduria-notes#p1"]
+
+
+def test_a_document_whose_file_is_gone_is_read_from_its_copy_under_its_id(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    original, copy = corpus / "notes.md", corpus / "notes (1).md"
+    original.write_text("# Notes\n\nBorduria issued 900 visas in 2021.\n", encoding="utf-8")
+    shutil.copy(original, copy)
+    index_dir = tmp_path / "index"
+    Run([corpus], index_dir)
+    original.unlink()
+    run = Run([corpus], index_dir)
+    assert run.log == [
+        f"moved: 'notes' is now read from {copy.resolve()}, its identical copy, as its own "
+        "file is gone; it keeps the id 'notes', so that the anchors its answers cite stay valid"
+    ]
+    assert run.embedder.calls == 0 and run.report.removed == []
+    record = load_index(index_dir, CONFIG).documents["notes"]
+    assert (record.path, record.duplicates) == (str(copy.resolve()), ())
+    assert anchors_of(index_dir) == ["notes#p1"]
+
+
 def test_copy_of_an_indexed_document_is_not_embedded(corpus: Path, tmp_path: Path) -> None:
     Run([corpus], tmp_path / "index")
     shutil.copy(corpus / "freedonia-report.docx", corpus / "a-copy.docx")
