@@ -8,7 +8,7 @@
   if (parts.answers) return;
 
   const { h, append } = parts.dom;
-  const { ABSTENTION_HEADING, sentence, locateQuote, describeSource } = parts.text;
+  const { ABSTENTION_HEADING, sentence, locateQuote, describeSource, ownSection } = parts.text;
 
   const ABSTENTION_HEADING_CHOSEN = "The chosen report does not answer this";
   const CITATION_MARKER = /\[(\d+)\]/g;
@@ -66,7 +66,7 @@
         answer.passages.forEach((passage, i) => {
           const button = opener(passage, `p${i}`, null);
           button.className = "source";
-          append(button, [passage.section || passage.doc_title || passage.doc]);
+          append(button, [ownSection(passage) || passage.doc_title || passage.doc]);
           list.appendChild(h("li", {}, button, " ", h("span", { class: "anchor" }, passage.anchor)));
         });
         append(article, [
@@ -183,7 +183,7 @@
   /* Where a passage stands in its document: "Section: …" and "Page N", those it has. */
   function passagePlace(passage) {
     const place = [];
-    if (passage.section) place.push(`Section: ${passage.section}`);
+    if (ownSection(passage)) place.push(`Section: ${passage.section}`);
     if (passage.page !== null && passage.page !== undefined) place.push(`Page ${passage.page}`);
     return place;
   }

@@ -426,3 +426,43 @@ def test_markup_in_a_passage_is_shown_as_text_and_runs_nothing(page_ui: ChatUi) 
     assert injected == 0
     page_ui.page.wait_for_timeout(300)  # time for a broken image's onerror, had one been made
     assert page_ui.dialogs == []
+
+
+# Draws `answer` as the chat does, opens citation [1], and returns the source list's texts,
+# the open passage's place line and the briefing-note text.
+RENDER_SOURCES = """(answer) => {
+    const context = {
+        id: (name) => `test-${name}`,
+        passageHref: () => "#",
+        onOpenPassage: () => {},
+        onCopy: () => {},
+    };
+    const article = GcmRagChat.parts.answers.renderAnswer(answer, null, context);
+    document.body.appendChild(article);
+    article.querySelector("button.cite").click();
+    const texts = (selector) => [...article.querySelectorAll(selector)].map((e) => e.textContent);
+    const references = GcmRagChat.parts.text.answerWithReferences(answer);
+    article.remove();
+    return [texts("button.source"), texts("section.passage .meta"), references];
+}"""
+
+
+def test_a_source_whose_section_is_its_title_or_none_names_the_title_once(
+    page_ui: ChatUi,
+) -> None:
+    latveria = "Latveria National Report on Migration 2022"
+    cafe = "Café report of Graustark"
+    citations = [
+        {**CITATION, "n": 1, "anchor": "latveria#p1", "doc_title": latveria, "section": latveria},
+        {**CITATION, "n": 2, "anchor": "cafe#p1", "doc_title": cafe, "section": None},
+        {**CITATION, "n": 3, "anchor": "cafe#p2", "doc_title": cafe, "section": "Visas"},
+    ]
+    answer = {**_answer("Italy did [1] [2] [3].", []), "citations": citations}
+    sources, place, references = page_ui.page.evaluate(RENDER_SOURCES, answer)
+    assert sources == [latveria, cafe, f"{cafe} — Visas"]
+    assert place == ["latveria#p1"]  # no "Section: …" repeating the title above it
+    assert references.splitlines()[-6::2] == [
+        f"[1] {latveria}, latveria#p1",
+        f"[2] {cafe}, cafe#p1",
+        f"[3] {cafe} — Visas, cafe#p2",
+    ]
