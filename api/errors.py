@@ -170,6 +170,9 @@ def _fix(rule: str, field: str, ctx: dict[str, Any], example: str | None) -> str
         "literal_error": f"send {name} as {ctx.get('expected')}",
         "whitespace_only": "write the question in words",
         "string_unicode": f"remove the invalid character from {name}",
+        "control_character": (
+            f"remove the control character from {name} (tabs and line breaks may stay)"
+        ),
         "single_choice": f"omit {name} or send 1",
         "logprobs_unsupported": f"omit {name} or send false",
         "text_format_only": f'omit {name} or send {{"type": "text"}}',

@@ -12,6 +12,7 @@ document the JSON; answers are the pipeline's own `Answer.to_dict()`, the same o
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
@@ -35,6 +36,24 @@ def require_words(text: str) -> str:
     return text
 
 
+# Control characters no question typed or pasted holds (NUL, escape, backspace…): they come
+# from a client's bug or a probe, and would be echoed back into answers and the audit log.
+# Tab and line breaks (LF, and the CR of Windows line ends) are text.
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def refuse_control_characters(text: str) -> str:
+    found = CONTROL_CHARACTER.search(text)
+    if found:
+        raise PydanticCustomError(
+            "control_character",
+            "the text holds a control character ({character} at character {position}), "
+            "which no question contains",
+            {"character": f"U+{ord(found.group()):04X}", "position": found.start() + 1},
+        )
+    return text
+
+
 Question = Annotated[
     str,
     Field(
@@ -44,6 +63,7 @@ Question = Annotated[
         examples=["Which states regularised migrants during COVID?"],
     ),
     AfterValidator(require_words),
+    AfterValidator(refuse_control_characters),
 ]
 
 

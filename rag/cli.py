@@ -141,8 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
             f'rag ask --json "{ASK_EXAMPLE}"',
             'rag ask --batch questions.txt      one question per line, or JSONL {"question": ...}',
             f'rag ask -k 10 --retrieval bm25 "{ASK_EXAMPLE}"',
-            'rag ask --doc ruritania-vnr-2021 "How many work permits were issued?"',
-            "rag ask --doc ruritania-vnr-2021 --doc freedonia-vnr-2022 --batch questions.txt",
+            f'rag ask --doc gcm-unece-2020 "{ASK_EXAMPLE}"',
+            "rag ask --doc gcm-unece-2020 --doc ID --batch questions.txt   ids: 'rag docs list'",
         ),
     )
     ask.add_argument("question", nargs="?", help="the question (omit with --batch)")

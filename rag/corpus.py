@@ -40,7 +40,7 @@ class Corpus:
     def place(self, document: Document, path: Path) -> None:
         """Decide what `document`, read from `path`, does to the index."""
         key = str(path)
-        self._forget_duplicate(key)
+        copy_of = self._forget_duplicate(key)
         doc_id = self._by_path.get(key)
         if doc_id is not None:
             if self.records[doc_id].content_hash == document.content_hash:
@@ -64,6 +64,8 @@ class Corpus:
             self.records[moved_from] = dataclasses.replace(self.records[moved_from], path=key)
             self._by_path[key] = moved_from
             self.report.moved.append((moved_from, key))
+            if moved_from in copy_of:
+                self.report.moved_to_copy.append(moved_from)
             return
         doc_id = self._reserved.get(key, "")
         # A file the rebuilt index listed is read again, not new to the index.
@@ -93,7 +95,9 @@ class Corpus:
     def merge_duplicates(self) -> None:
         """Index each content once: of the documents sharing a content hash, keep one that is
         already embedded; else, on a rebuild, the id the old index gave that content
-        (`_keep_listed_id`); else the first by path. The others become its duplicates."""
+        (`_keep_listed_id`); else the first by path whose file name another one extends
+        (`report.md` before `report-copy.md`), or the first by path. The others become its
+        duplicates."""
         by_hash: dict[str, list[str]] = {}
         for doc_id, record in sorted(self.records.items(), key=lambda item: item[1].path):
             by_hash.setdefault(record.content_hash, []).append(doc_id)
@@ -123,7 +127,12 @@ class Corpus:
         from another checkout lists that checkout's files). With no listed id, the first."""
         listed = next((d for d in doc_ids if d in self._reserved.values()), None)
         if listed is None:
-            return doc_ids[0]
+            # A copy's name adds to the original's ("report-copy.md", "report (1).pdf",
+            # "Copy of report.docx"), and the original's id is the one a reader expects;
+            # sorting alone would pick "report-copy.md" ('-' sorts before '.').
+            stems = [Path(self.records[d].path).stem.lower() for d in doc_ids]
+            extended = [any(stem in other and stem != other for other in stems) for stem in stems]
+            return doc_ids[extended.index(True)] if any(extended) else doc_ids[0]
         source = min(
             doc_ids,
             key=lambda d: (not self._in_project(self.records[d].path), d != listed),
@@ -162,12 +171,16 @@ class Corpus:
         merged = tuple(sorted({*record.duplicates, *paths}))
         self.records[doc_id] = dataclasses.replace(record, duplicates=merged)
 
-    def _forget_duplicate(self, key: str) -> None:
-        """A file read again is judged afresh, not by an earlier duplicate entry."""
+    def _forget_duplicate(self, key: str) -> set[str]:
+        """A file read again is judged afresh, not by an earlier duplicate entry; the ids of
+        the documents it was listed as a duplicate of."""
+        copy_of: set[str] = set()
         for doc_id, record in list(self.records.items()):
             if key in record.duplicates:
                 kept = tuple(d for d in record.duplicates if d != key)
                 self.records[doc_id] = dataclasses.replace(record, duplicates=kept)
+                copy_of.add(doc_id)
+        return copy_of
 
     def _new_id(self, path: Path, preferred: str) -> str:
         """`preferred`, or when another file holds it, a variant naming what differs (the

@@ -43,12 +43,12 @@ from rag.manifest import (
     REBUILD_HINT,
     DocumentRecord,
     IndexConfig,
+    absolute_paths_folder,
     check_built_with,
     documents_of,
     encode_manifest,
     project_folder,
     read_manifest,
-    stores_absolute_paths,
 )
 from rag.text import split_sentences
 from rag.types import Passage
@@ -70,9 +70,15 @@ class PassageIndex:
     _by_anchor: dict[str, int] | None = None
     _sentence_rows: list[tuple[int, str]] | None = None
     _sentence_starts: list[int] | None = None
-    # Loaded from a manifest that names files inside the project folder absolutely (written
-    # before paths were stored relative to it): saving it again makes the project movable.
-    absolute_paths_stored: bool = False
+    # The project folder whose files the manifest named absolutely (written before paths
+    # were stored relative to it; this project, or the one a copied index was built in):
+    # saving it again makes the project movable (`rag.manifest.absolute_paths_folder`).
+    absolute_paths_folder: Path | None = None
+
+    @property
+    def absolute_paths_stored(self) -> bool:
+        """Whether the manifest named the project's files absolutely (see above)."""
+        return self.absolute_paths_folder is not None
 
     @property
     def corpus_hash(self) -> str:
@@ -274,7 +280,7 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
         )
         project = project_folder(index_dir)
         documents = documents_of(manifest, project)
-        absolute_paths_stored = stores_absolute_paths(manifest, project)
+        paths_folder = absolute_paths_folder(manifest, project)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as error:
         raise IndexMismatchError(f"{index_dir}/ is damaged ({error})", REBUILD_HINT) from None
     if flat.ntotal != len(passages):
@@ -288,7 +294,7 @@ def load_index(index_dir: Path, expected: IndexConfig) -> PassageIndex:
         else np.zeros((0, manifest["dimension"]), dtype=np.float32)
     )
     index = PassageIndex(expected, dimension, passages, vectors, documents, sentence_vectors)
-    index.absolute_paths_stored = absolute_paths_stored
+    index.absolute_paths_folder = paths_folder
     if sentence_vectors is not None and len(sentence_vectors) != len(index.sentence_rows()):
         raise IndexMismatchError(
             f"{index_dir}/ is damaged ({len(sentence_vectors)} sentence vectors for "

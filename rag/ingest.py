@@ -7,7 +7,9 @@ when the content changed. A new file gets an id from its name (`GCM Review.pdf` 
 (`report.pdf`, `report.docx` → `report-docx`) or the folder (`serbia/report.pdf` →
 `serbia-report`), so existing anchors never move. A file
 with the same content as an indexed one is a duplicate: indexed once, listed in the
-manifest, and announced. If the indexed file is gone, the new path is where it moved.
+manifest, and announced; of identical files new to the index, the one whose name another's
+extends gives the id (`notes.md`, not `notes-copy.md`). If the indexed file is gone, the new
+path is where it moved, its identical copy included: the id stays, so that cited anchors do.
 Documents whose files differ but whose texts largely coincide (another edition, the same
 report as .md and .txt) are both indexed, marked in the manifest as near-duplicates of each
 other and announced on every run, until one is removed (`rag.near_duplicates`).
@@ -16,9 +18,12 @@ documents elsewhere stay, with a warning when their file is gone.
 
 Files inside the project folder (the index folder's parent) are recorded relative to it, so
 a copied or moved project reads its own files; a manifest that named them absolutely is
-rewritten by the next run, even when nothing else changed.
+rewritten by the next run, even when nothing else changed, and one copied with its project
+reads the copy's files (`rag.manifest.absolute_paths_folder`).
 
 A file that cannot be read is skipped with its reason (an indexed version of it stays).
+A file whose text does not read as English (`rag.text.is_english`, as questions are judged)
+is indexed with a warning on every run: the embedder and the question rules know English only.
 An index that must be rebuilt (built with other settings, or damaged) is rebuilt from the
 given paths and every source file its manifest still lists, under the ids they had; a listed
 document whose file is gone is reported as removed. The index is written only when something
@@ -65,7 +70,7 @@ from rag.near_duplicates import (
     near_duplicates_of,
 )
 from rag.partial_work import EmbeddingTask, PartialWork
-from rag.text import split_sentences
+from rag.text import is_english, split_sentences
 from rag.types import Passage
 
 
@@ -78,6 +83,8 @@ class IngestReport:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, new path)
+    # doc_ids of `moved` now read from a file that was their duplicate: an identical copy
+    moved_to_copy: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # doc_ids whose file is gone
     removal_reasons: dict[str, str] = field(default_factory=dict)  # doc_id → why, if unusual
     # doc_ids kept although their file is gone: it lay outside every folder ingested
@@ -89,6 +96,9 @@ class IngestReport:
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (path, doc_id given)
     # text files read in another encoding than UTF-8
     legacy_encodings: list[tuple[str, str]] = field(default_factory=list)  # (path, encoding)
+    # files whose text does not read as English (`rag.text.is_english`): indexed, but the
+    # embedder and the question rules know English only
+    not_english: list[str] = field(default_factory=list)
     passages_embedded: int = 0
     passages_reused: int = 0  # embedded by an interrupted run, kept in index/.partial/
     passages_total: int = 0
@@ -202,6 +212,8 @@ def ingest(
             continue
         if document.encoding not in (None, UTF_8):
             report.legacy_encodings.append((str(path), str(document.encoding)))
+        if not is_english(document.text):
+            report.not_english.append(str(path))
         corpus.place(document, path.resolve())
     corpus.remove_missing([path.resolve() for path in paths if path.is_dir()])
     corpus.merge_duplicates()
@@ -221,16 +233,14 @@ def ingest(
             "no readable document to index", "fix or replace the skipped files listed above"
         )
     report.documents_total = len(corpus.records)
-    if existing is not None and not corpus.pending and corpus.records == existing.documents:
-        if not existing.absolute_paths_stored:
-            report.passages_total = len(existing.passages)
-            work.discard()
-            return report  # nothing changed: leave the index files untouched
-        log(
-            f"note: {index_dir}/{MANIFEST} named the files in {project_folder(index_dir)}/ by "
-            "absolute paths; it now names them relative to that folder, so that a copy of "
-            "it reads its own files (nothing is embedded)"
-        )
+    paths_folder = existing.absolute_paths_folder if existing is not None else None
+    unchanged = existing is not None and not corpus.pending and corpus.records == existing.documents
+    if existing is not None and unchanged and paths_folder is None:
+        report.passages_total = len(existing.passages)
+        work.discard()
+        return report  # nothing changed: leave the index files untouched
+    if paths_folder is not None:
+        log(_relative_paths_note(index_dir, paths_folder, embeds=bool(corpus.pending)))
     index = _build(existing, corpus, chunks, work, progress, report)
     index.save(index_dir)
     work.discard()
@@ -238,11 +248,35 @@ def ingest(
     return report
 
 
+def _relative_paths_note(index_dir: Path, paths_folder: Path, embeds: bool) -> str:
+    """What saving the index does to a manifest that named the files of `paths_folder` (this
+    project, or the one a copied index was built in) absolutely."""
+    project = project_folder(index_dir)
+    if paths_folder == project:
+        named = (
+            f"named the files in {project}/ by absolute paths; it now names them relative "
+            "to that folder, so that a copy of it reads its own files"
+        )
+    else:
+        named = (
+            f"named the files in {paths_folder}/, where it was built, by absolute paths; "
+            f"this copy reads its own files at the same places in {project}/, and the "
+            "manifest now names them relative to that folder"
+        )
+    return f"note: {index_dir}/{MANIFEST} {named}{'' if embeds else ' (nothing is embedded)'}"
+
+
 def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
     for _path, reason in report.skipped:
         log(f"skipped: {reason}")
     for path, encoding in report.legacy_encodings:
         log(f"note: {display_path(path)} is not UTF-8 text; it was read as {encoding}")
+    for path in report.not_english:
+        log(
+            f"warning: {display_path(path)} does not appear to be in English; it is indexed, "
+            "but answers about it will be poor: questions must be in English (others are "
+            "refused), and English questions seldom find a passage in another language"
+        )
     for path, doc_id in report.duplicates:
         log(f"duplicate: {display_path(path)} has the same content as '{doc_id}'; indexed once")
     for path, doc_id in report.renamed:
@@ -251,6 +285,13 @@ def _announce(report: IngestReport, log: Callable[[str], None]) -> None:
             "(its plain name is taken by another file)"
         )
     for doc_id, path in report.moved:
+        if doc_id in report.moved_to_copy:
+            log(
+                f"moved: '{doc_id}' is now read from {display_path(path)}, its identical copy, "
+                f"as its own file is gone; it keeps the id '{doc_id}', so that the anchors "
+                "its answers cite stay valid"
+            )
+            continue
         log(f"moved: '{doc_id}' is now read from {display_path(path)}")
     for doc_id in report.removed:
         reason = report.removal_reasons.get(doc_id, "its file no longer exists")

@@ -7,14 +7,18 @@ commit point of a save (see that module's docstring); this module owns its conte
 The manifest names the source files inside the project folder (the index folder's parent,
 `project_folder`) relative to it, so that a copied or moved project reads its own files;
 files elsewhere are named absolutely. In memory a `DocumentRecord` always holds the
-absolute path. Manifests written with absolute paths throughout still load, and the next
-`rag ingest` rewrites them (`stores_absolute_paths`, `PassageIndex.absolute_paths_stored`).
+absolute path. Manifests written with absolute paths throughout (before `"relative_paths"`
+marked those that are not) still load, and the next `rag ingest` rewrites them
+(`absolute_paths_folder`, `PassageIndex.absolute_paths_folder`). Such a manifest copied
+with its project names the files of the project it was built in: the folder is inferred
+from the files this project holds at the same places, and the files there are read instead.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,21 +125,45 @@ def check_built_with(manifest: dict[str, Any], index_dir: Path, expected: IndexC
 
 
 def documents_of(manifest: dict[str, Any], project: Path) -> dict[str, DocumentRecord]:
-    """The documents `manifest` lists, their paths made absolute against `project`.
+    """The documents `manifest` lists, their paths made absolute against `project`; the files
+    it names absolutely in the project folder it was built in (`absolute_paths_folder`) are
+    read from the same places in `project`.
 
     A manifest that lists them wrongly raises KeyError, TypeError or AttributeError, left to
     the caller to report in its own terms ("damaged", "lists its documents wrongly")."""
-    return {d: _record_from_dict(d, r, project) for d, r in manifest["documents"].items()}
+    built_in = absolute_paths_folder(manifest, project)
+    return {d: _record_from_dict(d, r, project, built_in) for d, r in manifest["documents"].items()}
 
 
-def stores_absolute_paths(manifest: dict[str, Any], project: Path) -> bool:
-    """Whether `manifest` names any source file inside `project` absolutely (as manifests did
-    before paths were stored relative to it), so that saving it again would change it."""
-    return any(
-        stored != _stored_path(stored, project)
+def absolute_paths_folder(manifest: dict[str, Any], project: Path) -> Path | None:
+    """The project folder whose files `manifest` names absolutely, as manifests did before
+    they named them relative to it (so that saving it again would change it), or None.
+
+    That is `project` when a file inside it is named absolutely. A manifest written before
+    `"relative_paths"` that names none may have been copied with its project (`cp -r`): it
+    names the files of the project it was built in, which is inferred as the folder whose
+    files this project holds at the same places (`/work/main/seeds/report.txt` and
+    `project/seeds/report.txt` give `/work/main`), the one most files agree on. A folder
+    holding `project` is never inferred: files beside the project stay where they are."""
+    stored = [
+        Path(path)
         for record in manifest["documents"].values()
-        for stored in (record["path"], *record.get("duplicates", ()))
-    )
+        for path in (record["path"], *record.get("duplicates", ()))
+    ]
+    absolute = [path for path in stored if path.is_absolute()]
+    if any(path.is_relative_to(project) for path in absolute):
+        return project
+    if manifest.get("relative_paths"):
+        return None  # its absolute paths name files outside the project it was built in
+    votes: Counter[Path] = Counter()
+    for path in absolute:
+        for folder in path.parents[:-1]:  # the nearest first; never the filesystem root
+            if project.is_relative_to(folder):
+                break
+            if (project / path.relative_to(folder)).exists():
+                votes[folder] += 1
+                break
+    return max(sorted(votes), key=votes.__getitem__) if votes else None
 
 
 def encode_manifest(
@@ -159,6 +187,9 @@ def encode_manifest(
         "passages": passages,
         "corpus_hash": corpus_hash,
         "documents": {d: _record_to_dict(r, project) for d, r in sorted(documents.items())},
+        # Tells this manifest from older ones, which named the project's files absolutely:
+        # its absolute paths name files outside the project (`absolute_paths_folder`).
+        "relative_paths": True,
         "files": files,
         "checksums": checksums,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -177,15 +208,17 @@ def _record_to_dict(record: DocumentRecord, project: Path) -> dict[str, Any]:
     }
 
 
-def _record_from_dict(doc_id: str, data: dict[str, Any], project: Path) -> DocumentRecord:
+def _record_from_dict(
+    doc_id: str, data: dict[str, Any], project: Path, built_in: Path | None
+) -> DocumentRecord:
     return DocumentRecord(
         doc_id=doc_id,
         title=data["title"],
-        path=_source_path(data["path"], project),
+        path=_source_path(data["path"], project, built_in),
         content_hash=data["content_hash"],
         passages=data["passages"],
         duplicates=tuple(
-            _source_path(duplicate, project) for duplicate in data.get("duplicates", ())
+            _source_path(duplicate, project, built_in) for duplicate in data.get("duplicates", ())
         ),
         # Absent from manifests written before near-duplicates were looked for.
         near_duplicates=tuple(sorted(data.get("near_duplicates", {}).items())),
@@ -201,7 +234,12 @@ def _stored_path(path: str, project: Path) -> str:
     return path
 
 
-def _source_path(stored: str, project: Path) -> str:
+def _source_path(stored: str, project: Path, built_in: Path | None) -> str:
     """The absolute path of a source file the manifest names `stored`: a relative one lies
-    in `project`."""
-    return stored if Path(stored).is_absolute() else str(project / stored)
+    in `project`, and so does one named absolutely in the project folder `built_in`."""
+    source = Path(stored)
+    if not source.is_absolute():
+        return str(project / stored)
+    if built_in is not None and source.is_relative_to(built_in):
+        return str(project / source.relative_to(built_in))
+    return stored

@@ -7,6 +7,7 @@ that every `[n]` can be checked.
 
 from __future__ import annotations
 
+from rag.text import normalise_whitespace
 from rag.types import Answer
 
 WEAK_EVIDENCE_NOTE = (
@@ -26,7 +27,7 @@ def answer_as_text(answer: Answer) -> str:
         for hit in answer.hits[:3]:
             passage = hit.passage
             lines.append(
-                f"  - {passage.doc_title}, {passage.section or 'no section'} ({passage.anchor})"
+                f"  - {source_place(passage.doc_title, passage.section)} ({passage.anchor})"
             )
         return "\n".join(lines)
     if answer.weak_evidence:
@@ -38,9 +39,20 @@ def answer_as_text(answer: Answer) -> str:
     for citation in answer.citations:
         # The document's title first: an official cites the report, the anchor is for
         # looking the passage up ('rag ask' JSON, /api/passages).
-        where = f"{citation.doc_title}, {citation.section or 'no section'}"
+        where = source_place(citation.doc_title, citation.section)
         if citation.page is not None:
             where += f", p. {citation.page}"
         lines.append(f"  [{citation.n}] {where} ({citation.anchor})")
         lines.append(f'      "{citation.quote}"')
     return "\n".join(lines)
+
+
+def source_place(title: str, section: str | None) -> str:
+    """Where a passage stands: its document's title, then its section, unless it has none or
+    the section is the title (a report whose first heading is its title), said once."""
+    if section is None or normalise_whitespace(section).casefold() in (
+        "",
+        normalise_whitespace(title).casefold(),
+    ):
+        return title
+    return f"{title}, {section}"

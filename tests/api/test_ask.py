@@ -291,6 +291,12 @@ BAD_INPUTS = [
         "shorten 'question' to at most 2000 characters",
     ),
     ({"question": 42}, "question", "string_type", "send 'question' as text, in double quotes"),
+    (
+        {"question": "Is the \x00 GCM binding?"},
+        "question",
+        "control_character",
+        "remove the control character from 'question' (tabs and line breaks may stay)",
+    ),
     ({}, "question", "missing", """add 'question', as in {"question": "…"}"""),
     ({"question": "Which states?", "k": 0}, "k", "greater_than_equal", "send 'k' as 1 or more"),
     ({"question": "Which states?", "k": 51}, "k", "less_than_equal", "send 'k' as 50 or less"),
@@ -392,6 +398,29 @@ def test_a_body_not_sent_as_json_is_a_400_naming_the_content_type(
     error = response.json()
     assert (error["field"], error["rule"]) == ("Content-Type", "content_type_json")
     assert "application/json" in error["fix"]
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x0b", "\x7f"])
+def test_a_control_character_in_the_question_is_refused_and_not_echoed(
+    client: TestClient, character: str
+) -> None:
+    response = client.post("/api/ask", json={"question": f"Which states{character} regularised?"})
+    assert response.status_code == 422
+    error = response.json()
+    code = f"U+{ord(character):04X}"
+    assert error["error"] == (
+        f"question: the text holds a control character ({code} at character 13), which no "
+        "question contains"
+    )
+    assert (error["field"], error["rule"]) == ("question", "control_character")
+    assert character not in response.text and "regularised" not in response.text
+
+
+def test_tabs_and_line_breaks_in_a_question_are_text(client: TestClient) -> None:
+    question = "Which states\tinstituted regularisation\r\nin the pandemic?"
+    response = client.post("/api/ask", json={"question": question})
+    assert response.status_code == 200, response.text
+    assert response.json()["question"] == question
 
 
 def test_no_input_reaches_a_500(client: TestClient) -> None:

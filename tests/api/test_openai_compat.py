@@ -194,6 +194,19 @@ def test_a_lone_surrogate_is_refused_like_in_api_ask(client: TestClient, body: b
     assert asked.json()["fix"] == "remove the invalid character from 'question'"
 
 
+def test_a_control_character_is_refused_like_in_api_ask(client: TestClient) -> None:
+    body = {"messages": [{"role": "user", "content": "Is the GCM\x00 legally binding?"}]}
+    response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["param"], error["code"]) == ("messages.0.content", "control_character")
+    assert error["message"] == (
+        "messages.0.content: the text holds a control character (U+0000 at character 11), "
+        "which no question contains; remove the control character from 'messages.0.content' "
+        "(tabs and line breaks may stay)"
+    )
+
+
 def test_malformed_json_gets_an_openai_error(client: TestClient) -> None:
     response = client.post(
         "/v1/chat/completions", content=b"{", headers={"Content-Type": "application/json"}

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from rag.cli import EXIT_BROKEN_PIPE, EXIT_PARTIAL, EXIT_USAGE, main
+from rag.cli import ASK_EXAMPLE, EXIT_BROKEN_PIPE, EXIT_PARTIAL, EXIT_USAGE, main
+from rag.loaders import document_id
 from rag.models import bundled_gguf_path
 from rag.plain_text import WEAK_EVIDENCE_NOTE
 from rag.settings import Settings
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -246,9 +249,22 @@ def test_ask_help_explains_doc_with_an_example(capsys: pytest.CaptureFixture[str
         )
         == 1
     )
-    assert '  rag ask --doc ruritania-vnr-2021 "How many work permits were issued?"' in (
-        text.splitlines()
-    )
+    assert f'  rag ask --doc gcm-unece-2020 "{ASK_EXAMPLE}"' in text.splitlines()
+
+
+def test_the_doc_examples_name_a_document_of_a_fresh_install(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`rag ask --doc` examples, in the help and the README, name the seed report: others
+    exist only once eval/multidoc/ is indexed, and a fresh install refuses them."""
+    seeds = {document_id(path) for path in (ROOT / "seeds").iterdir()}
+    readme = (ROOT / "README.md").read_text()
+    named = [
+        *re.findall(r"--doc ([a-z0-9][a-z0-9-]*)", help_text(capsys, "ask")),
+        *re.findall(r"^\s+rag ask --doc ([a-z0-9][a-z0-9-]*)", readme, re.MULTILINE),
+        *re.findall(r'"documents": \["([a-z0-9-]+)"', readme),
+    ]
+    assert len(named) == 5 and set(named) == {"gcm-unece-2020"} <= seeds
 
 
 def test_batch_in_text_mode_heads_each_answer_with_its_question(

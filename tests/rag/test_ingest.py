@@ -381,6 +381,7 @@ def store_absolute_paths(index_dir: Path) -> None:
     they named the files of the project folder relative to it."""
     path = index_dir / "manifest.json"
     manifest = json.loads(path.read_text())
+    del manifest["relative_paths"]
     for record in manifest["documents"].values():
         record["path"] = str(index_dir.parent / record["path"])
         record["duplicates"] = [str(index_dir.parent / d) for d in record["duplicates"]]
@@ -434,13 +435,13 @@ def test_rebuild_of_an_index_copied_from_another_checkout_reads_this_ones_file(
     shutil.copytree(checkouts["main"] / "index", index_dir)
     overwrite_middle(next(index_dir.glob("passages-*.jsonl")))
     run = Run([checkouts["work"] / "seeds"], index_dir)
-    # Not 'gcm-unece-2020-txt', and not read from the other checkout.
+    # Not 'gcm-unece-2020-txt', and not read from the other checkout, nor named at all:
+    # the copied manifest's files in the main checkout are this checkout's.
     assert run.report.reread == ["gcm-unece-2020"] and run.report.added == []
-    other_file = str((checkouts["main"] / "seeds" / SEED_REPORT.name).resolve())
-    assert run.report.duplicates == [(other_file, "gcm-unece-2020")]
+    assert run.report.duplicates == []
     record = load_index(index_dir, CONFIG).documents["gcm-unece-2020"]
     assert record.path == str((checkouts["work"] / "seeds" / SEED_REPORT.name).resolve())
-    assert record.duplicates == (other_file,)
+    assert record.duplicates == ()
     assert anchors_of(index_dir) == before
 
 
@@ -472,6 +473,37 @@ def test_a_copied_project_reads_and_replaces_its_own_files(tmp_path: Path) -> No
     assert load_index(original / "index", CONFIG).documents["gcm-unece-2020"].path == str(
         (original / "seeds" / SEED_REPORT.name).resolve()
     )
+
+
+def test_a_project_copied_with_an_old_manifest_reads_and_replaces_its_own_files(
+    tmp_path: Path,
+) -> None:
+    original, copy = tmp_path / "project-a", tmp_path / "project-b"
+    (original / "seeds").mkdir(parents=True)
+    shutil.copy(SEED_REPORT, original / "seeds" / SEED_REPORT.name)
+    Run([original / "seeds"], original / "index")
+    store_absolute_paths(original / "index")  # as an earlier version wrote it
+    shutil.copytree(original, copy)
+    own_file = str((copy / "seeds" / SEED_REPORT.name).resolve())
+    run = Run([copy / "seeds"], copy / "index")
+    assert run.report.duplicates == [] and run.report.unchanged == ["gcm-unece-2020"]
+    assert run.report.saved and run.embedder.calls == 0
+    assert run.log == [
+        f"note: {copy / 'index'}/manifest.json named the files in {original.resolve()}/, where "
+        f"it was built, by absolute paths; this copy reads its own files at the same places "
+        f"in {copy.resolve()}/, and the manifest now names them relative to that folder "
+        "(nothing is embedded)"
+    ]
+    manifest = json.loads((copy / "index" / "manifest.json").read_text())
+    assert manifest["documents"]["gcm-unece-2020"]["path"] == "seeds/gcm-unece-2020.txt"
+    with open(own_file, "a", encoding="utf-8") as report:
+        report.write("\nRuritania opened two border posts in 2021.\n")
+    run = Run([copy / "seeds"], copy / "index")
+    assert run.report.replaced == ["gcm-unece-2020"] and run.report.added == []
+    assert run.report.near_duplicates == []
+    documents = load_index(copy / "index", CONFIG).documents
+    assert list(documents) == ["gcm-unece-2020"]
+    assert documents["gcm-unece-2020"].path == own_file
 
 
 def test_a_manifest_with_absolute_paths_loads_and_the_next_ingest_makes_them_relative(
@@ -522,6 +554,47 @@ def test_duplicate_under_another_name_is_indexed_once_with_a_notice(
     again = Run([corpus], tmp_path / "index")
     assert again.report.saved is False and again.embedder.calls == 0
     assert again.report.duplicates == [(str(copy.resolve()), "ruritania-review")]
+
+
+def test_of_two_new_identical_files_the_original_name_gives_the_id(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    original, copy = corpus / "borduria-notes.md", corpus / "borduria-notes-copy.md"
+    original.write_text("# Borduria\n\nBorduria issued 900 visas in 2021.\n", encoding="utf-8")
+    shutil.copy(original, copy)  # sorts first: '-' before '.'
+    index_dir = tmp_path / "index"
+    run = Run([corpus], index_dir)
+    assert run.log == [
+        f"duplicate: {copy.resolve()} has the same content as 'borduria-notes'; indexed once"
+    ]
+    assert anchors_of(index_dir) == ["borduria-notes#p1"]
+    copy.unlink()
+    run = Run([corpus], index_dir)
+    assert run.log == [] and run.embedder.calls == 0
+    assert load_index(index_dir, CONFIG).documents["borduria-notes"].duplicates == ()
+    assert anchors_of(index_dir) == ["borduria-notes#p1"]
+
+
+def test_a_document_whose_file_is_gone_is_read_from_its_copy_under_its_id(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    original, copy = corpus / "notes.md", corpus / "notes (1).md"
+    original.write_text("# Notes\n\nBorduria issued 900 visas in 2021.\n", encoding="utf-8")
+    shutil.copy(original, copy)
+    index_dir = tmp_path / "index"
+    Run([corpus], index_dir)
+    original.unlink()
+    run = Run([corpus], index_dir)
+    assert run.log == [
+        f"moved: 'notes' is now read from {copy.resolve()}, its identical copy, as its own "
+        "file is gone; it keeps the id 'notes', so that the anchors its answers cite stay valid"
+    ]
+    assert run.embedder.calls == 0 and run.report.removed == []
+    record = load_index(index_dir, CONFIG).documents["notes"]
+    assert (record.path, record.duplicates) == (str(copy.resolve()), ())
+    assert anchors_of(index_dir) == ["notes#p1"]
 
 
 def test_copy_of_an_indexed_document_is_not_embedded(corpus: Path, tmp_path: Path) -> None:
@@ -724,6 +797,34 @@ def test_a_windows_1252_report_is_indexed_with_a_one_line_note(tmp_path: Path) -
     assert [passage.text for passage in passages] == text.strip().split("\n\n")
     for passage in passages:
         assert text[passage.start : passage.end] == passage.text
+
+
+def test_a_report_not_in_english_is_indexed_with_a_warning_on_every_run(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    french = corpus / "rapport-syldavie.txt"
+    french.write_text(
+        "Rapport national de la Syldavie sur les migrations\n\n"
+        "En 2021, la Syldavie a délivré 5 200 permis de travail saisonnier. Le gouvernement "
+        "a régularisé 2 300 travailleurs pendant la pandémie.\n",
+        encoding="utf-8",
+    )
+    (corpus / "ruritania.md").write_text(
+        "# Ruritania\n\nRuritania issued 4,100 work permits to seasonal workers in 2021, "
+        "and the ministry reported that the scheme was extended.\n",
+        encoding="utf-8",
+    )
+    warning = (
+        f"warning: {french} does not appear to be in English; it is indexed, but answers "
+        "about it will be poor: questions must be in English (others are refused), and "
+        "English questions seldom find a passage in another language"
+    )
+    run = Run([corpus], tmp_path / "index")
+    assert run.log == [warning]
+    assert run.report.added == ["rapport-syldavie", "ruritania"]
+    assert run.report.not_english == [str(french)]
+    again = Run([corpus], tmp_path / "index")
+    assert again.log == [warning] and again.report.saved is False
 
 
 def test_only_unreadable_files_and_no_index_is_an_error(tmp_path: Path) -> None:

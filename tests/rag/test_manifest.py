@@ -14,6 +14,7 @@ from rag.manifest import (
     FORMAT_VERSION,
     DocumentRecord,
     IndexConfig,
+    absolute_paths_folder,
     check_built_with,
     documents_of,
     encode_manifest,
@@ -21,7 +22,6 @@ from rag.manifest import (
     project_folder,
     read_documents,
     read_manifest,
-    stores_absolute_paths,
 )
 from rag.settings import Settings
 
@@ -122,11 +122,57 @@ def test_paths_inside_the_project_are_stored_relative_and_read_back_absolute(
     assert manifest["documents"]["report"]["near_duplicates"] == {"other": 0.9}
     assert manifest["documents"]["other"]["path"] == outside
     assert list(manifest["documents"]) == ["other", "report"]
+    assert manifest["relative_paths"] is True
     assert documents_of(manifest, project) == documents
-    assert not stores_absolute_paths(manifest, project)
+    assert absolute_paths_folder(manifest, project) is None
     manifest["documents"]["report"]["duplicates"] = [copy]
-    assert stores_absolute_paths(manifest, project)
+    assert absolute_paths_folder(manifest, project) == project
     assert documents_of(manifest, project) == documents
+
+
+def legacy_manifest(*paths: str) -> dict[str, object]:
+    """A manifest as written before `relative_paths`: each of `paths` a document's file."""
+    return {
+        "documents": {
+            f"doc-{number}": {"title": "T", "path": path, "content_hash": "h", "passages": 1}
+            for number, path in enumerate(paths)
+        }
+    }
+
+
+def test_a_copied_old_manifest_reads_the_files_of_its_new_project(tmp_path: Path) -> None:
+    copy = (tmp_path / "copy").resolve()
+    (copy / "seeds" / "annex").mkdir(parents=True)
+    (copy / "seeds" / "report.txt").touch()
+    (copy / "seeds" / "annex" / "a.md").touch()
+    outside = str(tmp_path.resolve() / "shared" / "notes.txt")
+    manifest = legacy_manifest(
+        "/work/main/seeds/report.txt",
+        "/work/main/seeds/annex/a.md",
+        "/work/main/seeds/gone.txt",  # not in the copy: still the copy's file, missing
+        outside,
+    )
+    assert absolute_paths_folder(manifest, copy) == Path("/work/main")
+    paths = {d: r.path for d, r in documents_of(manifest, copy).items()}
+    assert paths == {
+        "doc-0": str(copy / "seeds" / "report.txt"),
+        "doc-1": str(copy / "seeds" / "annex" / "a.md"),
+        "doc-2": str(copy / "seeds" / "gone.txt"),
+        "doc-3": outside,
+    }
+    # Written since, the same manifest names only files outside its project absolutely.
+    assert absolute_paths_folder({**manifest, "relative_paths": True}, copy) is None
+
+
+def test_no_project_folder_is_inferred_from_files_beside_the_project(tmp_path: Path) -> None:
+    project = (tmp_path / "project").resolve()
+    (project / "reports").mkdir(parents=True)
+    (project / "reports" / "x.pdf").touch()
+    # tmp_path holds the project: its reports/x.pdf is not this project's reports/x.pdf.
+    beside = str(tmp_path.resolve() / "reports" / "x.pdf")
+    assert absolute_paths_folder(legacy_manifest(beside), project) is None
+    assert absolute_paths_folder(legacy_manifest("/elsewhere/y.pdf"), project) is None
+    assert documents_of(legacy_manifest(beside), project)["doc-0"].path == beside
 
 
 def test_the_signature_changes_with_every_save(fake_index: Settings, tmp_path: Path) -> None:

@@ -3,10 +3,13 @@ out of range refused, and variables that are no setting named with the closest s
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
 from rag.settings import Settings, unknown_variable_warnings
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -96,3 +99,11 @@ def test_variables_that_are_no_setting_are_named_with_the_closest_setting() -> N
         "RAG_TOPK is not a setting and is ignored; did you mean RAG_TOP_K?",
         "RAG_ZZZZZZZZ is not a setting and is ignored; the settings are listed in README.md",
     ]
+
+
+def test_every_setting_has_a_row_in_the_readme_settings_tables() -> None:
+    rows = [
+        line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `RAG_")
+    ]
+    named = {name for row in rows for name in re.findall(r"`(RAG_[A-Z_]+)`", row.split(" | ")[0])}
+    assert named == {f"RAG_{name.upper()}" for name in Settings.model_fields}

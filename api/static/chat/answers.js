@@ -8,7 +8,7 @@
   if (parts.answers) return;
 
   const { h, append } = parts.dom;
-  const { ABSTENTION_HEADING, sentence, locateQuote, describeSource } = parts.text;
+  const { ABSTENTION_HEADING, sentence, locateQuote, describeSource, ownSection } = parts.text;
 
   const ABSTENTION_HEADING_CHOSEN = "The chosen report does not answer this";
   const CITATION_MARKER = /\[(\d+)\]/g;
@@ -30,6 +30,8 @@
      onCopy(answer, button). */
   function renderAnswer(answer, scope, context) {
     const viewer = h("section", { class: "passage", id: context.id("passage"), hidden: true });
+    // Where `viewer` stands unless a part's citation opens it below that part.
+    const viewerHome = document.createComment("passage");
     const article = h("article", {
       class: `turn answer${answer.abstained ? " abstained" : ""}`,
       "data-state": "done",
@@ -44,7 +46,12 @@
         "aria-controls": viewer.id,
         "data-key": key,
         "aria-label": label,
-        onclick: () => togglePassage(viewer, toggles, button, source, key, context),
+        onclick: () => {
+          // A citation in a part of an answer of several parts shows its passage below that
+          // part, not below the last one, far from the marker; the rest, in its place.
+          (button.closest(".answer-part") || viewerHome).after(viewer);
+          togglePassage(viewer, toggles, button, source, key, context);
+        },
       });
       toggles.push(button);
       return button;
@@ -66,26 +73,31 @@
         answer.passages.forEach((passage, i) => {
           const button = opener(passage, `p${i}`, null);
           button.className = "source";
-          append(button, [passage.section || passage.doc_title || passage.doc]);
+          append(button, [ownSection(passage) || passage.doc_title || passage.doc]);
           list.appendChild(h("li", {}, button, " ", h("span", { class: "anchor" }, passage.anchor)));
         });
         append(article, [
           h("p", { class: "sources-heading" }, "The closest passages, for reading:"),
           list,
+          viewerHome,
           viewer,
         ]);
       }
     } else {
       const byNumber = new Map(answer.citations.map((c) => [c.n, c]));
-      const text = h("p", { class: "answer-text" });
-      const withMarkers = (answerText) => {
+      // A question of several parts is answered under each part's own question, as
+      // `answer.answer` writes them: the question on a line, its answer below; each part
+      // a paragraph of its own.
+      const answerParts = answer.parts || []; // none in answers stored by older versions
+      const text = h(answerParts.length ? "div" : "p", { class: "answer-text" });
+      const withMarkers = (answerText, into) => {
         answerText.split("\n").forEach((line, i) => {
-          if (i) text.appendChild(document.createTextNode("\n"));
+          if (i) into.appendChild(document.createTextNode("\n"));
           let last = 0;
           for (const match of line.matchAll(CITATION_MARKER)) {
             const citation = byNumber.get(Number(match[1]));
             if (!citation) continue;
-            text.appendChild(document.createTextNode(line.slice(last, match.index)));
+            into.appendChild(document.createTextNode(line.slice(last, match.index)));
             const button = opener(
               citation,
               `c${citation.n}`,
@@ -93,23 +105,21 @@
             );
             button.className = "cite";
             button.textContent = `[${citation.n}]`;
-            text.appendChild(button);
+            into.appendChild(button);
             last = match.index + match[0].length;
           }
-          text.appendChild(document.createTextNode(line.slice(last)));
+          into.appendChild(document.createTextNode(line.slice(last)));
         });
       };
-      // A question of several parts is answered under each part's own question, as
-      // `answer.answer` writes them: the question on a line, its answer below.
-      const answerParts = answer.parts || []; // none in answers stored by older versions
       if (answerParts.length) {
-        answerParts.forEach((part, i) => {
-          if (i) text.appendChild(document.createTextNode("\n\n"));
-          append(text, [h("strong", { class: "part-question" }, part.question), "\n"]);
-          withMarkers(part.answer);
-        });
+        for (const part of answerParts) {
+          const paragraph = h("p", { class: "answer-part" });
+          append(paragraph, [h("strong", { class: "part-question" }, part.question), "\n"]);
+          withMarkers(part.answer, paragraph);
+          text.appendChild(paragraph);
+        }
       } else {
-        withMarkers(answer.answer);
+        withMarkers(answer.answer, text);
       }
       append(article, [text]);
       if (answer.weak_evidence) {
@@ -127,7 +137,7 @@
           h("p", { class: "note" }, "Quoted from the reports, word for word.")
         );
       }
-      article.appendChild(viewer);
+      append(article, [viewerHome, viewer]);
       if (answer.citations.length) {
         // Sources all in one report name it once, above them: its title is often longer
         // than the sections that tell the sources apart.
@@ -183,7 +193,7 @@
   /* Where a passage stands in its document: "Section: …" and "Page N", those it has. */
   function passagePlace(passage) {
     const place = [];
-    if (passage.section) place.push(`Section: ${passage.section}`);
+    if (ownSection(passage)) place.push(`Section: ${passage.section}`);
     if (passage.page !== null && passage.page !== undefined) place.push(`Page ${passage.page}`);
     return place;
   }

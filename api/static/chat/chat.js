@@ -472,6 +472,9 @@
       if (!this.mayTakeFocus()) return;
       if (this.access.shown) this.access.focus();
       else if (this.reader.shown) this.reader.focus();
+      // The page at / is the chat: a reader starts in the question box. The widget's box
+      // takes the focus only when its button opens it, never by itself on an intranet page.
+      else if (this.options.mode === "page") this.composer.focus();
     }
 
     scrollToEnd() {

@@ -54,11 +54,19 @@
     return [origin[at], origin[at + wanted.length - 1] + 1];
   }
 
+  /* The section of a passage or citation, or null when it has none or its section is the
+     document's title (a report whose first heading is its title): said once is enough. */
+  function ownSection(source) {
+    const plain = (text) => (text || "").replace(/\s+/g, " ").trim().toLowerCase();
+    const section = plain(source.section);
+    return section && section !== plain(source.doc_title) ? source.section : null;
+  }
+
   /* A passage's or citation's place: document (unless `withTitle` is false), section, page;
      with none of them, "the opening of the report". */
   function describeSource(source, withTitle = true) {
     const place = withTitle ? [source.doc_title || source.doc] : [];
-    if (source.section) place.push(source.section);
+    if (ownSection(source)) place.push(source.section);
     if (source.page !== null && source.page !== undefined) place.push(`p. ${source.page}`);
     return place.length ? place.join(" — ") : "The opening of the report";
   }
@@ -94,6 +102,7 @@
     characters,
     locateQuote,
     describeSource,
+    ownSection,
     answerWithReferences,
   };
 })(window.GcmRagChat.parts);

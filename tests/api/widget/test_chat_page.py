@@ -87,6 +87,13 @@ def test_only_the_verified_answer_is_shown_never_the_models_draft(
     assert ui.page.get_by_role("log").get_attribute("aria-busy") == "false"
 
 
+def test_the_page_starts_in_the_question_box(page_ui: ChatUi) -> None:
+    page_ui.page.wait_for_function(
+        "() => document.getElementById('chat').shadowRoot.activeElement !== null"
+    )
+    assert page_ui.focused()["tag"] == "textarea"
+
+
 def test_an_answer_shows_its_citations_and_sources(page_ui: ChatUi) -> None:
     answer = page_ui.ask(FAKE_QUESTION)
     (done,) = page_ui.stored_answers()
@@ -117,8 +124,24 @@ def test_each_part_of_a_question_of_several_is_answered_under_its_own_question(
     assert markers == [f"[{citation['n']}]" for citation in done["citations"]]
     assert len(markers) >= 2  # each part cites its own passage
 
+    # The first part's citation shows its passage below that part, above the second.
+    first, second_part = answer.locator(".answer-part").all()
+    first.locator("button.cite").first.click()
+    passage = answer.locator("section.passage")
+    passage.wait_for()
+    assert passage.evaluate("(e) => e.previousElementSibling.classList.contains('answer-part')")
+    first_box, passage_box = first.bounding_box(), passage.bounding_box()
+    second_box = second_part.bounding_box()
+    assert first_box and passage_box and second_box
+    assert first_box["y"] + first_box["height"] <= passage_box["y"]
+    assert passage_box["y"] + passage_box["height"] <= second_box["y"]
+    # A source in the list shows it below the answer, as for an answer of one part.
+    answer.locator("button.source").first.click()
+    assert passage.evaluate("(e) => e.previousElementSibling.classList.contains('answer-text')")
 
-# Draws `answer` as the chat does and returns the texts of its part headings and the text.
+
+# Draws `answer` as the chat does and returns the texts of its part headings and its text,
+# a paragraph a part.
 RENDER_ANSWER = """(answer) => {
     const context = {
         id: (name) => `test-${name}`,
@@ -129,7 +152,9 @@ RENDER_ANSWER = """(answer) => {
     const article = GcmRagChat.parts.answers.renderAnswer(answer, null, context);
     return [
         [...article.querySelectorAll(".part-question")].map((e) => e.textContent),
-        article.querySelector(".answer-text").textContent,
+        [...article.querySelectorAll(".answer-text, .answer-part")]
+            .filter((e) => !e.querySelector(".answer-part"))
+            .map((e) => e.textContent),
     ];
 }"""
 CITATION = {
@@ -160,7 +185,7 @@ def _answer(text: str, parts: list) -> dict:  # type: ignore[type-arg]
 def test_part_headings_come_from_the_parts_never_from_a_line_that_asks(page_ui: ChatUi) -> None:
     # A quoted line that asks, with text below it, is no part's question.
     text = "Italy did [1]. The report asks:\nWhy regularise?\nIt answers below [1]."
-    assert page_ui.page.evaluate(RENDER_ANSWER, _answer(text, [])) == [[], text]
+    assert page_ui.page.evaluate(RENDER_ANSWER, _answer(text, [])) == [[], [text]]
     parts = [
         {
             "question": "Which states regularised migrants",  # headed as sent, no "?" needed
@@ -180,7 +205,7 @@ def test_part_headings_come_from_the_parts_never_from_a_line_that_asks(page_ui: 
     joined = "\n\n".join(f"{part['question']}\n{part['answer']}" for part in parts)
     assert page_ui.page.evaluate(RENDER_ANSWER, _answer(joined, parts)) == [
         ["Which states regularised migrants", "Who chaired the meeting?"],
-        joined,
+        [f"{part['question']}\n{part['answer']}" for part in parts],
     ]
 
 
@@ -426,3 +451,43 @@ def test_markup_in_a_passage_is_shown_as_text_and_runs_nothing(page_ui: ChatUi) 
     assert injected == 0
     page_ui.page.wait_for_timeout(300)  # time for a broken image's onerror, had one been made
     assert page_ui.dialogs == []
+
+
+# Draws `answer` as the chat does, opens citation [1], and returns the source list's texts,
+# the open passage's place line and the briefing-note text.
+RENDER_SOURCES = """(answer) => {
+    const context = {
+        id: (name) => `test-${name}`,
+        passageHref: () => "#",
+        onOpenPassage: () => {},
+        onCopy: () => {},
+    };
+    const article = GcmRagChat.parts.answers.renderAnswer(answer, null, context);
+    document.body.appendChild(article);
+    article.querySelector("button.cite").click();
+    const texts = (selector) => [...article.querySelectorAll(selector)].map((e) => e.textContent);
+    const references = GcmRagChat.parts.text.answerWithReferences(answer);
+    article.remove();
+    return [texts("button.source"), texts("section.passage .meta"), references];
+}"""
+
+
+def test_a_source_whose_section_is_its_title_or_none_names_the_title_once(
+    page_ui: ChatUi,
+) -> None:
+    latveria = "Latveria National Report on Migration 2022"
+    cafe = "Café report of Graustark"
+    citations = [
+        {**CITATION, "n": 1, "anchor": "latveria#p1", "doc_title": latveria, "section": latveria},
+        {**CITATION, "n": 2, "anchor": "cafe#p1", "doc_title": cafe, "section": None},
+        {**CITATION, "n": 3, "anchor": "cafe#p2", "doc_title": cafe, "section": "Visas"},
+    ]
+    answer = {**_answer("Italy did [1] [2] [3].", []), "citations": citations}
+    sources, place, references = page_ui.page.evaluate(RENDER_SOURCES, answer)
+    assert sources == [latveria, cafe, f"{cafe} — Visas"]
+    assert place == ["latveria#p1"]  # no "Section: …" repeating the title above it
+    assert references.splitlines()[-6::2] == [
+        f"[1] {latveria}, latveria#p1",
+        f"[2] {cafe}, cafe#p1",
+        f"[3] {cafe} — Visas, cafe#p2",
+    ]

@@ -56,7 +56,8 @@ def test_keyboard_only_open_ask_read_a_citation_and_close(
     url = host_pages.add("keyboard.html", HOST_CONTENT + HOST_BUTTON + embed_tag(fake_server.url))
     ui.page.goto(url)
     launcher = ui.page.get_by_role("button", name="Ask the reports")
-    launcher.wait_for()
+    launcher.wait_for()  # shown once the chat is on screen: it has not taken the focus
+    assert ui.focused()["tag"] == "body"  # unlike the page at /, which starts in its box
     focused = tab_to(ui, "launcher")
     assert focused["outline"] == "solid 3px"  # focus is visible
 
@@ -219,6 +220,7 @@ def test_the_reopened_panel_shows_the_latest_answer_after_a_reload(
     ui.page.reload()  # the panel was open: it opens again, with the conversation
     ui.answers().nth(2).wait_for()
     ui.page.wait_for_timeout(300)  # time for the styles, and any scrolling, to settle
+    assert ui.focused()["tag"] == "body"  # reopened by itself: the page keeps the focus
     shown = inside(
         ui,
         ".log",
