@@ -12,13 +12,13 @@ document the JSON; answers are the pipeline's own `Answer.to_dict()`, the same o
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from pydantic_core import PydanticCustomError
 
 from rag.settings import MAX_QUESTION_CHARS
+from rag.text import CONTROL_CHARACTER
 
 # The same bound as RAG_TOP_K.
 MAX_K = 50
@@ -34,12 +34,6 @@ def require_words(text: str) -> str:
             "whitespace_only", "the question must contain words, not only whitespace"
         )
     return text
-
-
-# Control characters no question typed or pasted holds (NUL, escape, backspace…): they come
-# from a client's bug or a probe, and would be echoed back into answers and the audit log.
-# Tab and line breaks (LF, and the CR of Windows line ends) are text.
-CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def refuse_control_characters(text: str) -> str:

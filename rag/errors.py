@@ -21,7 +21,7 @@ class IndexMismatchError(RagError):
 
 
 class InvalidQuestionError(RagError):
-    """The question is empty, too long or not UTF-8 text."""
+    """The question is empty, too long, not UTF-8 text or holds a control character."""
 
 
 class ModelLoadError(RagError):

@@ -48,7 +48,7 @@ from rag.questions import (
 )
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
-from rag.text import content_terms
+from rag.text import CONTROL_CHARACTER, content_terms
 from rag.types import Answer, Evidence, Hit
 
 ABSTENTION_TEXT = "The indexed reports do not answer this question."
@@ -119,7 +119,8 @@ def rests_on_best_evidence(
 
 
 def validate_question(question: str) -> str:
-    """The question stripped, or `InvalidQuestionError` when empty, too long or not UTF-8.
+    """The question stripped, or `InvalidQuestionError` when empty, too long, not UTF-8 or
+    holding a control character.
 
     Bytes on a command line that are not UTF-8 arrive as lone surrogates (as does a JSON
     "\\udcff" escape), which the tokenizers reject with a TypeError deep inside the pipeline."""
@@ -132,6 +133,13 @@ def validate_question(question: str) -> str:
             "the question is not UTF-8 text",
             "type or pass it as UTF-8 (check the encoding of the terminal or script)",
         ) from None
+    control = CONTROL_CHARACTER.search(question)
+    if control:
+        raise InvalidQuestionError(
+            f"the question holds a control character (U+{ord(control.group()):04X} at "
+            f"character {control.start() + 1}), which no question contains",
+            "remove it (tabs and line breaks may stay)",
+        )
     if len(question) > MAX_QUESTION_CHARS:
         raise InvalidQuestionError(
             f"the question is {len(question)} characters long",

@@ -96,10 +96,23 @@ def test_model_text_that_fails_verification_falls_back_to_quotes(fake_index: Set
     assert answer.citations and all(c.quote in c.text for c in answer.citations)
 
 
-@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 2001, "\udcff\udcfe what"])
+@pytest.mark.parametrize(
+    "question", ["", "   \n\t", "x" * 2001, "\udcff\udcfe what", "Which states\x00 regularised?"]
+)
 def test_invalid_questions_are_refused(fake_index: Settings, question: str) -> None:
     with pytest.raises(InvalidQuestionError):
         build_pipeline(fake_index).ask(question)
+
+
+def test_a_control_character_is_named_with_its_place(fake_index: Settings) -> None:
+    with pytest.raises(InvalidQuestionError) as refused:
+        build_pipeline(fake_index).ask("When was\x1b[31m the GCM adopted?")
+    assert str(refused.value) == (
+        "the question holds a control character (U+001B at character 9), "
+        "which no question contains; remove it (tabs and line breaks may stay)"
+    )
+    # Tabs and line breaks are text.
+    assert not build_pipeline(fake_index).ask("When was the GCM\r\n\tadopted?").abstained
 
 
 def test_abstention_names_a_missing_name(fake_index: Settings) -> None:
