@@ -458,3 +458,22 @@ def counts_what_is_asked(
     vectors = embedder.embed([" ".join(profile.counted), *profile.counted, *found])
     asked, written = vectors[: len(profile.counted) + 1], vectors[len(profile.counted) + 1 :]
     return float(np.max(asked @ written.T)) >= COUNTED_SIMILARITY
+
+
+def counts_the_counted_thing(profile: QuestionProfile, sentence: str, embedder: Embedder) -> bool:
+    """Whether `sentence` counts the thing a how-many question counts, not only something
+    described like it: a word written after one of its counts (`words_counted`) is a form of
+    the last counted word, the head of the counted phrase in English ("seasonal work
+    permits" → "permits"), or close to it in meaning (`COUNTED_SIMILARITY`). "15,000 seasonal
+    workers" shares "seasonal" with "seasonal work permits" and counts people, not permits.
+    Any sentence does for a question that counts nothing."""
+    if not profile.counted:
+        return True
+    found = list(dict.fromkeys(words_counted(sentence, profile.question)))
+    if not found:
+        return False
+    head = profile.counted[-1]
+    if any(_same_word(stem(head.lower()), stem(word.lower())) for word in found):
+        return True
+    vectors = embedder.embed([head, *found])
+    return float(np.max(vectors[1:] @ vectors[0])) >= COUNTED_SIMILARITY
