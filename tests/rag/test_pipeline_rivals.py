@@ -1,5 +1,6 @@
 """Several reports, from the session-11 audit: another report's figure is quoted as a rival
-only when it is about what the question names and counts what it counts."""
+only when it is about what the question names and counts what it counts; a which-reports
+listing needs the subject, not its topic."""
 
 from __future__ import annotations
 
@@ -72,3 +73,16 @@ def test_a_rival_count_counts_what_the_question_counts(fake_settings: Settings) 
         ("network", other),
     ]
     assert "The reports differ." in answer.answer
+
+
+def test_which_reports_lists_the_subject_not_its_topic(fake_settings: Settings) -> None:
+    children = "Zembla does not detain children for migration purposes."
+    alternatives = "Latveria introduced alternatives to immigration detention in 2020."
+    write_report(fake_settings, "zembla", "Zembla Review 2021", children)
+    write_report(fake_settings, "latveria", "Latveria Report 2022", alternatives)
+    ingest_seeds(fake_settings)
+    answer = build_pipeline(fake_settings).ask("Which reports mention detention of children?")
+    cited = {citation.doc: citation.quote for citation in answer.citations}
+    # "detain" is the verb of "detention"; detention alone is not detention of children.
+    assert cited.get("zembla") == children
+    assert "latveria" not in cited
