@@ -11,10 +11,10 @@ falls back to the best evidence sentences themselves, quoted and cited.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
-from rag.mentions import COUNT_WORDS, has_answer_kind, missing_names
+from rag.mentions import COUNT_WORDS, has_answer_kind, missing_names, name_phrases
 from rag.questions import DATE, NUMBER, PLACES, YEAR, QuestionProfile, names_in
 from rag.text import (
     STOPWORDS,
@@ -226,6 +226,7 @@ def with_rival_figure(
     evidence: Sequence[Evidence],
     profile: QuestionProfile,
     about: Sequence[str] = (),
+    counts_asked: Callable[[str], bool] | None = None,
 ) -> VerifiedAnswer:
     """`verified`, with more quotes when other reports give different figures.
 
@@ -233,10 +234,13 @@ def with_rival_figure(
     says: asked the same thing in other words, the assistant would quote the other figure.
     Each evidence sentence of a document the answer does not cite that holds a number (or
     date) of its own, is nearly as relevant as the best one and, for a number, is written
-    with a word the answer's figure is written with, is quoted and cited too, one per
+    with a word the answer's figure is written with, names what the question names and the
+    answer's passage names (in its passage, heading or title), is quoted and cited too, one per
     document, after "The reports differ." and each under its document's title, so the
     official sees every figure and its source. `about`: see
-    `rag.mentions.names_of_some_documents`."""
+    `rag.mentions.names_of_some_documents`. `counts_asked`: whether a sentence counts what
+    a how-many question counts (`rag.evidence.counts_the_counted_thing`); a rival count must.
+    """
     if profile.expects not in (NUMBER, DATE) or not evidence or not verified.citations:
         return verified
     cited_documents = {citation.doc for citation in verified.citations}
@@ -254,6 +258,12 @@ def with_rival_figure(
     # "… and Ruritania contributed EUR 400,000").
     first = verified.citations[0]
     named = [name for name in about if not missing_names([name], [first.doc_title])]
+    # The question's names that the answer's quote, passage, heading or title mention: a
+    # rival is about them too, wherever its report names them. Two reports titled "National
+    # Migration Report" may be about two states; Kurland's 1,450 visas are no rival to
+    # Elbonia's 900 when nothing around them names Elbonia.
+    asked = name_phrases(profile.names, profile.question)
+    answer_names = [name for name in asked if not missing_names([name], [_labelled(first)])]
     # The answer's figure: the first in its first quote that is not a year.
     answer_figure = next((f for f in _FIGURE.findall(first.quote) if not YEAR.fullmatch(f)), None)
     least = RIVAL_RELEVANCE * evidence[0].relevance
@@ -266,7 +276,9 @@ def with_rival_figure(
             and not _figures(item.sentence) <= figures
             and answer_figure not in _figures(item.sentence)
             and not missing_names(named, [f"{item.passage.doc_title} {item.sentence}"])
+            and not missing_names(answer_names, [item.passage.labelled(item.passage.text)])
             and (profile.expects == DATE or cited_context & _figure_context(item.sentence))
+            and (counts_asked is None or counts_asked(item.sentence))
         ):
             rivals.append(item)
             cited_documents.add(item.passage.doc_id)
@@ -274,6 +286,12 @@ def with_rival_figure(
     if not rivals or len({citation.doc for citation in verified.citations}) > 1:
         return verified
     return _with_titled_quotes(verified, rivals, lead="The reports differ. ")
+
+
+def _labelled(citation: Citation) -> str:
+    """The cited passage after its document's title and section heading (as
+    `Passage.labelled` reads a passage)."""
+    return f"{citation.doc_title} {citation.section or ''} {citation.text}"
 
 
 def _figures(sentence: str) -> set[str]:

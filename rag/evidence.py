@@ -200,10 +200,12 @@ def documents_answering(
     its words weighted by rarity (the same share of the most any of them holds): a report
     that mentions a health firewall in passing ranks well below the one about it, yet
     mentions it. With `mentioning` (a question asking which reports mention something), its
-    passage must also hold at least `MIN_SUBJECT_COVERAGE` of the subject (or its sentence
-    be `SUBJECT_SIMILARITY` close to it in meaning, for a subject worded otherwise), so that
-    asked which reports mention cryptocurrency remittances, the reports that speak of
-    remittances only are not listed, and its passage, heading or title must name what the question
+    passage must also hold at least `MIN_SUBJECT_COVERAGE` of the subject and two of its
+    words, if it has two (or its sentence be `SUBJECT_SIMILARITY` close to it in meaning, for
+    a subject worded otherwise), so that asked which reports mention cryptocurrency
+    remittances, the reports that speak of remittances only are not listed, nor, for
+    detention of children, a report on immigration detention that never names children; and
+    its passage, heading or title must name what the question
     names: asked which reports mention the Global Compact on Refugees, a report on the
     Global Compact for Migration holds most of the subject's words, but not the name."""
     if not evidence:
@@ -224,17 +226,22 @@ def documents_answering(
             [_asked_about(question) or question, *(item.sentence for item in evidence)]
         )
         similarity = [float(value) for value in vectors[1:] @ vectors[0]]
+    # How many of the subject's words each passage holds: one word of two tells the topic
+    # ("immigration detention"), not the subject ("detention of children").
+    terms_held = [
+        len(set(wanted) & set(lexical_terms(item.passage.headed_text))) for item in evidence
+    ]
     least_relevance = DOCUMENT_SHARE * evidence[0].relevance
     least_coverage = DOCUMENT_SHARE * max(coverage)
     return [
         item
-        for item, covered, passage_covered, similar in zip(
-            evidence, coverage, in_passage, similarity, strict=True
+        for item, covered, passage_covered, similar, held in zip(
+            evidence, coverage, in_passage, similarity, terms_held, strict=True
         )
         if (item.relevance >= least_relevance or (covered > 0 and covered >= least_coverage))
         and (
             not mentioning
-            or passage_covered >= MIN_SUBJECT_COVERAGE
+            or (passage_covered >= MIN_SUBJECT_COVERAGE and held >= min(2, len(set(wanted))))
             or similar >= SUBJECT_SIMILARITY
         )
         and not _misses_names(named, joined, item.passage.labelled(item.passage.text))
@@ -478,3 +485,22 @@ def counts_what_is_asked(
     vectors = embedder.embed([" ".join(profile.counted), *profile.counted, *found])
     asked, written = vectors[: len(profile.counted) + 1], vectors[len(profile.counted) + 1 :]
     return float(np.max(asked @ written.T)) >= COUNTED_SIMILARITY
+
+
+def counts_the_counted_thing(profile: QuestionProfile, sentence: str, embedder: Embedder) -> bool:
+    """Whether `sentence` counts the thing a how-many question counts, not only something
+    described like it: a word written after one of its counts (`words_counted`) is a form of
+    the last counted word, the head of the counted phrase in English ("seasonal work
+    permits" → "permits"), or close to it in meaning (`COUNTED_SIMILARITY`). "15,000 seasonal
+    workers" shares "seasonal" with "seasonal work permits" and counts people, not permits.
+    Any sentence does for a question that counts nothing."""
+    if not profile.counted:
+        return True
+    found = list(dict.fromkeys(words_counted(sentence, profile.question)))
+    if not found:
+        return False
+    head = profile.counted[-1]
+    if any(_same_word(stem(head.lower()), stem(word.lower())) for word in found):
+        return True
+    vectors = embedder.embed([head, *found])
+    return float(np.max(vectors[1:] @ vectors[0])) >= COUNTED_SIMILARITY

@@ -10,6 +10,12 @@ added to one edition lowers nothing, since the share is of the shorter one. Dist
 on the same topics share set phrases only ("the Global Compact for Safe, Orderly and
 Regular Migration").
 
+Two reports written to one template (a ministry's "National Migration Report" for each of two
+states) share most shingles too, but not their figures: one state granted 900 visas, the
+other 1,450. An edition keeps most of its figures, so a pair is flagged only when the other
+document also holds the shorter one's figures, in the same share; a document without figures
+(years aside, which reports of one period share) is judged by its shingles alone.
+
 Deterministic and cheap: shingles are hashed to 64-bit integers with numpy, and only the
 shingles that several documents hold are counted, pair by pair.
 """
@@ -17,12 +23,14 @@ shingles that several documents hold are counted, pair by pair.
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from rag.questions import YEAR
 from rag.text import PARAGRAPH_BREAK, words
 
 # Words per shingle. Measured on the six reports of eval/multidoc's index (the seed and the
@@ -40,6 +48,8 @@ NEAR_DUPLICATE_SHARE = 0.5
 # Odd 64-bit multiplier of the polynomial hash that combines a shingle's word ids (the
 # golden-ratio constant); arithmetic wraps around modulo 2**64.
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+# A figure as written: "900", "1,450", "5.9".
+_FIGURE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*")
 
 
 @dataclass(frozen=True)
@@ -69,12 +79,16 @@ def find_near_duplicates(
     shingles = [_shingles(texts_by_document[doc_id], vocabulary) for doc_id in doc_ids]
     shared = _shared_counts(shingles)
     found = []
+    figures = [_figures(texts_by_document[doc_id]) for doc_id in doc_ids]
     for (first, second), count in shared.items():
         sizes = (len(shingles[first]), len(shingles[second]))
         share = round(count / min(sizes), 3)
         if share < threshold:
             continue
         shorter, other = (first, second) if sizes[0] <= sizes[1] else (second, first)
+        own = figures[shorter]
+        if own and len(own & figures[other]) < threshold * len(own):
+            continue
         found.append(NearDuplicate(doc_ids[shorter], doc_ids[other], share))
     return sorted(found, key=lambda pair: (-pair.shared, pair.shorter, pair.other))
 
@@ -87,6 +101,13 @@ def near_duplicates_of(pairs: Iterable[NearDuplicate]) -> dict[str, tuple[tuple[
         partners.setdefault(pair.shorter, []).append((pair.other, pair.shared))
         partners.setdefault(pair.other, []).append((pair.shorter, pair.shared))
     return {doc_id: tuple(sorted(found)) for doc_id, found in partners.items()}
+
+
+def _figures(texts: Iterable[str]) -> set[str]:
+    """The numbers written in `texts` ("900", "1,450", "5.9"), years left out."""
+    return {
+        figure for text in texts for figure in _FIGURE.findall(text) if not YEAR.fullmatch(figure)
+    }
 
 
 def _shingles(texts: Iterable[str], vocabulary: dict[str, int]) -> np.ndarray:

@@ -29,6 +29,7 @@ from rag.embedding import Embedder
 from rag.errors import InvalidQuestionError
 from rag.evidence import (
     abstention_reason,
+    counts_the_counted_thing,
     documents_answering,
     select_evidence,
     unmentioned,
@@ -360,7 +361,15 @@ class Pipeline:
             # Each report's best sentence too: a third report's figure may rank below the
             # few sentences the model was given.
             best_of_each = self._best_of_each_document(profile, hits)
-            verified = with_rival_figure(verified, [*evidence, *best_of_each], profile, about)
+            verified = with_rival_figure(
+                verified,
+                [*evidence, *best_of_each],
+                profile,
+                about,
+                counts_asked=lambda sentence: counts_the_counted_thing(
+                    profile, sentence, self.retriever.embedder
+                ),
+            )
         if across_documents:
             verified = self._with_other_documents(profile, hits, verified, about)
         weak = evidence[0].match < self.config.weak_evidence_match

@@ -131,12 +131,20 @@ def words(text: str) -> list[str]:
 # -ise/-ize verbs keep their "is" so that the verb family stays apart from its root
 # ("regularised", "regularisation" → "regularis"; "regular" stays "regular").
 _VERB_SUFFIXES = ("isations", "izations", "isation", "ization", "ising", "izing", "ised", "ized")
+# The nouns in -tention of verbs in -tain ("detain" → "detention", "retain" → "retention",
+# "abstain" → "abstention"); the other -tention nouns are of -tend verbs ("attention",
+# "intention", "contention") and stay apart from "attain" and "contain".
+_TAIN_NOUN = re.compile(r"(de|re|abs)tentions?")
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "es", "ed", "s")
 
 
 def stem(word: str) -> str:
     """A light suffix stripper: 'regularised' matches 'regularisation', 'migrants'
-    matches 'migrant'; British and American -ise/-ize spellings meet."""
+    matches 'migrant'; British and American -ise/-ize spellings meet; 'detention' matches
+    'detained' (`_TAIN_NOUN`)."""
+    tain_noun = _TAIN_NOUN.fullmatch(word)
+    if tain_noun:
+        return f"{tain_noun.group(1)}tain"
     for suffix in _VERB_SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)] + "is"

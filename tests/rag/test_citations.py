@@ -351,8 +351,43 @@ def test_a_rival_figure_speaks_of_what_the_answer_names_and_differs_from_it() ->
     other = sentence("net", "Network", "Ruritania gave EUR 450,000 to the Fund.", 0.7)
     rival = with_rival_figure(verified, [ours, other], how_much, about)
     assert [c.doc for c in rival.citations] == ["rur", "net"]
-    # Without the names, Grand Fenwick's figure passes for a rival.
-    assert [c.doc for c in with_rival_figure(verified, [ours, fenwick], how_much).citations] == [
+    # Without `about`, the question's own names still rule Grand Fenwick's figure out: the
+    # answer's passage names Ruritania, and nothing around Grand Fenwick's does.
+    assert with_rival_figure(verified, [ours, fenwick], how_much) == verified
+    # Asked of no state, Grand Fenwick's figure passes for a rival.
+    how_much_all = profile_question("How much was given to the Fund?")
+    rival = with_rival_figure(verified, [ours, fenwick], how_much_all)
+    assert [c.doc for c in rival.citations] == ["rur", "gf"]
+    # A rival names the state in its passage, heading or title, not only in its sentence.
+    heading = "Ruritania's partners"
+    titled = replace(fenwick, passage=replace(fenwick.passage, section=heading))
+    assert [c.doc for c in with_rival_figure(verified, [ours, titled], how_much).citations] == [
         "rur",
         "gf",
     ]
+
+
+def test_a_rival_count_counts_what_the_question_counts() -> None:
+    def sentence(doc: str, text: str, relevance: float) -> Evidence:
+        return Evidence(
+            Passage(f"{doc}#p1", doc, doc.title(), None, text, 0, len(text), "h"),
+            text,
+            relevance,
+            relevance,
+        )
+
+    ours = sentence("zembla", "Zembla issued 13,900 seasonal work permits in 2020.", 0.8)
+    workers = sentence("latveria", "Zembla sent 15,000 seasonal workers in 2020.", 0.7)
+    how_many = profile_question("How many seasonal work permits did Zembla issue in 2020?")
+    verified = extractive_answer([ours])
+    assert [c.doc for c in with_rival_figure(verified, [ours, workers], how_many).citations] == [
+        "zembla",
+        "latveria",
+    ]
+
+    def counts_permits(text: str) -> bool:
+        return "permits" in text
+
+    assert with_rival_figure(verified, [ours, workers], how_many, counts_asked=counts_permits) == (
+        verified
+    )

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rag.evidence import documents_answering, headings_last, with_continuation
+from rag.evidence import (
+    counts_the_counted_thing,
+    documents_answering,
+    headings_last,
+    with_continuation,
+)
 from rag.factory import build_embedder, load_configured_index
+from rag.questions import profile_question
 from rag.retrieval import Retriever
 from rag.settings import Settings
 from rag.text import split_sentences
@@ -114,3 +120,21 @@ def test_a_heading_follows_every_sentence_unless_it_states_the_reference_asked_a
         sentence,
         heading,
     ]
+
+
+def test_a_count_of_the_counted_thing_counts_its_head_noun(fake_index: Settings) -> None:
+    embedder = build_embedder(fake_index)
+    permits = profile_question("How many seasonal work permits did Zembla issue in 2020?")
+    assert counts_the_counted_thing(
+        permits, "Zembla issued 13,900 seasonal work permits.", embedder
+    )
+    assert counts_the_counted_thing(permits, "It issued 900 permits for seasonal work.", embedder)
+    # "seasonal" describes both; the phrase's last word says what is counted.
+    assert not counts_the_counted_thing(
+        permits, "In 2020, 15,000 Zemblan seasonal workers were employed abroad.", embedder
+    )
+    assert not counts_the_counted_thing(permits, "Seasonal work permits were issued.", embedder)
+    # A question that counts nothing asks nothing of the sentence.
+    assert counts_the_counted_thing(
+        profile_question("When did Zembla issue seasonal work permits?"), "No count.", embedder
+    )

@@ -130,3 +130,28 @@ def test_the_measured_corpus_is_told_apart_and_its_editions_are_not() -> None:
         frozenset((doc_id, f"{doc_id}-revised")) for doc_id in reports
     }
     assert min(pair.shared for pair in pairs) > 0.85
+
+
+def test_reports_of_one_template_with_their_own_figures_are_told_apart() -> None:
+    template = (
+        "National Migration Report\n\n"
+        "This is a fictional document written for a test, by the State of {state}.\n\n"
+        "{state} granted {visas} humanitarian visas in 2021 and {permits} work permits in 2022."
+    )
+    elbonia = template.format(state="Elbonia", visas="900", permits="4,100")
+    kurland = template.format(state="Kurland", visas="1,450", permits="3,800")
+    # Their shingles alone would make one report of them.
+    shared = find_near_duplicates({"elbonia": [elbonia], "kurland": [kurland]}, threshold=0.0)
+    assert shared[0].shared >= NEAR_DUPLICATE_SHARE
+    assert find_near_duplicates({"elbonia": [elbonia], "kurland": [kurland]}) == []
+    # An edition keeps its figures, or half of them; years are no report's own figures.
+    revised = elbonia.replace("2021", "2020")
+    assert find_near_duplicates({"a": [elbonia], "b": [revised]}) == [
+        NearDuplicate("a", "b", 0.762)
+    ]
+    one_changed = elbonia.replace("4,100", "4,150")
+    assert [pair.shorter for pair in find_near_duplicates({"a": [elbonia], "b": [one_changed]})]
+    # Without figures, the shingles decide.
+    assert find_near_duplicates({"a": [TEN_WORDS], "b": [f"{TEN_WORDS} eleven"]}) == [
+        NearDuplicate("a", "b", 1.0)
+    ]

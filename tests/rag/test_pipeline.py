@@ -170,7 +170,7 @@ def test_a_rival_figure_in_another_report_is_quoted_beside_the_answer(
 ) -> None:
     rival = "A total of 31 UNECE Member States and 17 stakeholders submitted reports."
     (fake_settings.seeds_dir / "ministry-brief.md").write_text(
-        f"# Ministry brief\n\n{rival}\n", encoding="utf-8"
+        f"# Ministry brief on the Network\n\n{rival}\n", encoding="utf-8"
     )
     ingest_seeds(fake_settings)
     answer = build_pipeline(fake_settings).ask(

@@ -68,10 +68,10 @@ def test_abstains_when_the_chosen_document_does_not_answer(fake_settings: Settin
 
 def test_no_rival_figure_from_a_document_not_chosen(fake_settings: Settings) -> None:
     rival = "A total of 31 UNECE Member States and 17 stakeholders submitted reports."
-    add_reports(fake_settings, ministry_brief=rival)
+    add_reports(fake_settings, network_brief=rival)
     pipeline = build_pipeline(fake_settings)
     question = "How many UNECE Member States submitted reports to the Network?"
-    assert [c.doc for c in pipeline.ask(question).citations] == [SEED, "ministry-brief"]
+    assert [c.doc for c in pipeline.ask(question).citations] == [SEED, "network-brief"]
 
     answer = pipeline.ask(question, documents=[SEED])
     assert [c.doc for c in answer.citations] == [SEED]
