@@ -145,10 +145,18 @@ def _shows_verb(words: Sequence[str]) -> bool:
     return _AUXILIARY_WORD.fullmatch(first) is not None or _first_verb(words, after=1) is not None
 
 
+# A question word or auxiliary among the first words: "When was…", "In which city…", "For
+# how long…"; "Compare the approaches…" and "List the objectives…" ask as requests.
+_ASKS = re.compile(rf"^(?:\S+\s+){{0,2}}(?:{_QUESTION_WORD}|{_AUXILIARY})\b", re.IGNORECASE)
+
+
 def _as_question(part: str) -> str:
-    """A part with a capital first letter and one question mark at the end."""
-    part = part.strip().rstrip(" ,;?")
-    return f"{part[:1].upper()}{part[1:]}?"
+    """A part with a capital first letter, ending as it asks: a question mark after a
+    question ("When was the GCM adopted?"), a full stop after a request ("Compare the
+    approaches of Italy and Portugal.")."""
+    part = part.strip().rstrip(" ,;?.")
+    ending = "?" if _ASKS.match(part) else "."
+    return f"{part[:1].upper()}{part[1:]}{ending}"
 
 
 # The answer's mode, by how much model work the parts' answers involve.

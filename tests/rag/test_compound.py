@@ -30,6 +30,19 @@ DENMARK = "What did Denmark report about family reunification?"
             "When was the GCM adopted? Does the report mention Frontex?",
             ("When was the GCM adopted?", "Does the report mention Frontex?"),
         ),
+        # A request stays a request: no question mark after "Compare…".
+        (
+            "Compare the approaches of Italy and Portugal to regularisation, and what did "
+            "Sweden report?",
+            (
+                "Compare the approaches of Italy and Portugal to regularisation.",
+                "What did Sweden report?",
+            ),
+        ),
+        (
+            "In which city was the GCM adopted, and how many Member States submitted reports?",
+            ("In which city was the GCM adopted?", "How many Member States submitted reports?"),
+        ),
         (
             "Which states cited police training with IOM, when did GRETA first visit Turkey, "
             "and what did Belgium introduce in 2019?",

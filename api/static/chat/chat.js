@@ -105,6 +105,12 @@
         h(
           "p",
           {},
+          "Each question is answered on its own, without the ones before it: name what you " +
+            "ask about (\u201cWhat did Germany report?\u201d, not \u201cAnd Germany?\u201d)."
+        ),
+        h(
+          "p",
+          {},
           "For example: ",
           h(
             "button",

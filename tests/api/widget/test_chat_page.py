@@ -401,6 +401,8 @@ def test_the_conversation_survives_a_reload_until_new_conversation(page_ui: Chat
     page_ui.page.get_by_role("button", name="New conversation").click()
     assert page_ui.page.locator(".turn").count() == 0
     assert page_ui.page.locator(".intro").is_visible()
+    # The chat keeps no memory of earlier questions, and says so before the first.
+    assert "answered on its own" in page_ui.page.locator(".intro").inner_text()
     assert page_ui.focused()["tag"] == "textarea"
     page_ui.page.reload()
     page_ui.page.locator(".intro").wait_for()
