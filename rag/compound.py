@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from rag.citations import CITATION_MARKER
 from rag.types import Answer, AnswerPart, Citation, Hit
 
-# More parts than this are asked whole: each part costs a generation.
+# Parts answered at most: each costs a generation. Those after are refused, saying so.
 MAX_PARTS = 3
 # "…and why?" or "Which states and when?" is one question with a short tail, not two.
 MIN_PART_WORDS = 3
@@ -44,16 +44,22 @@ _PART_AFTER_AND = re.compile(
 _PART_AFTER_COMMA = re.compile(
     rf",\s+(?=(?:what|when|where|why|how)\b(?!\s+{_CLAUSE_OPENING}\b))", re.IGNORECASE
 )
-_PART_AFTER_QUESTION_MARK = re.compile(
-    rf"(?<=\?)\s+(?=(?:{_QUESTION_WORD}|{_AUXILIARY})\b)", re.IGNORECASE
-)
+# After a question mark, any sentence is a part: a question or a request ("When was the GCM
+# adopted? Compare the approaches of Spain and Sweden.").
+_PART_AFTER_QUESTION_MARK = re.compile(rf"(?<=\?)\s+(?=(?i:{_QUESTION_WORD}|{_AUXILIARY})\b|[A-Z])")
 # The question phrases that coordinate with a predicate shared: "How many stakeholders and
 # how many states submitted reports?", "Which states and which agencies reported detention?"
 _PHRASE_OPENING = re.compile(r"\s*(how\s+many|how\s+much|which|what)\s+", re.IGNORECASE)
 # A word that shows a verb, without a tagger: an auxiliary, or a lower-case past form
-# ("submitted", "regularised"); "United Nations" is a name.
+# ("submitted", "regularised", and the irregular ones a report's questions use: "gave",
+# "took part"); "United Nations" is a name.
 _AUXILIARY_WORD = re.compile(_AUXILIARY)
-_VERB_FORM = re.compile(rf"{_AUXILIARY}|[a-z]{{2,}}ed")
+_IRREGULAR_PAST = (
+    r"(?:began|brought|built|came|chose|drew|fell|felt|found|gave|got|grew|held|kept|knew|"
+    r"led|left|lost|made|meant|met|paid|put|ran|rose|said|sat|saw|sent|set|sought|spent|"
+    r"spoke|stood|struck|took|taught|thought|told|understood|undertook|went|won|wrote)"
+)
+_VERB_FORM = re.compile(rf"{_AUXILIARY}|[a-z]{{2,}}ed|{_IRREGULAR_PAST}")
 # A question phrase of more words than this ("How many civil society organisations") may
 # hold its own verb in the present tense ("Which states regularise migrants"): where its
 # phrase ends cannot be told, so the question is kept whole.
@@ -67,14 +73,15 @@ _REFERS_BACK = re.compile(
 
 def split_question(question: str) -> tuple[str, ...]:
     """The parts of `question`, each written as a question of its own, or `(question,)`
-    when it has one part (or more than `MAX_PARTS`, or parts that cannot stand alone)."""
+    when it has one part (or parts that cannot stand alone). There may be more than
+    `MAX_PARTS`: the caller answers that many (`unanswered_part`)."""
     parts: list[str] = []
     for sentence in _PART_AFTER_QUESTION_MARK.split(question.strip()):
         shared = _with_shared_predicates(_parts_of_sentence(sentence))
         if shared is None:
             return (question,)
         parts += shared
-    if not 1 < len(parts) <= MAX_PARTS:
+    if len(parts) < 2:
         return (question,)
     if any(len(part.split()) < MIN_PART_WORDS for part in parts):
         return (question,)
@@ -94,30 +101,42 @@ def _parts_of_sentence(sentence: str) -> list[str]:
 
 def _with_shared_predicates(parts: list[str]) -> list[str] | None:
     """`parts` of one sentence, each that is a question phrase alone ("How many
-    stakeholders") given the predicate of the part after it when that part opens with the
-    same question words ("how many states submitted reports"): "How many stakeholders
-    submitted reports". None when such a phrase cannot be given one: the part after it
-    shows no verb where its predicate would start, or the phrase is too long to tell that
-    it holds no verb.
+    stakeholders") given the predicate of a neighbouring part opening with the same
+    question words: of the part after it ("how many stakeholders and how many states
+    submitted reports" → "How many stakeholders submitted reports"), or, for the last
+    part, of the part before it ("how many states submitted reports and how many
+    stakeholders?"). None when a phrase alone has no such neighbour, or the neighbour shows
+    no verb where its predicate would start: the question is then asked whole rather than
+    with a part that asks nothing ("How much money?").
 
     A part is a question phrase alone when, after "how many", "how much", "which" or
-    "what", none of its words shows a verb (`_VERB_FORM`), but for a first word ending in
-    -ed ("how many unaccompanied children"). The predicate of the part after it starts at
-    the first word that shows a verb, after at least one word of its own phrase ("how many
-    states | submitted reports", "how many adults | were returned")."""
+    "what", none of its words shows a verb (`_VERB_FORM`: an auxiliary, a past form,
+    regular or not), but for a first word ending in -ed ("how many unaccompanied
+    children"). Such a phrase of more than `MAX_PHRASE_WORDS` words may still hold a verb
+    in the present tense: beside a part of the same form the question is then asked whole,
+    and otherwise it is taken for a question of its own. The predicate starts at the
+    first word that shows a verb, after at least one word of its own phrase ("how many
+    states | submitted reports", "how many adults | were returned", "how many states |
+    took part")."""
     shared = list(parts)
-    for position in range(len(shared) - 2, -1, -1):
+    for position in range(len(shared) - 1, -1, -1):
         opening, words = _question_phrase(shared[position])
         if opening is None or not words or _shows_verb(words):
             continue
-        following_opening, following_words = _question_phrase(shared[position + 1])
-        if following_opening != opening:
-            continue
-        start = _first_verb(following_words, after=1)
-        if start is None or len(words) > MAX_PHRASE_WORDS:
+        neighbour = position + 1 if position + 1 < len(shared) else position - 1
+        if neighbour < 0:
+            continue  # the only part: a short question, asked as it is
+        neighbour_opening, neighbour_words = _question_phrase(shared[neighbour])
+        coordinated = neighbour_opening == opening
+        if len(words) > MAX_PHRASE_WORDS:
+            if coordinated:
+                return None  # a phrase, or a question with a verb in the present tense
+            continue  # "Which states regularise migrants", before "when was…"
+        start = _first_verb(neighbour_words, after=1) if coordinated else None
+        if start is None:
             return None
-        predicate = " ".join(following_words[start:])
-        shared[position] = f"{shared[position].rstrip(' ,;')} {predicate}"
+        predicate = " ".join(neighbour_words[start:])
+        shared[position] = f"{shared[position].rstrip(' ,;?')} {predicate}"
     return shared
 
 
@@ -243,6 +262,25 @@ def _renumbered(text: str, numbers: dict[int, int]) -> str:
 
 def _mode_rank(mode: str) -> int:
     return _MODE_ORDER.index(mode) if mode in _MODE_ORDER else len(_MODE_ORDER)
+
+
+def unanswered_part(part: str, model: str) -> Answer:
+    """The refusal of a part after the first `MAX_PARTS`, which is not asked (four questions
+    in one were refused whole, with the reason of one of them). It says that it was not
+    asked, not that the reports do not answer it."""
+    return Answer(
+        question=part,
+        answer="Not answered.",
+        abstained=True,
+        citations=(),
+        hits=(),
+        model=model,
+        timings_ms={},
+        mode="abstained",
+        abstention_reason=(
+            f"only the first {MAX_PARTS} parts of a question are answered; ask this one on its own"
+        ),
+    )
 
 
 def _part_refusal(refusal: str) -> str:

@@ -24,7 +24,13 @@ from rag.citations import (
     with_rival_figure,
 )
 from rag.collection import COLLECTION_MODE, collection_answer
-from rag.compound import joined_answer, merged_hits, split_question
+from rag.compound import (
+    MAX_PARTS,
+    joined_answer,
+    merged_hits,
+    split_question,
+    unanswered_part,
+)
 from rag.embedding import Embedder
 from rag.errors import InvalidQuestionError
 from rag.evidence import (
@@ -224,7 +230,7 @@ class Pipeline:
         """Events of the answer to a question of several `parts` (`rag.compound`): every
         part's passages first, as one list, then each part answered in turn."""
         started = time.perf_counter()
-        streams = [self._stream_one(part, k, chosen) for part in parts]
+        streams = [self._stream_one(part, k, chosen) for part in parts[:MAX_PARTS]]
         try:
             # Each part's stream opens with its passages, before any generation.
             rankings = [next(stream).data for stream in streams]
@@ -241,6 +247,10 @@ class Pipeline:
         finally:
             for stream in streams:
                 stream.close()
+        answers += [
+            unanswered_part(part, self.generator.name)
+            for part in parts[MAX_PARTS:]
+        ]
         timings["total"] = (time.perf_counter() - started) * 1000
         timings.setdefault("first_token", timings["total"])
         answer = joined_answer(question, answers, self.generator.name, timings)

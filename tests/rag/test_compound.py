@@ -69,6 +69,21 @@ DENMARK = "What did Denmark report about family reunification?"
             "Which states regularise migrants and when was the GCM adopted?",
             ("Which states regularise migrants?", "When was the GCM adopted?"),
         ),
+        # An irregular past is a verb: the first part is a question of its own.
+        (
+            "Which states gave support, and which states regularised migrants during COVID?",
+            ("Which states gave support?", "Which states regularised migrants during COVID?"),
+        ),
+        # After a question mark, a request is a part too (its verb is no name).
+        (
+            "When was the GCM adopted? Compare the approaches of Spain and Sweden.",
+            ("When was the GCM adopted?", "Compare the approaches of Spain and Sweden."),
+        ),
+        # More parts than are answered: all are returned, the pipeline answers the first.
+        (
+            "What is A here? What is B here? What is C here? What is D here?",
+            ("What is A here?", "What is B here?", "What is C here?", "What is D here?"),
+        ),
     ],
 )
 def test_a_question_splits_into_parts_that_stand_alone(question: str, parts: tuple) -> None:
@@ -102,6 +117,19 @@ def test_a_question_splits_into_parts_that_stand_alone(question: str, parts: tup
         (
             "How much money and how much time was spent on returns?",
             ("How much money was spent on returns?", "How much time was spent on returns?"),
+        ),
+        # An irregular past starts the predicate too.
+        (
+            "How many stakeholders and how many states took part in the consultations?",
+            (
+                "How many stakeholders took part in the consultations?",
+                "How many states took part in the consultations?",
+            ),
+        ),
+        # A phrase alone at the end takes the predicate of the part before it.
+        (
+            "How many states submitted reports and how many stakeholders?",
+            ("How many states submitted reports?", "How many stakeholders submitted reports?"),
         ),
         # A list: each phrase takes the predicate the last one ends with.
         (
@@ -138,11 +166,11 @@ def test_a_question_phrase_alone_shares_the_predicate_of_the_part_after_it(
         "Which states regularised migrants and why did they do it?",
         "When was the GCM adopted? Who negotiated it?",
         # A question phrase alone whose predicate cannot be found: no verb form where it
-        # would start ("took"), or a phrase too long to be sure it holds no verb.
-        "How many stakeholders and how many states took part in the consultations?",
+        # would start, no neighbour of the same form ("how much" before "how many"), or a
+        # phrase too long to be sure it holds no verb.
+        "How many stakeholders and how many states attend the consultations?",
+        "How much money and how many states submitted reports?",
         "How many civil society organisations and how many states submitted reports?",
-        # More parts than are worth a generation each.
-        "What is A here? What is B here? What is C here? What is D here?",
     ],
 )
 def test_a_question_stays_whole_when_its_parts_cannot_stand_alone(question: str) -> None:
@@ -273,6 +301,24 @@ def test_the_pipeline_answers_each_part_and_streams_one_list_of_passages(
         hit.passage.anchor for hit in answer.hits
     ]
     assert answer.timings_ms["total"] >= answer.timings_ms["first_token"] > 0
+
+
+def test_parts_after_the_first_three_are_not_asked_and_say_so(fake_index: Settings) -> None:
+    pipeline = build_pipeline(fake_index)
+    answer = pipeline.ask(f"{REGULARISATION} {REGULARISATION} {REGULARISATION} {DENMARK}")
+    assert [part.question for part in answer.parts] == [REGULARISATION] * 3 + [DENMARK]
+    assert not answer.abstained
+    assert pipeline.generator.calls == 3  # type: ignore[attr-defined]
+    # Not "the reports do not answer": the fourth part was never asked.
+    assert answer.parts[3] == AnswerPart(
+        DENMARK,
+        "Not answered (only the first 3 parts of a question are answered; ask this one on "
+        "its own).",
+        True,
+        "only the first 3 parts of a question are answered; ask this one on its own",
+        (),
+    )
+    assert answer.answer.endswith(f"{DENMARK}\n{answer.parts[3].answer}")
 
 
 def test_closing_the_stream_early_ends_the_model_stream_and_asks_no_further_part(
