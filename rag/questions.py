@@ -60,10 +60,11 @@ _MODIFIERS = (
     r"might|must)\b)[\w'’-]+\s+){0,2}?"
 )
 # The question may open with a preposition ("In which city…") or a phrase ending in one
-# ("At the borders of which countries…").
+# ("At the borders of which countries…"), or be a request for the list ("List the states
+# that…", "Name all the countries…").
 _WHICH = (
     r"^\s*(?:(?:[\w'’-]+\s+){0,3}?(?:in|with|from|to|by|for|of|at|on|among|between|under)\s+)?"
-    r"(?:which|what)\s+"
+    r"(?:(?:which|what)\s+|(?:list|name)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?)"
 )
 # "Which objective deals with returns?", "Under which numbered objective…": a numbered
 # part of the report, named by its heading ("Objective 21: Cooperate in facilitating safe
@@ -295,11 +296,13 @@ def _literal(match: re.Match[str]) -> str:
 
 
 def _capitalised_as_first_word(question: str, match: re.Match[str]) -> bool:
-    """Whether the match is the question's first word written like any word opening a
-    sentence ("Roughly how many…", "Under which…"): capitalised by grammar, so no sign of a
-    name. Acronyms ("UNHCR") and words with inner capitals or digits still count."""
+    """Whether the match is the first word of the question, or of a sentence in it ("…
+    adopted? Compare the approaches…"), written like any word opening a sentence ("Roughly
+    how many…", "Under which…"): capitalised by grammar, so no sign of a name. Acronyms
+    ("UNHCR") and words with inner capitals or digits still count."""
     word = match.group(0)
-    return not question[: match.start()].strip() and word[1:].islower()
+    before = question[: match.start()].rstrip()
+    return (not before or before[-1] in "?!.") and word[1:].islower()
 
 
 def name_part(word: str) -> str:
@@ -327,8 +330,11 @@ def recased(question: str, common_words: Collection[str], proper_forms: Mapping[
     Written in capitals, every word reads as a name, and names the passages lack refuse a
     question. A word the corpus writes in lower case (`common_words`) is lowered; one it
     only capitalises takes its written form (`proper_forms`: "UNECE", "Italy"); a word it
-    never uses is lowered, as if the question had been typed in lower case. A question with
-    any lower-case letter is returned as it is."""
+    never uses is lowered, as if the question had been typed in lower case. So a state the
+    reports never name is as unknown in capitals as in lower case ("WHAT DID DENMARK
+    REPORT?" is answered from the nearest sentence): capitalising unknown words instead
+    made names of the many plain words a short report never uses ("HOW MANY…" → "Many").
+    A question with any lower-case letter is returned as it is."""
     if re.search(r"[a-z]", question) or not _WORD.search(question):
         return question
 

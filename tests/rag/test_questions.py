@@ -118,8 +118,9 @@ def test_questions_about_the_collection_itself(question: str) -> None:
         ("How many reports were submitted?", NUMBER),
         ("How many UNECE Member States and stakeholders submitted reports to the Network?", NUMBER),
         ("Where is the Rapporteur's summary report available?", None),
-        ("List the reports that mention detention", None),
-        ("List the objectives of the Compact", None),
+        # A request for a list asks as "Which…" does.
+        ("List the reports that mention detention", DOCUMENTS),
+        ("List the objectives of the Compact", LABEL),
         ("Which states are indexed in the data portal?", PLACES),
     ],
 )
@@ -262,3 +263,19 @@ def test_a_question_in_capitals_is_read_in_the_corpus_case() -> None:
     assert recased("Which STATES regularised migrants?", common, proper) == (
         "Which STATES regularised migrants?"
     )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "List the states that regularised migrants during COVID.",
+        "Name all the countries that noted 360° approaches.",
+    ],
+)
+def test_a_request_for_the_list_of_states_expects_places(question: str) -> None:
+    assert profile_question(question).expects == PLACES
+
+
+def test_a_word_opening_a_sentence_inside_the_question_is_no_name() -> None:
+    question = "When was the GCM adopted? Compare the approaches of Spain and Sweden."
+    assert profile_question(question).names == ("GCM", "Spain", "Sweden")
