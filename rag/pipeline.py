@@ -247,10 +247,7 @@ class Pipeline:
         finally:
             for stream in streams:
                 stream.close()
-        answers += [
-            unanswered_part(part, self.generator.name)
-            for part in parts[MAX_PARTS:]
-        ]
+        answers += [unanswered_part(part, self.generator.name) for part in parts[MAX_PARTS:]]
         timings["total"] = (time.perf_counter() - started) * 1000
         timings.setdefault("first_token", timings["total"])
         answer = joined_answer(question, answers, self.generator.name, timings)
