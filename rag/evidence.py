@@ -169,8 +169,6 @@ def select_evidence(
             )
         )
     scored.sort(key=lambda evidence: -evidence.relevance)
-    if expects is None:
-        scored = headings_last(scored, references)
     if one_per_document:
         scored = _best_of_each_document(scored)
     if not scored:
@@ -308,23 +306,6 @@ def _best_of_each_document(scored: Sequence[Evidence]) -> list[Evidence]:
         if kept is None or (_is_heading(kept) and not _is_heading(item)):
             best[item.passage.doc_id] = item
     return sorted(best.values(), key=scored.index)
-
-
-def headings_last(scored: Sequence[Evidence], references: Sequence[str]) -> list[Evidence]:
-    """`scored` with the section headings after every sentence, each group in its order,
-    but for a heading stating one of the numbered `references` asked about.
-
-    For a question asking for no kind of answer a heading may hold (a title, a count of
-    objectives, a date), a heading states nothing: "iv. GCM Regional Review report" is no
-    answer to "What is the GCM?", though short and close to it. "Roundtable 3: Objectives
-    4, 8, 9…" does answer "Which objectives did Roundtable 3 cover?"."""
-
-    def states_nothing_asked(item: Evidence) -> bool:
-        return _is_heading(item) and (
-            not references or bool(missing_literals(references, [item.sentence]))
-        )
-
-    return sorted(scored, key=states_nothing_asked)
 
 
 def _is_heading(item: Evidence) -> bool:

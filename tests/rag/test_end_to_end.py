@@ -60,12 +60,6 @@ def test_headline_question_names_the_states_and_cites_the_passage(
     assert_answer_contract(payload)
 
 
-def test_an_open_question_is_not_answered_with_a_heading(real_pipeline: Pipeline) -> None:
-    payload = real_pipeline.ask("What is the GCM?").to_dict()
-    assert not payload["abstained"]
-    assert payload["citations"][0]["quote"].startswith("The Global Compact for Safe")
-
-
 def test_off_topic_question_abstains(real_pipeline: Pipeline) -> None:
     payload = real_pipeline.ask("What is the recommended dosage of ibuprofen for adults?").to_dict()
     assert payload["abstained"] is True

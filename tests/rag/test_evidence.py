@@ -5,12 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rag.evidence import (
-    counts_the_counted_thing,
-    documents_answering,
-    headings_last,
-    with_continuation,
-)
+from rag.evidence import counts_the_counted_thing, documents_answering, with_continuation
 from rag.factory import build_embedder, load_configured_index
 from rag.questions import profile_question
 from rag.retrieval import Retriever
@@ -103,23 +98,6 @@ def test_a_document_answers_when_nearly_as_relevant_or_holding_the_subjects_word
     # are what the question asks of a document, not its subject.
     assert [item.passage.doc_id for item in answering] == ["about-it", "close", "in-passing"]
     assert documents_answering(question, [], retriever) == []
-
-
-def test_a_heading_follows_every_sentence_unless_it_states_the_reference_asked_about() -> None:
-    def item(section: str, sentence: str, relevance: float) -> Evidence:
-        text = f"{section}\n\n{sentence}"
-        passage = Passage("doc#p1", "doc", "Doc", section, text, 0, len(text), "h")
-        return Evidence(passage, sentence, relevance, relevance)
-
-    heading = item("iv. GCM Regional Review report", "iv. GCM Regional Review report", 0.6)
-    roundtable = item("Roundtable 3: Objectives 4, 8, 9", "Roundtable 3: Objectives 4, 8, 9", 0.5)
-    sentence = item("iv. GCM Regional Review report", "The GCM was adopted in 2018.", 0.4)
-    assert headings_last([heading, roundtable, sentence], ()) == [sentence, heading, roundtable]
-    assert headings_last([heading, roundtable, sentence], ("Roundtable 3",)) == [
-        roundtable,
-        sentence,
-        heading,
-    ]
 
 
 def test_a_count_of_the_counted_thing_counts_its_head_noun(fake_index: Settings) -> None:
