@@ -140,16 +140,22 @@ def test_each_part_of_a_question_of_several_is_answered_under_its_own_question(
     assert passage.evaluate("(e) => e.previousElementSibling.classList.contains('answer-text')")
 
 
-# Draws `answer` as the chat does and returns the texts of its part headings and its text,
-# a paragraph a part.
-RENDER_ANSWER = """(answer) => {
-    const context = {
+# The chat's rendering of `answer` (a JSON answer) as `article`, with links that go nowhere.
+RENDERED = """const context = {
         id: (name) => `test-${name}`,
         passageHref: () => "#",
         onOpenPassage: () => {},
         onCopy: () => {},
     };
-    const article = GcmRagChat.parts.answers.renderAnswer(answer, null, context);
+    const article = GcmRagChat.parts.answers.renderAnswer(answer, null, context);"""
+
+
+# Draws `answer` as the chat does and returns the texts of its part headings and its text,
+# a paragraph a part.
+RENDER_ANSWER = (
+    "(answer) => {\n    "
+    + RENDERED
+    + """
     return [
         [...article.querySelectorAll(".part-question")].map((e) => e.textContent),
         [...article.querySelectorAll(".answer-text, .answer-part")]
@@ -157,6 +163,7 @@ RENDER_ANSWER = """(answer) => {
             .map((e) => e.textContent),
     ];
 }"""
+)
 CITATION = {
     "n": 1,
     "anchor": "gcm-unece-2020#p22",
@@ -457,14 +464,10 @@ def test_markup_in_a_passage_is_shown_as_text_and_runs_nothing(page_ui: ChatUi) 
 
 # Draws `answer` as the chat does, opens citation [1], and returns the source list's texts,
 # the open passage's place line and the briefing-note text.
-RENDER_SOURCES = """(answer) => {
-    const context = {
-        id: (name) => `test-${name}`,
-        passageHref: () => "#",
-        onOpenPassage: () => {},
-        onCopy: () => {},
-    };
-    const article = GcmRagChat.parts.answers.renderAnswer(answer, null, context);
+RENDER_SOURCES = (
+    "(answer) => {\n    "
+    + RENDERED
+    + """
     document.body.appendChild(article);
     article.querySelector("button.cite").click();
     const texts = (selector) => [...article.querySelectorAll(selector)].map((e) => e.textContent);
@@ -472,6 +475,7 @@ RENDER_SOURCES = """(answer) => {
     article.remove();
     return [texts("button.source"), texts("section.passage .meta"), references];
 }"""
+)
 
 
 def test_a_source_whose_section_is_its_title_or_none_names_the_title_once(
