@@ -159,10 +159,11 @@ def content_terms(text: str) -> list[str]:
     return [stem(word) for word in words(text) if word not in STOPWORDS and len(word) > 1]
 
 
-# Control characters no question typed or pasted holds (NUL, escape, backspace…): they come
-# from a client's bug or a probe, and would be echoed back into answers and the audit log.
-# Tab and line breaks (LF, and the CR of Windows line ends) are text.
-CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters no question typed or pasted holds (NUL, escape, backspace…, and the
+# C1 set after DEL, such as U+009B, a terminal's escape): they come from a client's bug or
+# a probe, and would be echoed back into answers and the audit log. Tab and line breaks
+# (LF, the CR of Windows line ends, and U+0085, the next-line of some legacy text) are text.
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
 
 def normalise_whitespace(text: str) -> str:

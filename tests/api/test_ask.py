@@ -400,7 +400,7 @@ def test_a_body_not_sent_as_json_is_a_400_naming_the_content_type(
     assert "application/json" in error["fix"]
 
 
-@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x0b", "\x7f"])
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x0b", "\x7f", "\x9b"])
 def test_a_control_character_in_the_question_is_refused_and_not_echoed(
     client: TestClient, character: str
 ) -> None:
@@ -417,7 +417,7 @@ def test_a_control_character_in_the_question_is_refused_and_not_echoed(
 
 
 def test_tabs_and_line_breaks_in_a_question_are_text(client: TestClient) -> None:
-    question = "Which states\tinstituted regularisation\r\nin the pandemic?"
+    question = "Which states\tinstituted regularisation\r\nin the\x85pandemic?"
     response = client.post("/api/ask", json={"question": question})
     assert response.status_code == 200, response.text
     assert response.json()["question"] == question
