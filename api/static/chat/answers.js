@@ -12,6 +12,8 @@
 
   const ABSTENTION_HEADING_CHOSEN = "The chosen report does not answer this";
   const CITATION_MARKER = /\[(\d+)\]/g;
+  // What follows a marker and must not wrap away from it: "[1].", "[2]),".
+  const TRAILING_PUNCTUATION = /^[.,;:!?)\u2026]*/;
 
   /* The question, and the report it was limited to (`scope`), if any. */
   function renderQuestion(question, scope) {
@@ -105,8 +107,11 @@
             );
             button.className = "cite";
             button.textContent = `[${citation.n}]`;
-            into.appendChild(button);
             last = match.index + match[0].length;
+            // The full stop after a marker stays on its line: "[1]" then "." alone below.
+            const punctuation = line.slice(last).match(TRAILING_PUNCTUATION)[0];
+            into.appendChild(h("span", { class: "cite-group" }, button, punctuation));
+            last += punctuation.length;
           }
           into.appendChild(document.createTextNode(line.slice(last)));
         });

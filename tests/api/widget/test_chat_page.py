@@ -99,6 +99,12 @@ def test_an_answer_shows_its_citations_and_sources(page_ui: ChatUi) -> None:
     (done,) = page_ui.stored_answers()
     assert flat(answer.locator(".answer-text").inner_text()) == flat(done["answer"])
     assert answer.locator("button.cite").all_inner_texts() == ["[1]"]
+    # The full stop after the marker is held to it, so that it never wraps onto a line alone.
+    assert done["answer"].endswith("[1].")
+    assert answer.locator(".cite-group").all_inner_texts() == ["[1]."]
+    assert answer.locator(".cite-group").evaluate("(e) => getComputedStyle(e).whiteSpace") == (
+        "nowrap"
+    )
     sources = answer.locator("ol.sources li")
     assert sources.count() == len(done["citations"]) == 1
     citation = done["citations"][0]
