@@ -52,6 +52,7 @@ from rag.questions import (
     QuestionProfile,
     profile_question,
     recased,
+    with_unknown_actor_named,
 )
 from rag.retrieval import Retriever
 from rag.settings import MAX_QUESTION_CHARS
@@ -207,10 +208,15 @@ class Pipeline:
         rival figures and the reports listed all come from them."""
         question = validate_question(question)
         chosen = self.check_documents(documents)
-        # A question in capitals is read in the reports' own case; the answer keeps it as
-        # asked.
+        # A question in capitals is read in the reports' own case, and a lower-case actor
+        # the reports never name as a name ("what did kazakhstan report…"); the answer keeps
+        # the question as asked.
         read = recased(question, self.retriever.common_words(), self.retriever.proper_forms())
-        parts = split_question(read)
+        parts = tuple(
+            with_unknown_actor_named(part, self.retriever.uses) for part in split_question(read)
+        )
+        if len(parts) == 1:
+            read = parts[0]
         if len(parts) > 1:
             events = self._stream_parts(read, parts, k, chosen)
         else:

@@ -14,8 +14,10 @@ forms, not about any report's content.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+
+from rag.text import STOPWORDS
 
 DATE = "date"
 NUMBER = "number"
@@ -331,9 +333,10 @@ def recased(question: str, common_words: Collection[str], proper_forms: Mapping[
     question. A word the corpus writes in lower case (`common_words`) is lowered; one it
     only capitalises takes its written form (`proper_forms`: "UNECE", "Italy"); a word it
     never uses is lowered, as if the question had been typed in lower case. So a state the
-    reports never name is as unknown in capitals as in lower case ("WHAT DID DENMARK
-    REPORT?" is answered from the nearest sentence): capitalising unknown words instead
-    made names of the many plain words a short report never uses ("HOW MANY…" → "Many").
+    reports never name is as unknown in capitals as in lower case (`with_unknown_actor_named`
+    then catches it as the actor: "WHAT DID DENMARK REPORT?"): capitalising unknown words
+    instead made names of the many plain words a short report never uses ("HOW MANY…" →
+    "Many").
     A question with any lower-case letter is returned as it is."""
     if re.search(r"[a-z]", question) or not _WORD.search(question):
         return question
@@ -346,3 +349,43 @@ def recased(question: str, common_words: Collection[str], proper_forms: Mapping[
     first = _WORD.search(text)
     assert first is not None
     return text[: first.start()] + text[first.start()].upper() + text[first.start() + 1 :]
+
+
+# "what did kazakhstan report…", "how has kazakhstan supported…": the word after the
+# auxiliary is who did or said it (is/was are left out: "what is the budget…"; so is a
+# word after "the": "what did the organisers give…" names no one).
+_LOWER_CASE_ACTOR = re.compile(
+    r"^\s*(?:(?:what|how|why|which\s+\w+|in\s+what\s+way)\s+)?(?:did|does|do|has|have|had)\s+"
+    r"(?P<actor>[a-z][\w'’-]*)\s+[a-z]",
+    re.IGNORECASE,
+)
+
+
+# A verb, not an actor, after the auxiliary: "Which states have banned…", "…has been…".
+_PARTICIPLE = re.compile(
+    r"[a-z]+(?:ed|ing)|been|done|gone|given|taken|made|seen|shown|known|written|chosen|"
+    r"driven|brought|sought|taught|thought|kept|held|set|put|led|met|paid|sent|spent|won"
+)
+
+
+def with_unknown_actor_named(question: str, corpus_uses: Callable[[str], bool]) -> str:
+    """`question` with the actor of "what did kazakhstan report…?" capitalised when it is
+    written in lower case and the corpus never uses the word: a name, then, which the
+    reports never mention, and the question is refused as "What did Kazakhstan report…?"
+    is. Names are told by their capitals; written in lower case, a state no report names
+    was answered from the nearest sentence. A word the corpus uses ("what did migrants
+    report…") or a pronoun ("what did they…") is left as it is."""
+    found = _LOWER_CASE_ACTOR.match(question)
+    if found is None:
+        return question
+    actor = found.group("actor")
+    if (
+        not actor.islower()
+        or actor in NOT_NAMES
+        or actor in STOPWORDS
+        or _PARTICIPLE.fullmatch(actor)
+        or corpus_uses(actor)
+    ):
+        return question
+    start = found.start("actor")
+    return question[:start] + actor.capitalize() + question[found.end("actor") :]

@@ -286,14 +286,24 @@ class Retriever:
 
     def idf(self, term: str) -> float:
         """Smoothed inverse passage frequency of a lexical term (terms unseen get the most)."""
+        count = len(self.index.passages)
+        return math.log((count + 1) / (self._passage_frequency().get(term, 0) + 0.5))
+
+    def uses(self, word: str) -> bool:
+        """Whether the corpus uses `word`, in any form its stem covers ("ministers" for
+        "minister")."""
+        terms = lexical_terms(word)
+        return bool(terms) and all(term in self._passage_frequency() for term in terms)
+
+    def _passage_frequency(self) -> dict[str, int]:
+        """How many passages hold each lexical term."""
         if self._document_frequency is None:
             frequency: dict[str, int] = {}
             for passage in self.index.passages:
                 for seen in set(lexical_terms(passage.headed_text)):
                     frequency[seen] = frequency.get(seen, 0) + 1
             self._document_frequency = frequency
-        count = len(self.index.passages)
-        return math.log((count + 1) / (self._document_frequency.get(term, 0) + 0.5))
+        return self._document_frequency
 
     def _embed_query(self, question: str) -> np.ndarray:
         return self.embedder.embed([question])[0]

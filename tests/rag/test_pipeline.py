@@ -141,6 +141,17 @@ def test_a_question_in_capitals_is_answered_as_in_lower_case(fake_index: Setting
     assert answer.question == shouted
 
 
+def test_a_state_the_reports_never_name_is_refused_in_lower_case_too(fake_index: Settings) -> None:
+    pipeline = build_pipeline(fake_index)
+    for question in [
+        "what did denmark report about family reunification?",
+        "WHAT DID DENMARK REPORT?",
+    ]:
+        answer = pipeline.ask(question)
+        assert answer.abstention_reason == "the closest passages do not mention Denmark"
+        assert answer.question == question
+
+
 def test_a_question_in_another_script_is_refused_with_the_reason(fake_index: Settings) -> None:
     pipeline = build_pipeline(fake_index)
     answer = pipeline.ask("Какие государства легализовали мигрантов во время COVID?")

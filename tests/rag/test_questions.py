@@ -18,6 +18,7 @@ from rag.questions import (
     numbered_part_asked,
     profile_question,
     recased,
+    with_unknown_actor_named,
 )
 
 
@@ -279,3 +280,24 @@ def test_a_request_for_the_list_of_states_expects_places(question: str) -> None:
 def test_a_word_opening_a_sentence_inside_the_question_is_no_name() -> None:
     question = "When was the GCM adopted? Compare the approaches of Spain and Sweden."
     assert profile_question(question).names == ("GCM", "Spain", "Sweden")
+
+
+def test_a_lower_case_actor_the_corpus_never_uses_is_read_as_a_name() -> None:
+    used = {"portugal", "migrants", "organisers"}.__contains__
+    assert with_unknown_actor_named("what did kazakhstan report on labour?", used) == (
+        "what did Kazakhstan report on labour?"
+    )
+    assert with_unknown_actor_named("How has kazakstan supported returnees?", used) == (
+        "How has Kazakstan supported returnees?"
+    )
+    # A word the corpus uses, a pronoun, a verb after the auxiliary, or a noun after "the"
+    # names no one unknown.
+    for question in [
+        "what did portugal do to help migrants?",
+        "what did migrants report about return?",
+        "what did they report?",
+        "which states have banned detention of children?",
+        "what did the abbreviations stand for?",
+        "What is the budget of the fund?",
+    ]:
+        assert with_unknown_actor_named(question, used) == question
