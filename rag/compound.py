@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 
 from rag.citations import CITATION_MARKER
+from rag.questions import IRREGULAR_PAST
 from rag.types import Answer, AnswerPart, Citation, Hit
 
 # Parts answered at most: each costs a generation. Those after are refused, saying so.
@@ -54,12 +55,7 @@ _PHRASE_OPENING = re.compile(r"\s*(how\s+many|how\s+much|which|what)\s+", re.IGN
 # ("submitted", "regularised", and the irregular ones a report's questions use: "gave",
 # "took part"); "United Nations" is a name.
 _AUXILIARY_WORD = re.compile(_AUXILIARY)
-_IRREGULAR_PAST = (
-    r"(?:began|brought|built|came|chose|drew|fell|felt|found|gave|got|grew|held|kept|knew|"
-    r"led|left|lost|made|meant|met|paid|put|ran|rose|said|sat|saw|sent|set|sought|spent|"
-    r"spoke|stood|struck|took|taught|thought|told|understood|undertook|went|won|wrote)"
-)
-_VERB_FORM = re.compile(rf"{_AUXILIARY}|[a-z]{{2,}}ed|{_IRREGULAR_PAST}")
+_VERB_FORM = re.compile(rf"{_AUXILIARY}|[a-z]{{2,}}ed|{IRREGULAR_PAST}")
 # A question phrase of more words than this ("How many civil society organisations") may
 # hold its own verb in the present tense ("Which states regularise migrants"): where its
 # phrase ends cannot be told, so the question is kept whole.

@@ -361,11 +361,16 @@ _LOWER_CASE_ACTOR = re.compile(
 )
 
 
-# A verb, not an actor, after the auxiliary: "Which states have banned…", "…has been…".
-_PARTICIPLE = re.compile(
-    r"[a-z]+(?:ed|ing)|been|done|gone|given|taken|made|seen|shown|known|written|chosen|"
-    r"driven|brought|sought|taught|thought|kept|held|set|put|led|met|paid|sent|spent|won"
+# The irregular past forms and participles of common verbs: without a tagger, what shows
+# that a lower-case word is a verb ("took part", "have given") when no -ed does.
+IRREGULAR_PAST = (
+    r"(?:been|began|brought|built|came|chose|chosen|done|drew|driven|fell|felt|found|gave|"
+    r"given|gone|got|grew|held|kept|knew|known|led|left|lost|made|meant|met|paid|put|ran|"
+    r"rose|said|sat|saw|seen|sent|set|shown|sought|spent|spoke|stood|struck|taken|taught|"
+    r"thought|told|took|understood|undertook|went|won|written|wrote)"
 )
+# A verb, not an actor, after the auxiliary: "Which states have banned…", "…has been…".
+_PARTICIPLE = re.compile(rf"[a-z]+(?:ed|ing)|{IRREGULAR_PAST}")
 
 
 def with_unknown_actor_named(question: str, corpus_uses: Callable[[str], bool]) -> str:
