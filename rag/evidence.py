@@ -214,10 +214,8 @@ def documents_answering(
     coverage = [
         retriever.weighted_coverage(wanted, lexical_terms(item.sentence)) for item in evidence
     ]
-    in_passage = [
-        retriever.weighted_coverage(wanted, lexical_terms(item.passage.headed_text))
-        for item in evidence
-    ]
+    passage_terms = [lexical_terms(item.passage.headed_text) for item in evidence]
+    in_passage = [retriever.weighted_coverage(wanted, terms) for terms in passage_terms]
     similarity = [1.0] * len(evidence)
     if mentioning:
         vectors = retriever.embedder.embed(
@@ -226,9 +224,7 @@ def documents_answering(
         similarity = [float(value) for value in vectors[1:] @ vectors[0]]
     # How many of the subject's words each passage holds: one word of two tells the topic
     # ("immigration detention"), not the subject ("detention of children").
-    terms_held = [
-        len(set(wanted) & set(lexical_terms(item.passage.headed_text))) for item in evidence
-    ]
+    terms_held = [len(set(wanted) & set(terms)) for terms in passage_terms]
     least_relevance = DOCUMENT_SHARE * evidence[0].relevance
     least_coverage = DOCUMENT_SHARE * max(coverage)
     return [
@@ -477,11 +473,5 @@ def counts_the_counted_thing(profile: QuestionProfile, sentence: str, embedder: 
     Any sentence does for a question that counts nothing."""
     if not profile.counted:
         return True
-    found = list(dict.fromkeys(words_counted(sentence, profile.question)))
-    if not found:
-        return False
-    head = profile.counted[-1]
-    if any(_same_word(stem(head.lower()), stem(word.lower())) for word in found):
-        return True
-    vectors = embedder.embed([head, *found])
-    return float(np.max(vectors[1:] @ vectors[0])) >= COUNTED_SIMILARITY
+    head = replace(profile, counted=profile.counted[-1:])
+    return counts_what_is_asked(head, [sentence], embedder)
