@@ -12,6 +12,7 @@ the model next loads or writes; only then is it taken to work again.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 
@@ -58,34 +59,35 @@ class WatchedGenerator:
     def context_tokens(self) -> int:
         return self.generator.context_tokens
 
-    def load(self) -> None:
+    @contextlib.contextmanager
+    def _failures_reported(self) -> Iterator[None]:
+        """Records a `RagError` raised inside as the model's failure, and lets it through."""
         try:
-            self.generator.load()
+            yield
         except RagError as error:
             self._status.failed(error)
             raise
+
+    def load(self) -> None:
+        with self._failures_reported():
+            self.generator.load()
         self._status.worked()
 
     def count_tokens(self, text: str) -> int:
         # Counting is no sign that the model works (a remote model's tokens are counted
         # here), but loading the local model to count can fail.
-        try:
+        with self._failures_reported():
             return self.generator.count_tokens(text)
-        except RagError as error:
-            self._status.failed(error)
-            raise
 
     def stream_chat(
         self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None
     ) -> Iterator[str]:
         deltas = self.generator.stream_chat(messages, max_tokens, stop)
         try:
-            for delta in deltas:
-                self._status.worked()
-                yield delta
-        except RagError as error:
-            self._status.failed(error)
-            raise
+            with self._failures_reported():
+                for delta in deltas:
+                    self._status.worked()
+                    yield delta
         finally:
             # Closed early (the client left): generation stops now, not when collected.
             close: Callable[[], None] | None = getattr(deltas, "close", None)
