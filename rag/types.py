@@ -138,13 +138,7 @@ class AnswerPart:
     citation_numbers: tuple[int, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "answer": self.answer,
-            "abstained": self.abstained,
-            "abstention_reason": self.abstention_reason,
-            "citation_numbers": list(self.citation_numbers),
-        }
+        return {**asdict(self), "citation_numbers": list(self.citation_numbers)}
 
 
 @dataclass(frozen=True)
