@@ -58,7 +58,7 @@ _AUXILIARY_WORD = re.compile(_AUXILIARY)
 _VERB_FORM = re.compile(rf"{_AUXILIARY}|[a-z]{{2,}}ed|{IRREGULAR_PAST}")
 # A question phrase of more words than this ("How many civil society organisations") may
 # hold its own verb in the present tense ("Which states regularise migrants"): where its
-# phrase ends cannot be told, so the question is kept whole.
+# phrase ends cannot be told (see `_with_shared_predicates`).
 MAX_PHRASE_WORDS = 2
 # Words that point back to something named in an earlier part.
 _REFERS_BACK = re.compile(

@@ -336,8 +336,7 @@ def recased(question: str, common_words: Collection[str], proper_forms: Mapping[
     reports never name is as unknown in capitals as in lower case (`with_unknown_actor_named`
     then catches it as the actor: "WHAT DID DENMARK REPORT?"): capitalising unknown words
     instead made names of the many plain words a short report never uses ("HOW MANY…" →
-    "Many").
-    A question with any lower-case letter is returned as it is."""
+    "Many"). A question with any lower-case letter is returned as it is."""
     if re.search(r"[a-z]", question) or not _WORD.search(question):
         return question
 

@@ -76,7 +76,7 @@ class Retriever:
         self.embedder = embedder
         self.mode = mode
         self._bm25: Any = None
-        self._document_frequency: dict[str, int] | None = None
+        self._passage_frequencies: dict[str, int] | None = None
         self._common_words: frozenset[str] | None = None
         self._proper_forms: dict[str, str] | None = None
         self._document_titles: frozenset[str] | None = None
@@ -297,13 +297,13 @@ class Retriever:
 
     def _passage_frequency(self) -> dict[str, int]:
         """How many passages hold each lexical term."""
-        if self._document_frequency is None:
+        if self._passage_frequencies is None:
             frequency: dict[str, int] = {}
             for passage in self.index.passages:
                 for seen in set(lexical_terms(passage.headed_text)):
                     frequency[seen] = frequency.get(seen, 0) + 1
-            self._document_frequency = frequency
-        return self._document_frequency
+            self._passage_frequencies = frequency
+        return self._passage_frequencies
 
     def _embed_query(self, question: str) -> np.ndarray:
         return self.embedder.embed([question])[0]
